@@ -1,0 +1,115 @@
+#include "sim/fault_injector.h"
+
+#include <vector>
+
+namespace tessera::sim {
+
+FaultInjector::FaultInjector(SimWorld& world, SimCluster& cluster, const proto::Scenario& scenario,
+                             uint64_t seed)
+    : world_(world), cluster_(cluster), scenario_(scenario),
+      random_(mix_seed(seed, 0x4641554C54ull)) {}
+
+void FaultInjector::at(uint64_t ms, uint64_t detail, Callback cb) {
+  const Duration delay = Instant{static_cast<int64_t>(ms) * 1000} - world_.now();
+  world_.schedule(delay.us < 0 ? Duration{0} : delay, EventKind::kFault, kWorldOwner, 0, detail,
+                  std::move(cb));
+}
+
+void FaultInjector::arm() {
+  for (const auto& fault : scenario_.schedule()) {
+    at(fault.at_ms(), static_cast<uint64_t>(fault.fault_case()), [this, &fault] { apply(fault); });
+  }
+  const auto& rates = scenario_.fault_rates();
+  const uint64_t window = scenario_.safety_ms();
+  for (uint32_t i = 0; i < rates.crashes(); ++i) {
+    const uint64_t when = random_.below(window);
+    const auto node = static_cast<uint32_t>(random_.below(cluster_.size()));
+    at(when, 0x100 + node, [this, node, down = rates.crash_downtime_ms()] { crash(node, down); });
+  }
+  for (uint32_t i = 0; i < rates.partitions(); ++i) {
+    const uint64_t when = random_.below(window);
+    const auto zone = static_cast<uint32_t>(random_.below(cluster_.zone_count()));
+    at(when, 0x200 + zone, [this, zone] { partition_zone(zone); });
+    at(when + rates.partition_ms(), 0x300, [this] {
+      if (!healed_) cluster_.network().heal_partitions();
+    });
+  }
+}
+
+void FaultInjector::apply(const proto::ScheduledFault& fault) {
+  if (healed_) return;
+  switch (fault.fault_case()) {
+    case proto::ScheduledFault::kPartition: {
+      std::vector<bool> side_a(cluster_.size(), false);
+      for (uint32_t n = 0; n < cluster_.size(); ++n) {
+        for (uint32_t z : fault.partition().zones_a()) {
+          if (cluster_.location(n).zone == z) side_a[n] = true;
+        }
+      }
+      for (uint32_t n : fault.partition().nodes_a()) side_a[n] = true;
+      ++stats_.partitions;
+      cluster_.network().add_partition(std::move(side_a), fault.partition().one_way());
+      break;
+    }
+    case proto::ScheduledFault::kHealPartitions:
+      cluster_.network().heal_partitions();
+      break;
+    case proto::ScheduledFault::kCrash:
+      crash(fault.crash().node(), fault.crash().restart_after_ms());
+      break;
+    case proto::ScheduledFault::kDiskLoss:
+      ++stats_.disk_losses;
+      cluster_.disk(fault.disk_loss().node(), fault.disk_loss().disk()).kill();
+      break;
+    case proto::ScheduledFault::kBitrot:
+      if (cluster_.disk(fault.bitrot().node(), fault.bitrot().disk()).rot_at_rest()) {
+        ++stats_.bitrots;
+      }
+      break;
+    case proto::ScheduledFault::FAULT_NOT_SET:
+      break;
+  }
+}
+
+void FaultInjector::crash(uint32_t node, uint64_t restart_after_ms) {
+  if (healed_ || !cluster_.up(node)) return;
+  ++stats_.crashes;
+  cluster_.crash(node);
+  if (restart_after_ms == 0) return;
+  at(world_.now().us / 1000 + restart_after_ms, 0x400 + node, [this, node] {
+    if (healed_ || cluster_.up(node)) return;
+    ++stats_.restarts;
+    cluster_.restart(node);
+  });
+}
+
+void FaultInjector::partition_zone(uint32_t zone) {
+  if (healed_) return;
+  std::vector<bool> side_a(cluster_.size(), false);
+  for (uint32_t n = 0; n < cluster_.size(); ++n) side_a[n] = cluster_.location(n).zone == zone;
+  ++stats_.partitions;
+  cluster_.network().add_partition(std::move(side_a), false);
+}
+
+void FaultInjector::heal_all() {
+  healed_ = true;
+  cluster_.network().heal_partitions();
+  for (uint32_t n = 0; n < cluster_.size(); ++n) {
+    for (uint32_t d = 0; d < cluster_.disks_per_node(); ++d) {
+      if (cluster_.disk(n, d).dead()) cluster_.disk(n, d).replace();
+    }
+    if (!cluster_.up(n)) {
+      ++stats_.restarts;
+      cluster_.restart(n);
+    }
+  }
+}
+
+std::string FaultInjector::describe() const {
+  return "crashes=" + std::to_string(stats_.crashes) + " restarts=" + std::to_string(stats_.restarts) +
+         " partitions=" + std::to_string(stats_.partitions) +
+         " disk_losses=" + std::to_string(stats_.disk_losses) +
+         " bitrots=" + std::to_string(stats_.bitrots);
+}
+
+}  // namespace tessera::sim

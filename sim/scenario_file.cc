@@ -1,0 +1,152 @@
+#include "sim/scenario_file.h"
+
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/text_format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "sim/cluster.h"
+
+namespace tessera::sim {
+namespace {
+
+class FirstError : public google::protobuf::io::ErrorCollector {
+ public:
+  void AddError(int line, google::protobuf::io::ColumnNumber column,
+                const std::string& message) override {
+    if (!error.empty()) return;
+    error = "line " + std::to_string(line + 1) + ":" + std::to_string(column + 1) + ": " + message;
+  }
+  std::string error;
+};
+
+std::string check_range(const proto::LatencyRange& r, const char* name) {
+  if (r.min_us() > r.max_us()) return std::string("network.") + name + ": min_us > max_us";
+  return "";
+}
+
+std::string check_ppm(uint32_t ppm, const char* name) {
+  if (ppm > 1000000) return std::string(name) + " must be at most 1000000";
+  return "";
+}
+
+std::string validate_schedule(const proto::Scenario& s, uint32_t nodes) {
+  const uint32_t disks = s.topology().disks_per_node();
+  for (int i = 0; i < s.schedule_size(); ++i) {
+    const auto& f = s.schedule(i);
+    const std::string where = "schedule[" + std::to_string(i) + "]: ";
+    if (f.at_ms() > s.safety_ms()) return where + "at_ms is after the safety phase";
+    switch (f.fault_case()) {
+      case proto::ScheduledFault::kPartition:
+        for (uint32_t z : f.partition().zones_a()) {
+          if (z >= s.topology().zones()) return where + "zone " + std::to_string(z) + " does not exist";
+        }
+        for (uint32_t n : f.partition().nodes_a()) {
+          if (n >= nodes) return where + "node " + std::to_string(n) + " does not exist";
+        }
+        break;
+      case proto::ScheduledFault::kCrash:
+        if (f.crash().node() >= nodes) return where + "node does not exist";
+        break;
+      case proto::ScheduledFault::kDiskLoss:
+        if (f.disk_loss().node() >= nodes || f.disk_loss().disk() >= disks) {
+          return where + "disk does not exist";
+        }
+        break;
+      case proto::ScheduledFault::kBitrot:
+        if (f.bitrot().node() >= nodes || f.bitrot().disk() >= disks) {
+          return where + "disk does not exist";
+        }
+        break;
+      case proto::ScheduledFault::kHealPartitions:
+        break;
+      case proto::ScheduledFault::FAULT_NOT_SET:
+        return where + "no fault given";
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+Result<std::string> read_whole_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status(Code::kNotFound, path + ": " + std::strerror(errno));
+  std::ostringstream out;
+  out << in.rdbuf();
+  if (in.bad()) return Status(Code::kIoError, path + ": read failed");
+  return out.str();
+}
+
+Result<proto::Scenario> parse_scenario(const std::string& text, const std::string& origin) {
+  proto::Scenario scenario;
+  google::protobuf::TextFormat::Parser parser;
+  FirstError errors;
+  parser.RecordErrorsTo(&errors);
+  if (!parser.ParseFromString(text, &scenario)) {
+    return Status(Code::kInvalidArgument, origin + ": " + errors.error);
+  }
+  const std::string problem = validate_scenario(scenario);
+  if (!problem.empty()) return Status(Code::kInvalidArgument, origin + ": " + problem);
+  return scenario;
+}
+
+Result<proto::Scenario> load_scenario(const std::string& path) {
+  Result<std::string> text = read_whole_file(path);
+  if (!text.is_ok()) return text.status();
+  return parse_scenario(text.value(), path);
+}
+
+std::string validate_scenario(const proto::Scenario& s) {
+  if (s.name().empty()) return "name is required";
+  if (!s.has_topology()) return "topology is required";
+  std::string p = validate_topology(s.topology());
+  if (!p.empty()) return p;
+  const uint64_t nodes = layout(s.topology()).size();
+  for (auto [r, n] : {std::pair{&s.network().same_rack(), "same_rack"},
+                      std::pair{&s.network().same_zone(), "same_zone"},
+                      std::pair{&s.network().cross_zone(), "cross_zone"}}) {
+    if (!(p = check_range(*r, n)).empty()) return p;
+  }
+  if (s.disk().read().min_us() > s.disk().read().max_us()) return "disk.read: min_us > max_us";
+  if (s.disk().write().min_us() > s.disk().write().max_us()) return "disk.write: min_us > max_us";
+  if (!(p = check_ppm(s.network().loss_ppm(), "network.loss_ppm")).empty()) return p;
+  if (!(p = check_ppm(s.network().duplicate_ppm(), "network.duplicate_ppm")).empty()) return p;
+  if (!(p = check_ppm(s.network().reorder_ppm(), "network.reorder_ppm")).empty()) return p;
+  if (!(p = check_ppm(s.disk().bitrot_on_read_ppm(), "disk.bitrot_on_read_ppm")).empty()) return p;
+  if (s.safety_ms() == 0) return "safety_ms must be positive";
+  switch (s.workload().kind_case()) {
+    case proto::Workload::kRpcEcho: {
+      const auto& w = s.workload().rpc_echo();
+      if (w.client_nodes() == 0 || w.client_nodes() > nodes) {
+        return "workload.rpc_echo.client_nodes must be 1.." + std::to_string(nodes);
+      }
+      if (nodes < 2) return "workload.rpc_echo needs at least 2 nodes";
+      if (w.interval_us() == 0) return "workload.rpc_echo.interval_us must be positive";
+      if (w.deadline_ms() == 0) return "workload.rpc_echo.deadline_ms must be positive";
+      if (w.calls_in_flight_max() == 0) return "workload.rpc_echo.calls_in_flight_max must be positive";
+      if (s.liveness_ms() <= w.deadline_ms()) return "liveness_ms must exceed the rpc deadline";
+      break;
+    }
+    case proto::Workload::kHeartbeat: {
+      const auto& w = s.workload().heartbeat();
+      if (w.interval_ms() == 0) return "workload.heartbeat.interval_ms must be positive";
+      if (w.peers() == 0 || w.peers() >= nodes) {
+        return "workload.heartbeat.peers must be 1.." + std::to_string(nodes - 1);
+      }
+      if (w.suspect_after_missed() == 0) return "workload.heartbeat.suspect_after_missed must be positive";
+      break;
+    }
+    case proto::Workload::KIND_NOT_SET:
+      return "workload is required";
+  }
+  const auto& r = s.fault_rates();
+  if (r.partitions() > 0 && s.topology().zones() < 2) return "fault_rates.partitions needs 2+ zones";
+  if (r.partitions() > 0 && r.partition_ms() == 0) return "fault_rates.partition_ms must be positive";
+  return validate_schedule(s, static_cast<uint32_t>(nodes));
+}
+
+}  // namespace tessera::sim

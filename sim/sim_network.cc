@@ -1,0 +1,93 @@
+#include "sim/sim_network.h"
+
+#include <utility>
+
+#include "sim/hash.h"
+
+namespace tessera::sim {
+
+SimNetwork::SimNetwork(SimWorld& world, const proto::NetworkModel& model,
+                       std::vector<NodeLocation> locations, uint64_t seed)
+    : world_(world), model_(model), locations_(std::move(locations)),
+      receivers_(locations_.size()) {
+  streams_.reserve(locations_.size());
+  for (uint32_t i = 0; i < locations_.size(); ++i) {
+    streams_.emplace_back(mix_seed(seed, 0x4E455400000000ull + i));
+  }
+}
+
+void SimNetwork::set_receiver(uint32_t node, Network::Receiver receiver) {
+  ASSERT(node < receivers_.size());
+  receivers_[node] = std::move(receiver);
+}
+
+bool SimNetwork::blocked(uint32_t from, uint32_t to) const {
+  for (const Partition& p : partitions_) {
+    const bool a_from = p.side_a[from];
+    const bool a_to = p.side_a[to];
+    if (a_from && !a_to) return true;
+    if (!p.one_way && !a_from && a_to) return true;
+  }
+  return false;
+}
+
+void SimNetwork::add_partition(std::vector<bool> side_a, bool one_way) {
+  ASSERT(side_a.size() == locations_.size());
+  partitions_.push_back(Partition{std::move(side_a), one_way});
+}
+
+Duration SimNetwork::latency(uint32_t from, uint32_t to) {
+  const NodeLocation& a = locations_[from];
+  const NodeLocation& b = locations_[to];
+  const proto::LatencyRange& range = a.rack == b.rack   ? model_.same_rack()
+                                     : a.zone == b.zone ? model_.same_zone()
+                                                        : model_.cross_zone();
+  return Duration::micros(
+      static_cast<int64_t>(streams_[from].between(range.min_us(), range.max_us())));
+}
+
+void SimNetwork::send(uint32_t from, uint32_t to, Message msg) {
+  ASSERT(from < locations_.size());
+  ++stats_.sent;
+  if (to >= locations_.size()) {
+    ++stats_.lost;  // no such node: like an unroutable address
+    return;
+  }
+  if (blocked(from, to)) {
+    ++stats_.partitioned;
+    return;
+  }
+  Random& rng = streams_[from];
+  if (rng.chance_ppm(model_.loss_ppm())) {
+    ++stats_.lost;
+    return;
+  }
+  Duration delay = latency(from, to);
+  if (rng.chance_ppm(model_.reorder_ppm()) && model_.reorder_delay_max_us() > 0) {
+    ++stats_.reordered;
+    delay = delay + Duration::micros(static_cast<int64_t>(
+                        rng.between(1, model_.reorder_delay_max_us())));
+  }
+  if (rng.chance_ppm(model_.duplicate_ppm())) {
+    ++stats_.duplicated;
+    deliver_later(from, to, latency(from, to), msg);
+  }
+  deliver_later(from, to, delay, std::move(msg));
+}
+
+void SimNetwork::deliver_later(uint32_t from, uint32_t to, Duration delay, Message msg) {
+  uint64_t detail = mix64(from, msg.call_id);
+  detail = hash_bytes(msg.method, detail);
+  detail = hash_bytes(msg.payload, mix64(detail, msg.is_response ? 1 : 0));
+  world_.schedule(delay, EventKind::kDeliver, to, kAnyIncarnation, detail,
+                  [this, from, to, msg = std::move(msg)]() mutable {
+                    if (!receivers_[to]) {
+                      ++stats_.to_down_node;
+                      return;
+                    }
+                    ++stats_.delivered;
+                    receivers_[to](NodeId(from), std::move(msg));
+                  });
+}
+
+}  // namespace tessera::sim

@@ -1,0 +1,82 @@
+// SimNetwork: the simulated network between all virtual nodes. Per-link
+// latency by link class (same rack, same zone, cross zone), loss,
+// duplication, reordering (extra delay), and partitions (symmetric or
+// one-way). Every random decision for a message comes from the sender's
+// own stream, so adding a node does not reshuffle the others.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "io_abstraction/network.h"
+#include "io_abstraction/random.h"
+#include "scenario.pb.h"
+#include "sim/sim_world.h"
+
+namespace tessera::sim {
+
+struct NodeLocation {
+  uint32_t zone = 0;
+  uint32_t rack = 0;  // global rack index
+};
+
+class SimNetwork {
+ public:
+  struct Stats {
+    uint64_t sent = 0;
+    uint64_t delivered = 0;
+    uint64_t lost = 0;
+    uint64_t partitioned = 0;
+    uint64_t duplicated = 0;
+    uint64_t reordered = 0;
+    uint64_t to_down_node = 0;
+  };
+
+  SimNetwork(SimWorld& world, const proto::NetworkModel& model,
+             std::vector<NodeLocation> locations, uint64_t seed);
+
+  void send(uint32_t from, uint32_t to, Message msg);
+  void set_receiver(uint32_t node, Network::Receiver receiver);
+
+  // Cuts side_a (nodes with side_a[i] true) from the rest; one_way drops
+  // only A -> B.
+  void add_partition(std::vector<bool> side_a, bool one_way);
+  void heal_partitions() { partitions_.clear(); }
+  size_t partition_count() const { return partitions_.size(); }
+  bool blocked(uint32_t from, uint32_t to) const;
+
+  const Stats& stats() const { return stats_; }
+  const NodeLocation& location(uint32_t node) const { return locations_[node]; }
+  uint32_t node_count() const { return static_cast<uint32_t>(locations_.size()); }
+
+ private:
+  struct Partition {
+    std::vector<bool> side_a;
+    bool one_way;
+  };
+  Duration latency(uint32_t from, uint32_t to);
+  void deliver_later(uint32_t from, uint32_t to, Duration delay, Message msg);
+
+  SimWorld& world_;
+  proto::NetworkModel model_;
+  std::vector<NodeLocation> locations_;
+  std::vector<Random> streams_;  // one per sender
+  std::vector<Network::Receiver> receivers_;
+  std::vector<Partition> partitions_;
+  Stats stats_;
+};
+
+// The Network one node sees.
+class SimNodeNetwork final : public Network {
+ public:
+  SimNodeNetwork(SimNetwork& net, uint32_t node) : net_(net), node_(node) {}
+  NodeId self() const override { return NodeId(node_); }
+  void send(NodeId to, Message msg) override { net_.send(node_, to.value, std::move(msg)); }
+  void set_receiver(Receiver receiver) override { net_.set_receiver(node_, std::move(receiver)); }
+
+ private:
+  SimNetwork& net_;
+  uint32_t node_;
+};
+
+}  // namespace tessera::sim

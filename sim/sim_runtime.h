@@ -1,0 +1,45 @@
+// SimRuntime: one virtual node's Runtime over the shared SimWorld. The
+// object lives as long as the node slot; each crash ends an incarnation,
+// destroys every root task and drops every pending callback of it.
+#pragma once
+
+#include "io_abstraction/runtime.h"
+#include "io_abstraction/task_registry.h"
+#include "sim/sim_world.h"
+
+namespace tessera::sim {
+
+class SimRuntime final : public Runtime {
+ public:
+  SimRuntime(SimWorld& world, uint32_t node, uint64_t seed)
+      : world_(world), node_(node), random_(seed) {}
+
+  Instant now() const override { return world_.now(); }
+  void post_after(Duration delay, Callback cb) override {
+    world_.schedule(delay, EventKind::kTimer, node_, world_.incarnation(node_), 0, std::move(cb));
+  }
+  void spawn(Task<void> task) override { roots_.start(std::move(task)); }
+  // Inline: CPU work costs no virtual time (yet); done runs as an event.
+  void offload(std::function<void()> work, Callback done) override {
+    work();
+    post_after(Duration{0}, std::move(done));
+  }
+  Random& random() override { return random_; }
+
+  // Ends the current incarnation: pending callbacks are skipped, every root
+  // task (and what it awaits) is destroyed.
+  void stop() {
+    world_.bump_incarnation(node_);
+    roots_.destroy_all();
+  }
+  size_t live_tasks() const { return roots_.size(); }
+  uint32_t node() const { return node_; }
+
+ private:
+  SimWorld& world_;
+  uint32_t node_;
+  Random random_;
+  TaskRegistry roots_;
+};
+
+}  // namespace tessera::sim

@@ -1,0 +1,21 @@
+#include "sim/workload.h"
+
+#include "sim/workloads/heartbeat.h"
+#include "sim/workloads/rpc_echo.h"
+
+namespace tessera::sim {
+
+std::unique_ptr<Workload> make_workload(const proto::Scenario& scenario, uint32_t node_count) {
+  switch (scenario.workload().kind_case()) {
+    case proto::Workload::kRpcEcho:
+      return make_rpc_echo(scenario.workload().rpc_echo(), node_count);
+    case proto::Workload::kHeartbeat:
+      return make_heartbeat(scenario.workload().heartbeat(), node_count);
+    case proto::Workload::KIND_NOT_SET:
+      break;
+  }
+  ASSERT(false && "validate_scenario admits only known workloads");
+  return nullptr;
+}
+
+}  // namespace tessera::sim

@@ -1,0 +1,56 @@
+// A workload: the application every virtual node runs, the clients that
+// drive it, and the checkers that judge the run. The runner calls the hooks
+// in this order: factory (boot), on_crash (any number), begin_liveness,
+// stop_issuing, then check after drain_time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "scenario.pb.h"
+#include "sim/cluster.h"
+
+namespace tessera::sim {
+
+// Violations found by checkers. Each message starts with the checker's
+// name. Only the first few are kept; all are counted.
+class Violations {
+ public:
+  static constexpr size_t kKeptMax = 20;
+  void add(const std::string& checker, const std::string& what) {
+    ++count_;
+    if (kept_.size() < kKeptMax) kept_.push_back(checker + ": " + what);
+  }
+  void merge(const Violations& other) {
+    count_ += other.count_;
+    for (const auto& v : other.kept_) {
+      if (kept_.size() < kKeptMax) kept_.push_back(v);
+    }
+  }
+  uint64_t count() const { return count_; }
+  const std::vector<std::string>& kept() const { return kept_; }
+
+ private:
+  uint64_t count_ = 0;
+  std::vector<std::string> kept_;
+};
+
+class Workload {
+ public:
+  virtual ~Workload() = default;
+  virtual AppFactory factory() = 0;
+  virtual void on_crash(uint32_t node) {}
+  virtual void begin_liveness(Instant now) {}
+  virtual void stop_issuing() {}
+  // How long in-flight work may take to finish after stop_issuing.
+  virtual Duration drain_time() const = 0;
+  virtual void check(SimCluster& cluster, Violations& out) = 0;
+  // One line of workload counters for the summary.
+  virtual std::string stats() const = 0;
+};
+
+std::unique_ptr<Workload> make_workload(const proto::Scenario& scenario, uint32_t node_count);
+
+}  // namespace tessera::sim
