@@ -36,6 +36,7 @@ Task<Status> SimDisk::write(std::string name, std::string data, Durability durab
 }
 
 Task<Result<std::string>> SimDisk::read(std::string name) {
+  if (!valid_blob_name(name)) co_return Status(Code::kInvalidArgument, "bad blob name: " + name);
   co_await sleep(rt_, latency(model_.read()));
   if (dead_) co_return Status(Code::kDiskGone, "disk is gone");
   auto it = blobs_.find(name);
@@ -50,6 +51,7 @@ Task<Result<std::string>> SimDisk::read(std::string name) {
 }
 
 Task<Status> SimDisk::remove(std::string name) {
+  if (!valid_blob_name(name)) co_return Status(Code::kInvalidArgument, "bad blob name: " + name);
   co_await sleep(rt_, latency(model_.write()));
   if (dead_) co_return Status(Code::kDiskGone, "disk is gone");
   auto it = blobs_.find(name);

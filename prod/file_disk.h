@@ -1,0 +1,45 @@
+// FileDisk: a Disk over one directory of a real file system. A write goes
+// to a temporary file, is fsync'd (kSync), renamed over the final name, and
+// the directory is fsync'd, so a crash leaves either the old blob or the new
+// one, never a torn one. Leftover temporary files from a crash are removed
+// when the disk is opened. Blocking calls run on the disk's own pool.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+
+#include <atomic>
+#include <string>
+
+#include "io_abstraction/disk.h"
+#include "prod/blocking_executor.h"
+
+namespace tessera::prod {
+
+class FileDisk final : public Disk {
+ public:
+  // Creates root if missing. io_threads: size of this disk's pool.
+  static Result<std::unique_ptr<FileDisk>> open(boost::asio::io_context& io, std::string root,
+                                                unsigned io_threads = 2);
+
+  Task<Status> write(std::string name, std::string data, Durability durability) override;
+  Task<Result<std::string>> read(std::string name) override;
+  Task<Status> remove(std::string name) override;
+  Task<Result<std::vector<std::string>>> list(std::string prefix) override;
+
+  const std::string& root() const { return root_; }
+
+ private:
+  FileDisk(boost::asio::io_context& io, std::string root, unsigned io_threads)
+      : root_(std::move(root)), executor_(io, io_threads) {}
+
+  Status write_blocking(const std::string& name, const std::string& data, Durability durability);
+  Result<std::string> read_blocking(const std::string& name);
+  Status remove_blocking(const std::string& name);
+  Result<std::vector<std::string>> list_blocking(const std::string& prefix);
+
+  std::string root_;
+  std::atomic<uint64_t> temp_counter_{0};
+  BlockingExecutor executor_;
+};
+
+}  // namespace tessera::prod
