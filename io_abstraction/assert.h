@@ -3,7 +3,7 @@
 // into a seed that reproduces it.
 #pragma once
 
-#include <cstdio>
+#include <cstdio>  // one-rule-exempt: a failed ASSERT reports to stderr
 #include <cstdlib>
 
 namespace tessera::detail {

@@ -60,7 +60,7 @@ RunResult run_scenario(const proto::Scenario& scenario, uint64_t seed,
   }
 
   SimCluster cluster(world, scenario, seed);
-  std::unique_ptr<Workload> workload = make_workload(scenario, nodes);
+  std::unique_ptr<Workload> workload = make_workload(scenario, nodes, options);
   cluster.on_crash([&](uint32_t node) { workload->on_crash(node); });
   FaultInjector faults(world, cluster, scenario, seed);
   cluster.boot_all(workload->factory());

@@ -5,10 +5,12 @@
 
 namespace tessera::sim {
 
-std::unique_ptr<Workload> make_workload(const proto::Scenario& scenario, uint32_t node_count) {
+std::unique_ptr<Workload> make_workload(const proto::Scenario& scenario, uint32_t node_count,
+                                        const proto::RunOptions& options) {
   switch (scenario.workload().kind_case()) {
     case proto::Workload::kRpcEcho:
-      return make_rpc_echo(scenario.workload().rpc_echo(), node_count);
+      return make_rpc_echo(scenario.workload().rpc_echo(), node_count,
+                           options.broken_variant() == "echo_wrong_token");
     case proto::Workload::kHeartbeat:
       return make_heartbeat(scenario.workload().heartbeat(), node_count);
     case proto::Workload::KIND_NOT_SET:

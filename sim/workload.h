@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "replay.pb.h"
 #include "scenario.pb.h"
 #include "sim/cluster.h"
 
@@ -51,6 +52,7 @@ class Workload {
   virtual std::string stats() const = 0;
 };
 
-std::unique_ptr<Workload> make_workload(const proto::Scenario& scenario, uint32_t node_count);
+std::unique_ptr<Workload> make_workload(const proto::Scenario& scenario, uint32_t node_count,
+                                        const proto::RunOptions& options);
 
 }  // namespace tessera::sim

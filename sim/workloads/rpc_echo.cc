@@ -92,14 +92,15 @@ class EchoChecker {
 class EchoApp final : public NodeApp {
  public:
   EchoApp(NodeContext& ctx, const proto::RpcEchoWorkload& config, uint32_t nodes,
-          EchoChecker& checker)
+          bool wrong_token, EchoChecker& checker)
       : rt_(ctx.runtime), rpc_(ctx.runtime, ctx.network), config_(config), nodes_(nodes),
         checker_(checker) {
-    rpc_.serve("echo", [](NodeId, std::string payload) -> Task<Result<std::string>> {
+    rpc_.serve("echo", [wrong_token](NodeId, std::string payload) -> Task<Result<std::string>> {
       proto::EchoRequest req;
       if (!req.ParseFromString(payload)) co_return Status(Code::kCorrupt, "bad echo request");
       proto::EchoResponse resp;
-      resp.set_token(req.token());
+      // The broken variant answers one call in 64 with a neighbour's token.
+      resp.set_token(wrong_token && req.token() % 64 == 0 ? req.token() + 1 : req.token());
       resp.set_body(req.body());
       co_return resp.SerializeAsString();
     });
@@ -138,12 +139,12 @@ class EchoApp final : public NodeApp {
 
 class RpcEchoWorkload final : public Workload {
  public:
-  RpcEchoWorkload(const proto::RpcEchoWorkload& config, uint32_t nodes)
-      : config_(config), nodes_(nodes) {}
+  RpcEchoWorkload(const proto::RpcEchoWorkload& config, uint32_t nodes, bool wrong_token)
+      : config_(config), nodes_(nodes), wrong_token_(wrong_token) {}
 
   AppFactory factory() override {
     return [this](NodeContext& ctx) {
-      return std::make_unique<EchoApp>(ctx, config_, nodes_, checker_);
+      return std::make_unique<EchoApp>(ctx, config_, nodes_, wrong_token_, checker_);
     };
   }
   void on_crash(uint32_t node) override { checker_.abandon(node); }
@@ -161,13 +162,15 @@ class RpcEchoWorkload final : public Workload {
  private:
   proto::RpcEchoWorkload config_;
   uint32_t nodes_;
+  bool wrong_token_;
   EchoChecker checker_;
 };
 
 }  // namespace
 
-std::unique_ptr<Workload> make_rpc_echo(const proto::RpcEchoWorkload& config, uint32_t nodes) {
-  return std::make_unique<RpcEchoWorkload>(config, nodes);
+std::unique_ptr<Workload> make_rpc_echo(const proto::RpcEchoWorkload& config, uint32_t nodes,
+                                        bool wrong_token) {
+  return std::make_unique<RpcEchoWorkload>(config, nodes, wrong_token);
 }
 
 }  // namespace tessera::sim

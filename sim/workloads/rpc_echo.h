@@ -14,6 +14,9 @@
 
 namespace tessera::sim {
 
-std::unique_ptr<Workload> make_rpc_echo(const proto::RpcEchoWorkload& config, uint32_t nodes);
+// wrong_token (test only): servers answer some calls with another token,
+// which rpc_no_response_without_request must report.
+std::unique_ptr<Workload> make_rpc_echo(const proto::RpcEchoWorkload& config, uint32_t nodes,
+                                        bool wrong_token);
 
 }  // namespace tessera::sim

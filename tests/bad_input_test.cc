@@ -1,0 +1,105 @@
+// Bad input: scenario and replay files that are wrong get one clear error
+// naming the problem, never a crash.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "sim/replay_file.h"
+#include "sim/scenario_file.h"
+
+namespace tessera::sim {
+namespace {
+
+const char* kMinimal = R"(
+name: "t"
+topology { zones: 1 racks_per_zone: 1 nodes_per_rack: 3 }
+workload { rpc_echo { client_nodes: 1 interval_us: 1000 deadline_ms: 10 calls_in_flight_max: 1 } }
+safety_ms: 100
+liveness_ms: 100
+)";
+
+std::string error_of(const std::string& text) {
+  auto r = parse_scenario(text, "f.textproto");
+  EXPECT_FALSE(r.is_ok());
+  return r.is_ok() ? "" : r.status().message();
+}
+
+TEST(ScenarioFile, MinimalScenarioParses) {
+  auto r = parse_scenario(kMinimal, "f");
+  EXPECT_TRUE(r.is_ok()) << r.status().to_string();
+}
+
+TEST(ScenarioFile, UnknownFieldNamesTheFieldAndLine) {
+  const std::string err = error_of(std::string(kMinimal) + "\nsafety_sm: 5\n");
+  EXPECT_NE(err.find("safety_sm"), std::string::npos) << err;
+  EXPECT_NE(err.find("line 8"), std::string::npos) << err;
+  EXPECT_EQ(err.rfind("f.textproto:", 0), 0u) << err;
+}
+
+TEST(ScenarioFile, ImpossibleTopologiesAreNamed) {
+  std::string s = kMinimal;
+  EXPECT_NE(error_of(s.replace(s.find("zones: 1"), 8, "zones: 0")).find("zones must be at least 1"),
+            std::string::npos);
+  s = kMinimal;
+  EXPECT_NE(error_of(s.replace(s.find("client_nodes: 1"), 15, "client_nodes: 9")).find("client_nodes"),
+            std::string::npos);
+  s = kMinimal;
+  s += "schedule { at_ms: 1 crash { node: 3 } }";
+  EXPECT_NE(error_of(s).find("schedule[0]: node does not exist"), std::string::npos);
+  s = kMinimal;
+  s += "network { same_zone { min_us: 5 max_us: 1 } }";
+  EXPECT_NE(error_of(s).find("same_zone: min_us > max_us"), std::string::npos);
+  s = kMinimal;
+  s.replace(s.find("nodes_per_rack: 3"), 17, "nodes_per_rack: 4000000");
+  EXPECT_NE(error_of(s).find("exceeds the maximum"), std::string::npos);
+}
+
+TEST(ScenarioFile, MissingFileIsNamed) {
+  auto r = load_scenario("/nonexistent/x.textproto");
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.status().message().find("/nonexistent/x.textproto"), std::string::npos);
+}
+
+class ReplayFileErrors : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = parse_scenario(kMinimal, "f");
+    ASSERT_TRUE(s.is_ok());
+    auto replay = record_run(s.value(), "f", 1, {}, nullptr);
+    ASSERT_TRUE(replay.is_ok());
+    path = (std::filesystem::temp_directory_path() / "tessera-bad.replay").string();
+    ASSERT_TRUE(write_replay_file(path, replay.value()).is_ok());
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  void TearDown() override { std::filesystem::remove(path); }
+  std::string rewrite_and_read_error(const std::string& contents) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << contents;
+    auto r = read_replay_file(path);
+    EXPECT_FALSE(r.is_ok());
+    return r.is_ok() ? "" : r.status().message();
+  }
+  std::string path, bytes;
+};
+
+TEST_F(ReplayFileErrors, TruncatedFileSaysTruncated) {
+  EXPECT_NE(rewrite_and_read_error(bytes.substr(0, bytes.size() / 2)).find("truncated"),
+            std::string::npos);
+  EXPECT_NE(rewrite_and_read_error(bytes.substr(0, 10)).find("truncated"), std::string::npos);
+}
+
+TEST_F(ReplayFileErrors, FlippedByteSaysCorrupt) {
+  std::string flipped = bytes;
+  flipped[flipped.size() / 2] ^= 0x40;
+  EXPECT_NE(rewrite_and_read_error(flipped).find("checksum mismatch"), std::string::npos);
+}
+
+TEST_F(ReplayFileErrors, OtherFileSaysNotAReplay) {
+  EXPECT_NE(rewrite_and_read_error("name: \"x\"\n").find("not a Tessera replay file"),
+            std::string::npos);
+  EXPECT_NE(rewrite_and_read_error("").find("not a Tessera replay file"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tessera::sim

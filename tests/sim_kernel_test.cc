@@ -1,0 +1,212 @@
+// The simulator kernel's own guarantees: event order, crash semantics of
+// disk and kv, partitions, and that a crash destroys a node's volatile work.
+#include <gtest/gtest.h>
+
+#include "sim/cluster.h"
+#include "sim/scenario_file.h"
+#include "sim/sim_disk.h"
+#include "sim/sim_kv.h"
+#include "sim/sim_network.h"
+#include "sim/sim_world.h"
+
+namespace tessera::sim {
+namespace {
+
+template <typename T>
+T run_on(SimWorld& world, SimRuntime& rt, Task<T> task) {
+  std::optional<T> out;
+  rt.spawn([](Task<T> t, std::optional<T>& o) -> Task<void> { o.emplace(co_await std::move(t)); }(
+      std::move(task), out));
+  while (!out && world.step()) {
+  }
+  EXPECT_TRUE(out.has_value());
+  return std::move(*out);
+}
+
+TEST(SimWorld, RunsEventsByTimeThenBySequence) {
+  SimWorld world(1);
+  std::vector<int> order;
+  world.schedule(Duration::micros(10), EventKind::kControl, kWorldOwner, 0, 0, [&] { order.push_back(3); });
+  world.schedule(Duration::micros(5), EventKind::kControl, kWorldOwner, 0, 0, [&] { order.push_back(1); });
+  world.schedule(Duration::micros(5), EventKind::kControl, kWorldOwner, 0, 0, [&] { order.push_back(2); });
+  world.run_until(Instant{100});
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(world.now(), Instant{100});
+  EXPECT_EQ(world.events(), 3u);
+}
+
+TEST(SimWorld, EventsOfAnEndedIncarnationAreSkipped) {
+  SimWorld world(2);
+  int ran = 0;
+  world.schedule(Duration::micros(5), EventKind::kTimer, 0, world.incarnation(0), 0, [&] { ++ran; });
+  world.schedule(Duration::micros(5), EventKind::kTimer, 1, world.incarnation(1), 0, [&] { ran += 10; });
+  world.bump_incarnation(0);
+  world.run_until(Instant{10});
+  EXPECT_EQ(ran, 10);
+  EXPECT_EQ(world.events(), 1u);
+}
+
+TEST(SimRuntime, StopDestroysRootTasksAndTheirTimers) {
+  SimWorld world(1);
+  SimRuntime rt(world, 0, 1);
+  int woke = 0;
+  auto sleeper = [](Runtime& rt, int& woke) -> Task<void> {
+    co_await sleep(rt, Duration::millis(5));
+    ++woke;
+  };
+  rt.spawn(sleeper(rt, woke));
+  rt.spawn(sleeper(rt, woke));
+  EXPECT_EQ(rt.live_tasks(), 2u);
+  rt.stop();
+  EXPECT_EQ(rt.live_tasks(), 0u);
+  world.run_until(Instant{100000});
+  EXPECT_EQ(woke, 0);
+}
+
+proto::DiskModel fast_disk() {
+  proto::DiskModel m;
+  m.mutable_write()->set_min_us(1);
+  m.mutable_write()->set_max_us(1);
+  m.mutable_read()->set_min_us(1);
+  m.mutable_read()->set_max_us(1);
+  return m;
+}
+
+TEST(SimDisk, CrashKeepsSyncedBlobsAndMayLoseOrTearBufferedOnes) {
+  SimWorld world(1);
+  SimRuntime rt(world, 0, 1);
+  SimDisk disk(rt, fast_disk(), 1u << 30, 5);
+  const std::string synced(1000, 's');
+  ASSERT_TRUE(run_on(world, rt, disk.write("synced", synced, Durability::kSync)).is_ok());
+  for (int i = 0; i < 60; ++i) {
+    ASSERT_TRUE(run_on(world, rt, disk.write("buf-" + std::to_string(i), std::string(100, 'b'),
+                                             Durability::kBuffered)).is_ok());
+  }
+  disk.crash();
+  EXPECT_EQ(run_on(world, rt, disk.read("synced")).value(), synced);
+  int kept = 0, lost = 0, torn = 0;
+  for (int i = 0; i < 60; ++i) {
+    auto r = run_on(world, rt, disk.read("buf-" + std::to_string(i)));
+    if (!r.is_ok()) {
+      ++lost;
+    } else if (r.value().size() == 100) {
+      ++kept;
+    } else {
+      ++torn;
+      EXPECT_LT(r.value().size(), 100u);
+    }
+  }
+  // 60 blobs over three equally likely fates: each happens.
+  EXPECT_GT(kept, 0);
+  EXPECT_GT(lost, 0);
+  EXPECT_GT(torn, 0);
+  EXPECT_EQ(static_cast<uint64_t>(lost), disk.stats().lost_on_crash);
+}
+
+TEST(SimDisk, FullDeadAndRottenDisks) {
+  SimWorld world(1);
+  SimRuntime rt(world, 0, 1);
+  SimDisk disk(rt, fast_disk(), 100, 5);
+  EXPECT_TRUE(run_on(world, rt, disk.write("a", std::string(60, 'a'), Durability::kSync)).is_ok());
+  EXPECT_EQ(run_on(world, rt, disk.write("b", std::string(60, 'b'), Durability::kSync)).code(),
+            Code::kNoSpace);
+  // Overwriting in place only needs the difference.
+  EXPECT_TRUE(run_on(world, rt, disk.write("a", std::string(90, 'a'), Durability::kSync)).is_ok());
+
+  ASSERT_TRUE(disk.rot_at_rest());
+  const std::string rotten = run_on(world, rt, disk.read("a")).value();
+  EXPECT_EQ(rotten.size(), 90u);
+  EXPECT_NE(rotten, std::string(90, 'a'));
+
+  disk.kill();
+  EXPECT_EQ(run_on(world, rt, disk.read("a")).code(), Code::kDiskGone);
+  EXPECT_EQ(run_on(world, rt, disk.write("c", "c", Durability::kSync)).code(), Code::kDiskGone);
+  disk.replace();
+  EXPECT_EQ(run_on(world, rt, disk.read("a")).code(), Code::kNotFound);
+}
+
+TEST(SimDisk, BitRotOnReadCorruptsTheCopyNotTheBlob) {
+  SimWorld world(1);
+  SimRuntime rt(world, 0, 1);
+  proto::DiskModel model = fast_disk();
+  model.set_bitrot_on_read_ppm(1000000);
+  SimDisk disk(rt, model, 1u << 20, 5);
+  ASSERT_TRUE(run_on(world, rt, disk.write("a", "abcdefgh", Durability::kSync)).is_ok());
+  EXPECT_NE(run_on(world, rt, disk.read("a")).value(), "abcdefgh");
+  EXPECT_EQ(disk.stats().rot_on_read, 1u);
+}
+
+TEST(SimKv, CrashKeepsSyncedAndLosesOnlyASuffix) {
+  SimWorld world(1);
+  SimRuntime rt(world, 0, 1);
+  SimKv kv(rt, Duration::micros(1), 3);
+  auto put = [&](const std::string& k, Durability d) {
+    KvBatch b;
+    b.put(k, "v");
+    return run_on(world, rt, kv.write(std::move(b), d));
+  };
+  ASSERT_TRUE(put("k0", Durability::kBuffered).is_ok());
+  ASSERT_TRUE(put("k1", Durability::kSync).is_ok());  // makes k0 durable too
+  for (int i = 2; i < 40; ++i) ASSERT_TRUE(put("k" + std::to_string(i), Durability::kBuffered).is_ok());
+  kv.crash();
+  EXPECT_TRUE(run_on(world, rt, kv.get("k0")).is_ok());
+  EXPECT_TRUE(run_on(world, rt, kv.get("k1")).is_ok());
+  bool gap = false;
+  for (int i = 2; i < 40; ++i) {
+    const bool present = run_on(world, rt, kv.get("k" + std::to_string(i))).is_ok();
+    if (!present) gap = true;
+    EXPECT_FALSE(gap && present) << "k" << i << " survived after a lost batch";
+  }
+}
+
+TEST(SimNetwork, PartitionsBlockTheRightDirections) {
+  SimWorld world(3);
+  SimNetwork net(world, proto::NetworkModel(), {{0, 0}, {0, 0}, {1, 1}}, 1);
+  net.add_partition({true, false, false}, /*one_way=*/true);
+  EXPECT_TRUE(net.blocked(0, 1));
+  EXPECT_FALSE(net.blocked(1, 0));
+  net.heal_partitions();
+  net.add_partition({false, false, true}, /*one_way=*/false);
+  EXPECT_TRUE(net.blocked(2, 0));
+  EXPECT_TRUE(net.blocked(0, 2));
+  EXPECT_FALSE(net.blocked(0, 1));
+  net.heal_partitions();
+  EXPECT_FALSE(net.blocked(2, 0));
+}
+
+TEST(SimNetwork, LossAndDuplicationFollowTheModel) {
+  SimWorld world(2);
+  proto::NetworkModel model;
+  model.set_duplicate_ppm(1000000);
+  SimNetwork net(world, model, {{0, 0}, {0, 0}}, 1);
+  int received = 0;
+  net.set_receiver(1, [&](NodeId, Message) { ++received; });
+  for (int i = 0; i < 10; ++i) net.send(0, 1, Message{});
+  world.run_until(Instant{1000000});
+  EXPECT_EQ(received, 20);
+
+  proto::NetworkModel lossy;
+  lossy.set_loss_ppm(1000000);
+  SimNetwork dead(world, lossy, {{0, 0}, {0, 0}}, 1);
+  int got = 0;
+  dead.set_receiver(1, [&](NodeId, Message) { ++got; });
+  for (int i = 0; i < 10; ++i) dead.send(0, 1, Message{});
+  world.run_until(Instant{2000000});
+  EXPECT_EQ(got, 0);
+  EXPECT_EQ(dead.stats().lost, 10u);
+}
+
+TEST(SimCluster, BuildsATopologyOfThreeHundredNodes) {
+  auto scenario = load_scenario(std::string(TESSERA_SOURCE_DIR) + "/scenarios/rpc_partition.textproto");
+  ASSERT_TRUE(scenario.is_ok()) << scenario.status().to_string();
+  SimWorld world(300);
+  SimCluster cluster(world, scenario.value(), 1);
+  EXPECT_EQ(cluster.size(), 300u);
+  EXPECT_EQ(cluster.location(0).zone, 0u);
+  EXPECT_EQ(cluster.location(299).zone, 2u);
+  EXPECT_EQ(cluster.location(299).rack, 29u);
+  EXPECT_EQ(cluster.disks_per_node(), 2u);
+}
+
+}  // namespace
+}  // namespace tessera::sim
