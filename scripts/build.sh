@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Configures and builds one build tree. Usage: scripts/build.sh DIR [cmake args...]
+set -euo pipefail
+dir=$1; shift
+cd "$(dirname "$0")/.."
+cmake -S . -B "$dir" -G Ninja "$@" > "$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; exit 1; }
+cmake --build "$dir" -j "$(nproc)"
