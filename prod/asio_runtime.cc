@@ -1,5 +1,6 @@
 #include "prod/asio_runtime.h"
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -39,8 +40,8 @@ void AsioRuntime::post_after(Duration delay, Callback cb) {
 void AsioRuntime::spawn(Task<void> task) { roots_.start(std::move(task)); }
 
 void AsioRuntime::offload(std::function<void()> work, Callback done) {
-  boost::asio::post(cpu_pool_, [this, alive = alive_, work = std::move(work),
-                                done = std::move(done)]() mutable {
+  boost::asio::post(cpu_pool_, [this, alive = alive_, work = std::move(work), done = std::move(done),
+                                guard = boost::asio::make_work_guard(io_)]() mutable {
     work();
     boost::asio::post(io_, [alive, done = std::move(done)] {
       if (*alive) done();

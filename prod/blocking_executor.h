@@ -3,6 +3,7 @@
 // event loop. One per disk, so a slow disk does not stall the others.
 #pragma once
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -29,7 +30,9 @@ class BlockingExecutor {
       std::optional<R> out;
       bool await_ready() const noexcept { return false; }
       void await_suspend(std::coroutine_handle<> h) {
-        boost::asio::post(ex.pool_, [this, h] {
+        // The guard keeps io.run() from returning while the call is on
+        // the pool: the loop has a completion still to come.
+        boost::asio::post(ex.pool_, [this, h, guard = boost::asio::make_work_guard(ex.io_)] {
           out.emplace(fn());
           boost::asio::post(ex.io_, [h] { h.resume(); });
         });

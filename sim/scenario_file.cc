@@ -23,8 +23,10 @@ class FirstError : public google::protobuf::io::ErrorCollector {
   std::string error;
 };
 
-std::string check_range(const proto::LatencyRange& r, const char* name) {
-  if (r.min_us() > r.max_us()) return std::string("network.") + name + ": min_us > max_us";
+std::string check_range(const proto::LatencyRange& r, const std::string& name) {
+  if (r.min_us() > r.max_us()) return name + ": min_us > max_us";
+  if (r.slow_ppm() > 1000000) return name + ".slow_ppm must be at most 1000000";
+  if (r.slow_ppm() > 0 && r.slow_max_us() <= r.max_us()) return name + ": slow_max_us must exceed max_us";
   return "";
 }
 
@@ -106,13 +108,13 @@ std::string validate_scenario(const proto::Scenario& s) {
   std::string p = validate_topology(s.topology());
   if (!p.empty()) return p;
   const uint64_t nodes = layout(s.topology()).size();
-  for (auto [r, n] : {std::pair{&s.network().same_rack(), "same_rack"},
-                      std::pair{&s.network().same_zone(), "same_zone"},
-                      std::pair{&s.network().cross_zone(), "cross_zone"}}) {
+  for (auto [r, n] : {std::pair{&s.network().same_rack(), "network.same_rack"},
+                      std::pair{&s.network().same_zone(), "network.same_zone"},
+                      std::pair{&s.network().cross_zone(), "network.cross_zone"},
+                      std::pair{&s.disk().read(), "disk.read"},
+                      std::pair{&s.disk().write(), "disk.write"}}) {
     if (!(p = check_range(*r, n)).empty()) return p;
   }
-  if (s.disk().read().min_us() > s.disk().read().max_us()) return "disk.read: min_us > max_us";
-  if (s.disk().write().min_us() > s.disk().write().max_us()) return "disk.write: min_us > max_us";
   if (!(p = check_ppm(s.network().loss_ppm(), "network.loss_ppm")).empty()) return p;
   if (!(p = check_ppm(s.network().duplicate_ppm(), "network.duplicate_ppm")).empty()) return p;
   if (!(p = check_ppm(s.network().reorder_ppm(), "network.reorder_ppm")).empty()) return p;

@@ -2,15 +2,15 @@
 
 #include <utility>
 
+#include "sim/latency.h"
+
 namespace tessera::sim {
 
 SimDisk::SimDisk(SimRuntime& rt, const proto::DiskModel& model, uint64_t capacity_bytes,
                  uint64_t seed)
     : rt_(rt), model_(model), capacity_bytes_(capacity_bytes), random_(seed) {}
 
-Duration SimDisk::latency(const proto::LatencyRange& range) {
-  return Duration::micros(static_cast<int64_t>(random_.between(range.min_us(), range.max_us())));
-}
+Duration SimDisk::latency(const proto::LatencyRange& range) { return sample_latency(random_, range); }
 
 void SimDisk::flip_bit(std::string& bytes) {
   ASSERT(!bytes.empty());

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "sim/hash.h"
+#include "sim/latency.h"
 
 namespace tessera::sim {
 
@@ -42,8 +43,7 @@ Duration SimNetwork::latency(uint32_t from, uint32_t to) {
   const proto::LatencyRange& range = a.rack == b.rack   ? model_.same_rack()
                                      : a.zone == b.zone ? model_.same_zone()
                                                         : model_.cross_zone();
-  return Duration::micros(
-      static_cast<int64_t>(streams_[from].between(range.min_us(), range.max_us())));
+  return sample_latency(streams_[from], range);
 }
 
 void SimNetwork::send(uint32_t from, uint32_t to, Message msg) {

@@ -113,6 +113,8 @@ class ProdContractWorld final : public ContractWorld {
         ADD_FAILURE() << "prod world: condition not reached within 30 s";
         return false;
       }
+      // A loop that ran out of work stays stopped until restarted.
+      if (io_.stopped()) io_.restart();
       io_.run_one_for(std::chrono::milliseconds(50));
     }
     return true;

@@ -2,6 +2,8 @@
 // disk and kv, partitions, and that a crash destroys a node's volatile work.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "sim/cluster.h"
 #include "sim/scenario_file.h"
 #include "sim/sim_disk.h"
@@ -206,6 +208,63 @@ TEST(SimCluster, BuildsATopologyOfThreeHundredNodes) {
   EXPECT_EQ(cluster.location(299).zone, 2u);
   EXPECT_EQ(cluster.location(299).rack, 29u);
   EXPECT_EQ(cluster.disks_per_node(), 2u);
+}
+
+}  // namespace
+}  // namespace tessera::sim
+
+namespace tessera::sim {
+namespace {
+
+// A node app that records each boot durably and keeps a volatile ticker.
+struct BootCounter final : NodeApp {
+  BootCounter(NodeContext& ctx, std::map<uint32_t, int>& ticks, std::map<uint32_t, std::string>& seen)
+      : ticks(ticks) {
+    ctx.runtime.spawn([](NodeContext ctx, std::map<uint32_t, std::string>& seen) -> Task<void> {
+      auto prev = co_await ctx.kv.get("boots");
+      seen[ctx.id.value] = prev.is_ok() ? prev.value() : "";
+      KvBatch b;
+      b.put("boots", (prev.is_ok() ? prev.value() : "") + "b");
+      ASSERT((co_await ctx.kv.write(std::move(b), Durability::kSync)).is_ok());
+    }(ctx, seen));
+    ctx.runtime.spawn([](Runtime& rt, uint32_t id, std::map<uint32_t, int>& ticks) -> Task<void> {
+      for (;;) {
+        co_await sleep(rt, Duration::millis(1));
+        ticks[id]++;
+      }
+    }(ctx.runtime, ctx.id.value, ticks));
+  }
+  std::map<uint32_t, int>& ticks;
+};
+
+TEST(SimCluster, CrashDropsVolatileWorkAndRestartSeesDurableState) {
+  auto scenario = parse_scenario(R"(
+    name: "t" topology { zones: 1 racks_per_zone: 1 nodes_per_rack: 2 }
+    workload { heartbeat { interval_ms: 1 peers: 1 suspect_after_missed: 1 } } safety_ms: 1)", "t");
+  ASSERT_TRUE(scenario.is_ok()) << scenario.status().to_string();
+  SimWorld world(2);
+  SimCluster cluster(world, scenario.value(), 1);
+  std::map<uint32_t, int> ticks;
+  std::map<uint32_t, std::string> seen;
+  std::vector<uint32_t> crashed;
+  cluster.on_crash([&](uint32_t n) { crashed.push_back(n); });
+  cluster.boot_all([&](NodeContext& ctx) { return std::make_unique<BootCounter>(ctx, ticks, seen); });
+  world.run_until(Instant{10000});
+  EXPECT_EQ(seen[0], "");
+  const int ticks_at_crash = ticks[0];
+  EXPECT_GE(ticks_at_crash, 9);
+
+  cluster.crash(0);
+  EXPECT_FALSE(cluster.up(0));
+  EXPECT_EQ(crashed, std::vector<uint32_t>{0});
+  world.run_until(Instant{20000});
+  EXPECT_EQ(ticks[0], ticks_at_crash);  // its ticker died with it
+  EXPECT_GE(ticks[1], 19);              // the other node went on
+
+  cluster.restart(0);
+  world.run_until(Instant{30000});
+  EXPECT_EQ(seen[0], "b");  // the synced boot record survived the crash
+  EXPECT_GT(ticks[0], ticks_at_crash);
 }
 
 }  // namespace

@@ -119,9 +119,12 @@ void RpcEndpoint::on_response(NodeId from, Message msg) {
   }
   if (msg.status_code == 0) {
     complete(msg.call_id, std::move(msg.payload));
-  } else {
-    complete(msg.call_id, Status(static_cast<Code>(msg.status_code), msg.status_message));
+    return;
   }
+  // The code came off the wire: map anything we do not know to kInternal.
+  const bool known = msg.status_code > 0 && msg.status_code <= static_cast<int32_t>(Code::kInternal);
+  const Code code = known ? static_cast<Code>(msg.status_code) : Code::kInternal;
+  complete(msg.call_id, Status(code, msg.status_message));
 }
 
 void RpcEndpoint::complete(uint64_t call_id, Result<std::string> result) {
