@@ -13,6 +13,13 @@
 namespace tessera::sim {
 namespace {
 
+// Bounds that keep virtual time far from overflow and a run inside memory.
+constexpr uint64_t kLatencyUsMax = 3600ull * 1000 * 1000;    // an hour
+constexpr uint64_t kPhaseMsMax = 30ull * 24 * 3600 * 1000;   // 30 days
+constexpr uint32_t kBodyBytesMax = 1u << 20;
+constexpr uint32_t kCallsInFlightMax = 1000;
+constexpr uint32_t kRateFaultsMax = 1000000;
+
 class FirstError : public google::protobuf::io::ErrorCollector {
  public:
   void AddError(int line, google::protobuf::io::ColumnNumber column,
@@ -25,6 +32,9 @@ class FirstError : public google::protobuf::io::ErrorCollector {
 
 std::string check_range(const proto::LatencyRange& r, const std::string& name) {
   if (r.min_us() > r.max_us()) return name + ": min_us > max_us";
+  if (r.max_us() > kLatencyUsMax || r.slow_max_us() > kLatencyUsMax) {
+    return name + ": latencies must be at most " + std::to_string(kLatencyUsMax) + " us";
+  }
   if (r.slow_ppm() > 1000000) return name + ".slow_ppm must be at most 1000000";
   if (r.slow_ppm() > 0 && r.slow_max_us() <= r.max_us()) return name + ": slow_max_us must exceed max_us";
   return "";
@@ -52,6 +62,7 @@ std::string validate_schedule(const proto::Scenario& s, uint32_t nodes) {
         break;
       case proto::ScheduledFault::kCrash:
         if (f.crash().node() >= nodes) return where + "node does not exist";
+        if (f.crash().restart_after_ms() > kPhaseMsMax) return where + "restart_after_ms is too large";
         break;
       case proto::ScheduledFault::kDiskLoss:
         if (f.disk_loss().node() >= nodes || f.disk_loss().disk() >= disks) {
@@ -120,6 +131,12 @@ std::string validate_scenario(const proto::Scenario& s) {
   if (!(p = check_ppm(s.network().reorder_ppm(), "network.reorder_ppm")).empty()) return p;
   if (!(p = check_ppm(s.disk().bitrot_on_read_ppm(), "disk.bitrot_on_read_ppm")).empty()) return p;
   if (s.safety_ms() == 0) return "safety_ms must be positive";
+  if (s.safety_ms() > kPhaseMsMax || s.liveness_ms() > kPhaseMsMax) {
+    return "safety_ms and liveness_ms must be at most " + std::to_string(kPhaseMsMax);
+  }
+  if (s.network().reorder_delay_max_us() > kLatencyUsMax) {
+    return "network.reorder_delay_max_us must be at most " + std::to_string(kLatencyUsMax);
+  }
   switch (s.workload().kind_case()) {
     case proto::Workload::kRpcEcho: {
       const auto& w = s.workload().rpc_echo();
@@ -127,25 +144,44 @@ std::string validate_scenario(const proto::Scenario& s) {
         return "workload.rpc_echo.client_nodes must be 1.." + std::to_string(nodes);
       }
       if (nodes < 2) return "workload.rpc_echo needs at least 2 nodes";
-      if (w.interval_us() == 0) return "workload.rpc_echo.interval_us must be positive";
-      if (w.deadline_ms() == 0) return "workload.rpc_echo.deadline_ms must be positive";
-      if (w.calls_in_flight_max() == 0) return "workload.rpc_echo.calls_in_flight_max must be positive";
+      if (w.interval_us() == 0 || w.interval_us() > kLatencyUsMax) {
+        return "workload.rpc_echo.interval_us must be 1.." + std::to_string(kLatencyUsMax);
+      }
+      if (w.body_bytes() > kBodyBytesMax) {
+        return "workload.rpc_echo.body_bytes must be at most " + std::to_string(kBodyBytesMax);
+      }
+      if (w.deadline_ms() == 0 || w.deadline_ms() > kPhaseMsMax) {
+        return "workload.rpc_echo.deadline_ms must be 1.." + std::to_string(kPhaseMsMax);
+      }
+      if (w.calls_in_flight_max() == 0 || w.calls_in_flight_max() > kCallsInFlightMax) {
+        return "workload.rpc_echo.calls_in_flight_max must be 1.." + std::to_string(kCallsInFlightMax);
+      }
       if (s.liveness_ms() <= w.deadline_ms()) return "liveness_ms must exceed the rpc deadline";
       break;
     }
     case proto::Workload::kHeartbeat: {
       const auto& w = s.workload().heartbeat();
-      if (w.interval_ms() == 0) return "workload.heartbeat.interval_ms must be positive";
+      if (w.interval_ms() == 0 || w.interval_ms() > kPhaseMsMax) {
+        return "workload.heartbeat.interval_ms must be 1.." + std::to_string(kPhaseMsMax);
+      }
       if (w.peers() == 0 || w.peers() >= nodes) {
         return "workload.heartbeat.peers must be 1.." + std::to_string(nodes - 1);
       }
-      if (w.suspect_after_missed() == 0) return "workload.heartbeat.suspect_after_missed must be positive";
+      if (w.suspect_after_missed() == 0 || w.suspect_after_missed() > 1000) {
+        return "workload.heartbeat.suspect_after_missed must be 1..1000";
+      }
       break;
     }
     case proto::Workload::KIND_NOT_SET:
       return "workload is required";
   }
   const auto& r = s.fault_rates();
+  if (r.crashes() > kRateFaultsMax || r.partitions() > kRateFaultsMax) {
+    return "fault_rates: at most " + std::to_string(kRateFaultsMax) + " faults of a kind";
+  }
+  if (r.crash_downtime_ms() > kPhaseMsMax || r.partition_ms() > kPhaseMsMax) {
+    return "fault_rates: durations must be at most " + std::to_string(kPhaseMsMax) + " ms";
+  }
   if (r.partitions() > 0 && s.topology().zones() < 2) return "fault_rates.partitions needs 2+ zones";
   if (r.partitions() > 0 && r.partition_ms() == 0) return "fault_rates.partition_ms must be positive";
   return validate_schedule(s, static_cast<uint32_t>(nodes));

@@ -55,6 +55,18 @@ TEST(ScenarioFile, ImpossibleTopologiesAreNamed) {
   EXPECT_NE(error_of(s).find("exceeds the maximum"), std::string::npos);
 }
 
+TEST(ScenarioFile, ValuesThatWouldOverflowOrExhaustMemoryAreRefused) {
+  std::string s = kMinimal;
+  s.replace(s.find("calls_in_flight_max: 1"), 22, "calls_in_flight_max: 1 body_bytes: 4000000000");
+  EXPECT_NE(error_of(s).find("body_bytes must be at most"), std::string::npos);
+  s = kMinimal;
+  s += "network { cross_zone { min_us: 1 max_us: 18446744073709551615 } }";
+  EXPECT_NE(error_of(s).find("latencies must be at most"), std::string::npos);
+  s = kMinimal;
+  s.replace(s.find("safety_ms: 100"), 14, "safety_ms: 18446744073709551615");
+  EXPECT_NE(error_of(s).find("must be at most"), std::string::npos);
+}
+
 TEST(ScenarioFile, MissingFileIsNamed) {
   auto r = load_scenario("/nonexistent/x.textproto");
   ASSERT_FALSE(r.is_ok());
