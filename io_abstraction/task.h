@@ -17,9 +17,6 @@
 
 namespace tessera {
 
-template <typename T>
-class Task;
-
 namespace detail {
 
 struct FinalAwaiter {
@@ -39,16 +36,31 @@ struct PromiseBase {
   void unhandled_exception() const noexcept { std::terminate(); }
 };
 
+// Where a finished task keeps its result until the awaiter takes it.
+template <typename T>
+struct ResultSlot {
+  std::optional<T> value;
+  template <typename U>
+  void return_value(U&& v) { value.emplace(std::forward<U>(v)); }
+  T take() {
+    ASSERT(value.has_value());
+    return std::move(*value);
+  }
+};
+
+template <>
+struct ResultSlot<void> {
+  void return_void() const noexcept {}
+  void take() const noexcept {}
+};
+
 }  // namespace detail
 
 template <typename T>
 class [[nodiscard]] Task {
  public:
-  struct promise_type : detail::PromiseBase {
-    std::optional<T> value;
+  struct promise_type : detail::PromiseBase, detail::ResultSlot<T> {
     Task get_return_object() { return Task(Handle::from_promise(*this)); }
-    template <typename U>
-    void return_value(U&& v) { value.emplace(std::forward<U>(v)); }
   };
   using Handle = std::coroutine_handle<promise_type>;
 
@@ -73,54 +85,7 @@ class [[nodiscard]] Task {
         h.promise().continuation = awaiting;
         return h;
       }
-      T await_resume() {
-        ASSERT(h.promise().value.has_value());
-        return std::move(*h.promise().value);
-      }
-    };
-    ASSERT(handle_ != nullptr);
-    return Awaiter{handle_};
-  }
-
- private:
-  void reset() {
-    if (handle_) handle_.destroy();
-    handle_ = nullptr;
-  }
-  Handle handle_;
-};
-
-template <>
-class [[nodiscard]] Task<void> {
- public:
-  struct promise_type : detail::PromiseBase {
-    Task get_return_object() { return Task(Handle::from_promise(*this)); }
-    void return_void() const noexcept {}
-  };
-  using Handle = std::coroutine_handle<promise_type>;
-
-  Task() = default;
-  explicit Task(Handle h) : handle_(h) {}
-  Task(Task&& o) noexcept : handle_(std::exchange(o.handle_, nullptr)) {}
-  Task& operator=(Task&& o) noexcept {
-    if (this != &o) { reset(); handle_ = std::exchange(o.handle_, nullptr); }
-    return *this;
-  }
-  Task(const Task&) = delete;
-  Task& operator=(const Task&) = delete;
-  ~Task() { reset(); }
-
-  bool valid() const { return handle_ != nullptr; }
-
-  auto operator co_await() && noexcept {
-    struct Awaiter {
-      Handle h;
-      bool await_ready() const noexcept { return false; }
-      std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) noexcept {
-        h.promise().continuation = awaiting;
-        return h;
-      }
-      void await_resume() const noexcept {}
+      T await_resume() { return h.promise().take(); }
     };
     ASSERT(handle_ != nullptr);
     return Awaiter{handle_};
