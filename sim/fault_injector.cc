@@ -1,5 +1,6 @@
 #include "sim/fault_injector.h"
 
+#include <memory>
 #include <vector>
 
 namespace tessera::sim {
@@ -29,9 +30,11 @@ void FaultInjector::arm() {
   for (uint32_t i = 0; i < rates.partitions(); ++i) {
     const uint64_t when = random_.below(window);
     const auto zone = static_cast<uint32_t>(random_.below(cluster_.zone_count()));
-    at(when, 0x200 + zone, [this, zone] { partition_zone(zone); });
-    at(when + rates.partition_ms(), 0x300, [this] {
-      if (!healed_) cluster_.network().heal_partitions();
+    // The heal event removes this partition only, not overlapping ones.
+    auto id = std::make_shared<uint64_t>(0);
+    at(when, 0x200 + zone, [this, zone, id] { *id = partition_zone(zone); });
+    at(when + rates.partition_ms(), 0x300, [this, id] {
+      if (!healed_ && *id != 0) cluster_.network().heal_partition(*id);
     });
   }
 }
@@ -83,12 +86,12 @@ void FaultInjector::crash(uint32_t node, uint64_t restart_after_ms) {
   });
 }
 
-void FaultInjector::partition_zone(uint32_t zone) {
-  if (healed_) return;
+uint64_t FaultInjector::partition_zone(uint32_t zone) {
+  if (healed_) return 0;
   std::vector<bool> side_a(cluster_.size(), false);
   for (uint32_t n = 0; n < cluster_.size(); ++n) side_a[n] = cluster_.location(n).zone == zone;
   ++stats_.partitions;
-  cluster_.network().add_partition(std::move(side_a), false);
+  return cluster_.network().add_partition(std::move(side_a), false);
 }
 
 void FaultInjector::heal_all() {

@@ -32,9 +32,15 @@ bool SimNetwork::blocked(uint32_t from, uint32_t to) const {
   return false;
 }
 
-void SimNetwork::add_partition(std::vector<bool> side_a, bool one_way) {
+uint64_t SimNetwork::add_partition(std::vector<bool> side_a, bool one_way) {
   ASSERT(side_a.size() == locations_.size());
-  partitions_.push_back(Partition{std::move(side_a), one_way});
+  const uint64_t id = next_partition_id_++;
+  partitions_.push_back(Partition{id, std::move(side_a), one_way});
+  return id;
+}
+
+void SimNetwork::heal_partition(uint64_t id) {
+  std::erase_if(partitions_, [id](const Partition& p) { return p.id == id; });
 }
 
 Duration SimNetwork::latency(uint32_t from, uint32_t to) {

@@ -39,8 +39,9 @@ class SimNetwork {
   void set_receiver(uint32_t node, Network::Receiver receiver);
 
   // Cuts side_a (nodes with side_a[i] true) from the rest; one_way drops
-  // only A -> B.
-  void add_partition(std::vector<bool> side_a, bool one_way);
+  // only A -> B. Returns an id for heal_partition.
+  uint64_t add_partition(std::vector<bool> side_a, bool one_way);
+  void heal_partition(uint64_t id);
   void heal_partitions() { partitions_.clear(); }
   size_t partition_count() const { return partitions_.size(); }
   bool blocked(uint32_t from, uint32_t to) const;
@@ -51,6 +52,7 @@ class SimNetwork {
 
  private:
   struct Partition {
+    uint64_t id;
     std::vector<bool> side_a;
     bool one_way;
   };
@@ -63,6 +65,7 @@ class SimNetwork {
   std::vector<Random> streams_;  // one per sender
   std::vector<Network::Receiver> receivers_;
   std::vector<Partition> partitions_;
+  uint64_t next_partition_id_ = 1;
   Stats stats_;
 };
 

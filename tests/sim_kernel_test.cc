@@ -174,6 +174,14 @@ TEST(SimNetwork, PartitionsBlockTheRightDirections) {
   EXPECT_FALSE(net.blocked(0, 1));
   net.heal_partitions();
   EXPECT_FALSE(net.blocked(2, 0));
+
+  // Healing one partition leaves an overlapping one in place.
+  const uint64_t first = net.add_partition({true, false, false}, false);
+  net.add_partition({false, false, true}, false);
+  net.heal_partition(first);
+  EXPECT_FALSE(net.blocked(0, 1));
+  EXPECT_TRUE(net.blocked(0, 2));
+  EXPECT_EQ(net.partition_count(), 1u);
 }
 
 TEST(SimNetwork, LossAndDuplicationFollowTheModel) {
