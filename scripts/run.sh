@@ -6,5 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh build/release -DCMAKE_BUILD_TYPE=Release -DTESSERA_BUILD_TESTS=OFF
-if [ $# -eq 0 ]; then set -- --seed 1; fi
-exec build/release/sim/tessera-sim --scenario scenarios/rpc_partition.textproto --verbose "$@"
+case " $* " in
+  *" --scenario"*) ;;
+  *) set -- --scenario scenarios/rpc_partition.textproto "$@" ;;
+esac
+exec build/release/sim/tessera-sim --verbose "$@"
