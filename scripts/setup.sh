@@ -6,6 +6,7 @@ set -euo pipefail
 PACKAGES=(
   g++ cmake ninja-build ccache pkg-config git
   libboost-dev libboost-system-dev libboost-program-options-dev
+  libssl-dev libisal-dev libjerasure-dev libgf-complete-dev
   librocksdb-dev libprotobuf-dev protobuf-compiler
   librapidcheck-dev libgtest-dev libgmock-dev libbenchmark-dev
 )

@@ -1,0 +1,17 @@
+// SHA-256 of fragments (OpenSSL): the checksum stored in every fragment
+// header and verified on every read.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace tessera {
+
+using Sha256 = std::array<uint8_t, 32>;
+
+Sha256 sha256(std::string_view bytes);
+std::string to_hex(const Sha256& digest);
+
+}  // namespace tessera
