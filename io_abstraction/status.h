@@ -53,7 +53,8 @@ class [[nodiscard]] Result {
   bool is_ok() const { return v_.index() == 0; }
   T& value() & { ASSERT(is_ok()); return std::get<0>(v_); }
   const T& value() const& { ASSERT(is_ok()); return std::get<0>(v_); }
-  T&& value() && { ASSERT(is_ok()); return std::get<0>(std::move(v_)); }
+  // By value, so `for (x : f().value())` cannot dangle.
+  T value() && { ASSERT(is_ok()); return std::get<0>(std::move(v_)); }
   const Status& status() const { ASSERT(!is_ok()); return std::get<1>(v_); }
   Code code() const { return is_ok() ? Code::kOk : status().code(); }
 

@@ -1,0 +1,122 @@
+#include "core/placement/placement.h"
+
+#include <algorithm>
+#include <map>
+
+#include "io_abstraction/random.h"
+
+namespace tessera {
+namespace {
+
+constexpr uint64_t kFillSteps = uint64_t{1} << 20;
+
+uint64_t domain_of(const DiskInfo& d, FailureDomain level) {
+  switch (level) {
+    case FailureDomain::kDisk: return (uint64_t{d.ref.node} << 32) | d.ref.disk;
+    case FailureDomain::kNode: return d.ref.node;
+    case FailureDomain::kRack: return d.rack;
+    case FailureDomain::kZone: return d.zone;
+  }
+  return 0;
+}
+
+uint64_t fill_step(const DiskInfo& d) {
+  return static_cast<uint64_t>((static_cast<unsigned __int128>(d.used_bytes) * kFillSteps) / d.capacity_bytes);
+}
+
+}  // namespace
+
+const char* failure_domain_name(FailureDomain level) {
+  switch (level) {
+    case FailureDomain::kDisk: return "disk";
+    case FailureDomain::kNode: return "node";
+    case FailureDomain::kRack: return "rack";
+    case FailureDomain::kZone: return "zone";
+  }
+  return "unknown";
+}
+
+Result<std::vector<DiskRef>> pick_disks(const std::vector<DiskInfo>& disks, const PlacementRequest& req) {
+  const uint32_t n = req.k + req.m;
+  if (req.k == 0 || req.m == 0) return Status(Code::kInvalidArgument, "placement needs k >= 1 and m >= 1");
+
+  struct Candidate {
+    uint64_t fill;
+    uint64_t hash;
+    const DiskInfo* disk;
+  };
+  std::vector<Candidate> candidates;
+  std::map<uint32_t, uint32_t> disks_per_node;
+  for (const DiskInfo& d : disks) {
+    ASSERT(d.used_bytes <= d.capacity_bytes || d.capacity_bytes == 0);
+    if (!d.writable || d.capacity_bytes == 0) continue;
+    if (d.capacity_bytes - std::min(d.used_bytes, d.capacity_bytes) < req.fragment_bytes) continue;
+    const uint64_t hash = mix_seed(req.key, (uint64_t{d.ref.node} << 32) | d.ref.disk);
+    candidates.push_back(Candidate{fill_step(d), hash, &d});
+    disks_per_node[d.ref.node]++;
+  }
+  if (candidates.size() < n) {
+    return Status(Code::kUnavailable, "placement needs " + std::to_string(n) + " writable disks with " +
+                                          std::to_string(req.fragment_bytes) + " bytes free, have " +
+                                          std::to_string(candidates.size()));
+  }
+  const uint32_t nodes = static_cast<uint32_t>(disks_per_node.size());
+  const uint32_t per_node_max = nodes >= n ? 1 : (n + nodes - 1) / nodes;
+
+  // Feasibility: what each domain can take under both caps.
+  std::map<uint64_t, std::map<uint32_t, uint32_t>> domain_nodes;
+  for (const Candidate& c : candidates) domain_nodes[domain_of(*c.disk, req.level)][c.disk->ref.node]++;
+  uint64_t can_take = 0;
+  for (const auto& [domain, node_disks] : domain_nodes) {
+    uint64_t in_domain = 0;
+    for (const auto& [node, count] : node_disks) in_domain += std::min(count, per_node_max);
+    can_take += std::min<uint64_t>(in_domain, req.m);
+  }
+  if (can_take < n) {
+    return Status(Code::kUnavailable,
+                  "placement of " + std::to_string(req.k) + "+" + std::to_string(req.m) +
+                      " with at most " + std::to_string(req.m) + " fragments per " +
+                      failure_domain_name(req.level) + " is impossible: " +
+                      std::to_string(domain_nodes.size()) + " " + failure_domain_name(req.level) +
+                      "s with writable disks can take only " + std::to_string(can_take));
+  }
+
+  // Greedy in preference order; it takes every disk its caps allow, so it
+  // succeeds whenever the feasibility count above says a placement exists.
+  std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+    if (a.fill != b.fill) return a.fill < b.fill;
+    if (a.hash != b.hash) return a.hash < b.hash;
+    return a.disk->ref < b.disk->ref;
+  });
+  std::map<uint64_t, uint32_t> per_domain;
+  std::map<uint32_t, uint32_t> per_node;
+  std::vector<DiskRef> chosen;
+  for (const Candidate& c : candidates) {
+    if (chosen.size() == n) break;
+    uint32_t& in_domain = per_domain[domain_of(*c.disk, req.level)];
+    uint32_t& on_node = per_node[c.disk->ref.node];
+    if (in_domain >= req.m || on_node >= per_node_max) continue;
+    ++in_domain;
+    ++on_node;
+    chosen.push_back(c.disk->ref);
+  }
+  ASSERT(chosen.size() == n);
+  return chosen;
+}
+
+bool placement_keeps_rule(const std::vector<DiskInfo>& disks, const std::vector<DiskRef>& chosen,
+                          uint32_t m, FailureDomain level) {
+  std::map<DiskRef, const DiskInfo*> by_ref;
+  for (const DiskInfo& d : disks) by_ref[d.ref] = &d;
+  std::map<DiskRef, uint32_t> per_disk;
+  std::map<uint64_t, uint32_t> per_domain;
+  for (const DiskRef& ref : chosen) {
+    auto it = by_ref.find(ref);
+    if (it == by_ref.end()) return false;
+    if (++per_disk[ref] > 1) return false;
+    if (++per_domain[domain_of(*it->second, level)] > m) return false;
+  }
+  return true;
+}
+
+}  // namespace tessera

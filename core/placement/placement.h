@@ -1,0 +1,61 @@
+// Placement: chooses the k+m disks for the fragments of one part.
+//
+// Rules, in order of strength:
+//  1. at most one fragment per disk;
+//  2. at most m fragments in any failure domain at the configured level
+//     (disk, node, rack or zone), so losing one whole domain leaves >= k;
+//  3. at most one fragment per node when there are at least k+m eligible
+//     nodes (else as few per node as the count allows).
+// Among the placements that keep the rules it prefers the least-filled
+// disks (fill = used / capacity, in steps of 2^-20), and among equally
+// filled disks a rendezvous hash of (part key, disk) spreads parts evenly.
+// A disk is eligible when writable and it has room for the fragment; new
+// disks are eligible at once. The choice is a pure function of the
+// topology and the request: no randomness, no floating point.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "io_abstraction/status.h"
+
+namespace tessera {
+
+enum class FailureDomain : uint8_t { kDisk = 0, kNode = 1, kRack = 2, kZone = 3 };
+const char* failure_domain_name(FailureDomain level);
+
+struct DiskRef {
+  uint32_t node = 0;
+  uint32_t disk = 0;  // index within the node
+  auto operator<=>(const DiskRef&) const = default;
+};
+
+struct DiskInfo {
+  DiskRef ref;
+  uint32_t zone = 0;
+  uint32_t rack = 0;  // globally unique rack id
+  uint64_t capacity_bytes = 0;
+  uint64_t used_bytes = 0;
+  bool writable = true;
+};
+
+struct PlacementRequest {
+  uint32_t k = 10;
+  uint32_t m = 4;
+  FailureDomain level = FailureDomain::kRack;
+  uint64_t key = 0;             // identifies the part (object, version, part)
+  uint64_t fragment_bytes = 0;  // room each chosen disk needs
+};
+
+// disks: the whole topology, any order. Returns k+m disks (fragment i goes
+// to element i), or kUnavailable with a message naming the missing resource.
+Result<std::vector<DiskRef>> pick_disks(const std::vector<DiskInfo>& disks,
+                                        const PlacementRequest& request);
+
+// True when no disk holds two fragments and no domain at `level` holds more
+// than m: the rule the placement checker verifies for every committed part.
+bool placement_keeps_rule(const std::vector<DiskInfo>& disks, const std::vector<DiskRef>& chosen,
+                          uint32_t m, FailureDomain level);
+
+}  // namespace tessera
