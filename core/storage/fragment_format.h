@@ -1,0 +1,33 @@
+// The on-disk form of a fragment: "TSFR", the header length (u32 LE), a
+// proto::FragmentHeader (id, length, SHA-256), then the bytes. Parsing
+// verifies all of it, so rot anywhere in the blob is reported as kCorrupt,
+// never returned as data.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/codec/sha256.h"
+#include "io_abstraction/status.h"
+#include "storage.pb.h"
+
+namespace tessera {
+
+// Blob name for a fragment id: "f-<32 hex of SHA-256(object)>.<version>.<part>.<index>".
+std::string fragment_blob_name(const proto::FragmentId& id);
+
+std::string encode_fragment_blob(const proto::FragmentId& id, std::string_view data,
+                                 const Sha256& digest);
+
+struct DecodedFragment {
+  proto::FragmentHeader header;
+  std::string data;
+};
+
+// Checks magic, header, the id it claims (against `expected`), the length
+// and the SHA-256 of the bytes.
+Result<DecodedFragment> decode_fragment_blob(std::string blob, const proto::FragmentId& expected);
+
+bool same_fragment_id(const proto::FragmentId& a, const proto::FragmentId& b);
+
+}  // namespace tessera

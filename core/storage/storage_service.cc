@@ -1,0 +1,127 @@
+#include "core/storage/storage_service.h"
+
+#include <cstring>
+
+#include "core/codec/sha256.h"
+#include "core/storage/fragment_format.h"
+
+namespace tessera {
+namespace {
+
+bool digest_equals(const std::string& claimed, const Sha256& actual) {
+  return claimed.size() == actual.size() && std::memcmp(claimed.data(), actual.data(), actual.size()) == 0;
+}
+
+// Wraps a typed handler as an RPC handler: parse, call, serialize.
+template <typename Request, typename Fn>
+RpcEndpoint::Handler typed(Fn fn) {
+  return [fn](NodeId, std::string payload) -> Task<Result<std::string>> {
+    Request request;
+    if (!request.ParseFromString(payload)) {
+      co_return Status(Code::kInvalidArgument, "request does not parse as " + request.GetTypeName());
+    }
+    auto result = co_await fn(std::move(request));
+    if constexpr (std::is_same_v<decltype(result), Status>) {
+      if (!result.is_ok()) co_return result;
+      co_return std::string();
+    } else {
+      if (!result.is_ok()) co_return result.status();
+      co_return result.value().SerializeAsString();
+    }
+  };
+}
+
+}  // namespace
+
+StorageService::StorageService(Runtime& rt, RpcEndpoint& rpc, std::vector<Disk*> disks)
+    : rt_(rt), disks_(std::move(disks)) {
+  rpc.serve("storage.put", typed<proto::PutFragmentRequest>([this](auto r) { return put(std::move(r)); }));
+  rpc.serve("storage.get", typed<proto::GetFragmentRequest>([this](auto r) { return get(std::move(r)); }));
+  rpc.serve("storage.delete",
+            typed<proto::DeleteFragmentRequest>([this](auto r) { return remove(std::move(r)); }));
+}
+
+Result<Disk*> StorageService::disk(uint32_t index) {
+  if (index >= disks_.size()) {
+    return Status(Code::kInvalidArgument, "no disk " + std::to_string(index) + " on this node (" +
+                                              std::to_string(disks_.size()) + " disks)");
+  }
+  return disks_[index];
+}
+
+Task<Status> StorageService::put(proto::PutFragmentRequest request) {
+  auto d = disk(request.disk());
+  if (!d.is_ok()) co_return d.status();
+  const std::string& data = request.data();
+  const Sha256 digest = co_await offload(rt_, [&data] { return sha256(data); });
+  if (!digest_equals(request.sha256(), digest)) {
+    ++stats_.refused_puts;
+    co_return Status(Code::kCorrupt, "fragment bytes do not match the writer's checksum");
+  }
+  std::string blob = encode_fragment_blob(request.id(), data, digest);
+  Status s = co_await d.value()->write(fragment_blob_name(request.id()), std::move(blob), Durability::kSync);
+  if (s.is_ok()) ++stats_.puts;
+  co_return s;
+}
+
+Task<Result<proto::GetFragmentResponse>> StorageService::get(proto::GetFragmentRequest request) {
+  auto d = disk(request.disk());
+  if (!d.is_ok()) co_return d.status();
+  Result<std::string> blob = co_await d.value()->read(fragment_blob_name(request.id()));
+  if (!blob.is_ok()) co_return blob.status();
+  ++stats_.gets;
+  std::string bytes = std::move(blob).value();
+  const proto::FragmentId& id = request.id();
+  Result<DecodedFragment> decoded =
+      co_await offload(rt_, [&bytes, &id] { return decode_fragment_blob(std::move(bytes), id); });
+  if (!decoded.is_ok()) {
+    ++stats_.corrupt_reads;
+    co_return decoded.status();
+  }
+  proto::GetFragmentResponse response;
+  response.set_sha256(decoded.value().header.sha256());
+  response.set_data(std::move(decoded.value().data));
+  co_return response;
+}
+
+Task<Status> StorageService::remove(proto::DeleteFragmentRequest request) {
+  auto d = disk(request.disk());
+  if (!d.is_ok()) co_return d.status();
+  co_return co_await d.value()->remove(fragment_blob_name(request.id()));
+}
+
+Task<Status> put_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk, const proto::FragmentId& id,
+                          std::string data, Duration deadline) {
+  proto::PutFragmentRequest request;
+  request.set_disk(disk);
+  *request.mutable_id() = id;
+  const Sha256 digest = sha256(data);
+  request.set_sha256(digest.data(), digest.size());
+  request.set_data(std::move(data));
+  auto r = co_await call_message<proto::PutFragmentResponse>(rpc, node, "storage.put", request, deadline);
+  co_return r.is_ok() ? Status::ok() : r.status();
+}
+
+Task<Result<std::string>> get_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk,
+                                       const proto::FragmentId& id, Duration deadline) {
+  proto::GetFragmentRequest request;
+  request.set_disk(disk);
+  *request.mutable_id() = id;
+  auto r = co_await call_message<proto::GetFragmentResponse>(rpc, node, "storage.get", request, deadline);
+  if (!r.is_ok()) co_return r.status();
+  if (!digest_equals(r.value().sha256(), sha256(r.value().data()))) {
+    co_return Status(Code::kCorrupt, "fragment arrived with a checksum mismatch");
+  }
+  co_return std::move(*r.value().mutable_data());
+}
+
+Task<Status> delete_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk,
+                             const proto::FragmentId& id, Duration deadline) {
+  proto::DeleteFragmentRequest request;
+  request.set_disk(disk);
+  *request.mutable_id() = id;
+  auto r = co_await call_message<proto::DeleteFragmentResponse>(rpc, node, "storage.delete", request, deadline);
+  co_return r.is_ok() ? Status::ok() : r.status();
+}
+
+}  // namespace tessera

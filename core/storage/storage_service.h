@@ -1,0 +1,54 @@
+// StorageService: the storage-node role. Serves put/get/delete of
+// fragments on the node's disks over RPC:
+//  - put verifies the writer's SHA-256 before writing (a corrupted transfer
+//    is refused, not stored) and answers only once the fragment is durable
+//    (Durability::kSync);
+//  - get verifies magic, header, id, length and SHA-256, and reports any
+//    mismatch as kCorrupt: rot is never served as data.
+// Hashing runs through Runtime::offload.
+#pragma once
+
+#include <vector>
+
+#include "core/rpc/rpc_endpoint.h"
+#include "io_abstraction/disk.h"
+#include "io_abstraction/runtime.h"
+#include "storage.pb.h"
+
+namespace tessera {
+
+class StorageService {
+ public:
+  struct Stats {
+    uint64_t puts = 0;
+    uint64_t gets = 0;
+    uint64_t corrupt_reads = 0;
+    uint64_t refused_puts = 0;
+  };
+
+  // Registers the "storage.*" methods on rpc. disks must outlive the service.
+  StorageService(Runtime& rt, RpcEndpoint& rpc, std::vector<Disk*> disks);
+  const Stats& stats() const { return stats_; }
+
+  Task<Status> put(proto::PutFragmentRequest request);
+  Task<Result<proto::GetFragmentResponse>> get(proto::GetFragmentRequest request);
+  Task<Status> remove(proto::DeleteFragmentRequest request);
+
+ private:
+  Result<Disk*> disk(uint32_t index);
+
+  Runtime& rt_;
+  std::vector<Disk*> disks_;
+  Stats stats_;
+};
+
+// Client side: the calls a gateway makes. get_fragment verifies the bytes
+// again on arrival (checksum on both sides of every trust boundary).
+Task<Status> put_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk, const proto::FragmentId& id,
+                          std::string data, Duration deadline);
+Task<Result<std::string>> get_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk,
+                                       const proto::FragmentId& id, Duration deadline);
+Task<Status> delete_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk,
+                             const proto::FragmentId& id, Duration deadline);
+
+}  // namespace tessera
