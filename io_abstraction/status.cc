@@ -16,6 +16,7 @@ std::string_view code_name(Code code) {
     case Code::kAlreadyExists: return "already_exists";
     case Code::kAborted: return "aborted";
     case Code::kInternal: return "internal";
+    case Code::kFailedPrecondition: return "failed_precondition";
   }
   return "unknown";
 }

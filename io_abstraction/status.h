@@ -24,7 +24,9 @@ enum class Code : int {
   kAlreadyExists = 9,
   kAborted = 10,
   kInternal = 11,
+  kFailedPrecondition = 12,  // a condition of the request does not hold
 };
+inline constexpr Code kCodeLast = Code::kFailedPrecondition;
 
 std::string_view code_name(Code code);
 

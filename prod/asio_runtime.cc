@@ -37,7 +37,10 @@ void AsioRuntime::post_after(Duration delay, Callback cb) {
   });
 }
 
-void AsioRuntime::spawn(Task<void> task) { roots_.start(std::move(task)); }
+void AsioRuntime::spawn(Task<void> task) {
+  if (!*alive_) return;  // stopped: the task is destroyed unstarted
+  roots_.start(std::move(task));
+}
 
 void AsioRuntime::offload(std::function<void()> work, Callback done) {
   boost::asio::post(cpu_pool_, [this, alive = alive_, work = std::move(work), done = std::move(done),

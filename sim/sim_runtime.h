@@ -16,9 +16,13 @@ class SimRuntime final : public Runtime {
 
   Instant now() const override { return world_.now(); }
   void post_after(Duration delay, Callback cb) override {
+    if (stopping_) return;  // posted by a destructor of a dying task
     world_.schedule(delay, EventKind::kTimer, node_, world_.incarnation(node_), 0, std::move(cb));
   }
-  void spawn(Task<void> task) override { roots_.start(std::move(task)); }
+  void spawn(Task<void> task) override {
+    if (stopping_) return;  // the task is destroyed unstarted
+    roots_.start(std::move(task));
+  }
   // Inline: CPU work costs no virtual time (yet); done runs as an event.
   void offload(std::function<void()> work, Callback done) override {
     work();
@@ -30,7 +34,11 @@ class SimRuntime final : public Runtime {
   // task (and what it awaits) is destroyed.
   void stop() {
     world_.bump_incarnation(node_);
+    // Destructors of dying tasks (lock guards, say) may post or spawn; none
+    // of it may reach the next incarnation.
+    stopping_ = true;
     roots_.destroy_all();
+    stopping_ = false;
   }
   size_t live_tasks() const { return roots_.size(); }
   uint32_t node() const { return node_; }
@@ -40,6 +48,7 @@ class SimRuntime final : public Runtime {
   uint32_t node_;
   Random random_;
   TaskRegistry roots_;
+  bool stopping_ = false;
 };
 
 }  // namespace tessera::sim

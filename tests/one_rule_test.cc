@@ -27,6 +27,7 @@ const Banned kBanned[] = {
     {R"(\b(time|gettimeofday|clock_gettime|clock)\s*\()", "clocks: use Runtime::now"},
     {R"(system_clock|steady_clock|high_resolution_clock|random_device)", "clocks/randomness"},
     {R"(\bunordered_(map|set)\b)", "iteration order must not depend on hashing"},
+    {R"(\?[^:;]*co_await)", "GCC 12 destroys the temporaries of a co_await inside ?: twice"},
     {R"(\b(fopen|open|read|write|socket|connect)\s*\(\s*[^)]*\b(O_|SOCK_|\"))", "IO: use io_abstraction"},
 };
 

@@ -122,7 +122,7 @@ void RpcEndpoint::on_response(NodeId from, Message msg) {
     return;
   }
   // The code came off the wire: map anything we do not know to kInternal.
-  const bool known = msg.status_code > 0 && msg.status_code <= static_cast<int32_t>(Code::kInternal);
+  const bool known = msg.status_code > 0 && msg.status_code <= static_cast<int32_t>(kCodeLast);
   const Code code = known ? static_cast<Code>(msg.status_code) : Code::kInternal;
   complete(msg.call_id, Status(code, msg.status_message));
 }
