@@ -14,15 +14,27 @@ Sha256 sha256(std::string_view bytes) {
   return out;
 }
 
-std::string to_hex(const Sha256& digest) {
+namespace {
+std::string hex(const uint8_t* bytes, size_t n) {
   static const char* kHex = "0123456789abcdef";
   std::string s;
-  s.reserve(64);
-  for (uint8_t b : digest) {
-    s.push_back(kHex[b >> 4]);
-    s.push_back(kHex[b & 15]);
+  s.reserve(2 * n);
+  for (size_t i = 0; i < n; ++i) {
+    s.push_back(kHex[bytes[i] >> 4]);
+    s.push_back(kHex[bytes[i] & 15]);
   }
   return s;
+}
+}  // namespace
+
+std::string to_hex(const Sha256& digest) { return hex(digest.data(), digest.size()); }
+
+std::string md5_hex(std::string_view bytes) {
+  uint8_t out[16];
+  unsigned int len = 0;
+  const int ok = EVP_Digest(bytes.data(), bytes.size(), out, &len, EVP_md5(), nullptr);
+  ASSERT(ok == 1 && len == sizeof out);
+  return hex(out, sizeof out);
 }
 
 }  // namespace tessera

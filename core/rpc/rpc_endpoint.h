@@ -67,10 +67,11 @@ class RpcEndpoint {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
-// Typed helpers: Protobuf in, Protobuf out.
+// Typed helpers: Protobuf in, Protobuf out. The request is taken by value:
+// a lazily started task must not point at its caller's temporaries.
 template <typename Response, typename Request>
 Task<Result<Response>> call_message(RpcEndpoint& rpc, NodeId to, std::string method,
-                                    const Request& request, Duration deadline) {
+                                    Request request, Duration deadline) {
   Result<std::string> raw = co_await rpc.call(to, std::move(method), request.SerializeAsString(),
                                               deadline);
   if (!raw.is_ok()) co_return raw.status();

@@ -71,7 +71,7 @@ Task<Result<proto::GetFragmentResponse>> StorageService::get(proto::GetFragmentR
   if (!blob.is_ok()) co_return blob.status();
   ++stats_.gets;
   std::string bytes = std::move(blob).value();
-  const proto::FragmentId& id = request.id();
+  proto::FragmentId id = request.id();
   Result<DecodedFragment> decoded =
       co_await offload(rt_, [&bytes, &id] { return decode_fragment_blob(std::move(bytes), id); });
   if (!decoded.is_ok()) {
@@ -90,7 +90,7 @@ Task<Status> StorageService::remove(proto::DeleteFragmentRequest request) {
   co_return co_await d.value()->remove(fragment_blob_name(request.id()));
 }
 
-Task<Status> put_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk, const proto::FragmentId& id,
+Task<Status> put_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk, proto::FragmentId id,
                           std::string data, Duration deadline) {
   proto::PutFragmentRequest request;
   request.set_disk(disk);
@@ -103,7 +103,7 @@ Task<Status> put_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk, const pr
 }
 
 Task<Result<std::string>> get_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk,
-                                       const proto::FragmentId& id, Duration deadline) {
+                                       proto::FragmentId id, Duration deadline) {
   proto::GetFragmentRequest request;
   request.set_disk(disk);
   *request.mutable_id() = id;
@@ -116,7 +116,7 @@ Task<Result<std::string>> get_fragment(RpcEndpoint& rpc, NodeId node, uint32_t d
 }
 
 Task<Status> delete_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk,
-                             const proto::FragmentId& id, Duration deadline) {
+                             proto::FragmentId id, Duration deadline) {
   proto::DeleteFragmentRequest request;
   request.set_disk(disk);
   *request.mutable_id() = id;

@@ -44,11 +44,13 @@ class StorageService {
 
 // Client side: the calls a gateway makes. get_fragment verifies the bytes
 // again on arrival (checksum on both sides of every trust boundary).
-Task<Status> put_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk, const proto::FragmentId& id,
+// Parameters are values: these tasks may start after their caller's
+// temporaries are gone.
+Task<Status> put_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk, proto::FragmentId id,
                           std::string data, Duration deadline);
 Task<Result<std::string>> get_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk,
-                                       const proto::FragmentId& id, Duration deadline);
+                                       proto::FragmentId id, Duration deadline);
 Task<Status> delete_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk,
-                             const proto::FragmentId& id, Duration deadline);
+                             proto::FragmentId id, Duration deadline);
 
 }  // namespace tessera
