@@ -61,7 +61,7 @@ RunResult run_scenario(const proto::Scenario& scenario, uint64_t seed,
 
   SimCluster cluster(world, scenario, seed);
   std::unique_ptr<Workload> workload = make_workload(scenario, nodes, options);
-  cluster.on_crash([&](uint32_t node) { workload->on_crash(node); });
+  cluster.on_crash([&](uint32_t node) { workload->on_crash(node, world.now()); });
   FaultInjector faults(world, cluster, scenario, seed);
   cluster.boot_all(workload->factory());
   faults.arm();
@@ -77,6 +77,10 @@ RunResult run_scenario(const proto::Scenario& scenario, uint64_t seed,
   if (!world.stop_requested()) {
     workload->stop_issuing();
     world.run_until(liveness_end + workload->drain_time());
+  }
+  if (!world.stop_requested() && workload->verification_time().us > 0) {
+    workload->start_verification(cluster);
+    world.run_until(world.now() + workload->verification_time());
   }
 
   RunResult result;

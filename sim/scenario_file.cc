@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/placement/placement.h"
 #include "sim/cluster.h"
 
 namespace tessera::sim {
@@ -170,6 +171,22 @@ std::string validate_scenario(const proto::Scenario& s) {
       if (w.suspect_after_missed() == 0 || w.suspect_after_missed() > 1000) {
         return "workload.heartbeat.suspect_after_missed must be 1..1000";
       }
+      break;
+    }
+    case proto::Workload::kObjects: {
+      const auto& w = s.workload().objects();
+      const std::string at = "workload.objects.";
+      if (nodes < 2 || s.topology().disks_per_node() == 0) return at + "needs 2+ nodes with disks";
+      if (w.clients() == 0 || w.clients() > kCallsInFlightMax) return at + "clients must be 1.." + std::to_string(kCallsInFlightMax);
+      if (w.keys() == 0 || w.keys() > 100000) return at + "keys must be 1..100000";
+      if (w.interval_us() == 0 || w.interval_us() > kLatencyUsMax) return at + "interval_us must be positive";
+      if (w.object_bytes_max() > (64u << 20)) return at + "object_bytes_max must be at most 64 MiB";
+      if (w.part_bytes() == 0 || w.part_bytes() > (64u << 20)) return at + "part_bytes must be 1..64 MiB";
+      if (w.k() == 0 || w.m() == 0 || w.k() + w.m() > 32) return at + "needs k >= 1, m >= 1, k + m <= 32";
+      if (!parse_failure_domain(w.failure_domain())) return at + "failure_domain must be disk, node, rack or zone";
+      if (w.put_percent() + w.get_percent() > 100) return at + "put_percent + get_percent must be at most 100";
+      if (w.fragment_deadline_ms() == 0 || w.fragment_deadline_ms() > kPhaseMsMax) return at + "fragment_deadline_ms must be positive";
+      if (s.liveness_ms() <= 4 * w.fragment_deadline_ms()) return "liveness_ms must exceed 4 fragment deadlines";
       break;
     }
     case proto::Workload::KIND_NOT_SET:

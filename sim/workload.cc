@@ -1,6 +1,7 @@
 #include "sim/workload.h"
 
 #include "sim/workloads/heartbeat.h"
+#include "sim/workloads/objects.h"
 #include "sim/workloads/rpc_echo.h"
 
 namespace tessera::sim {
@@ -13,6 +14,8 @@ std::unique_ptr<Workload> make_workload(const proto::Scenario& scenario, uint32_
                            options.broken_variant() == "echo_wrong_token");
     case proto::Workload::kHeartbeat:
       return make_heartbeat(scenario.workload().heartbeat(), node_count);
+    case proto::Workload::kObjects:
+      return make_objects(scenario, node_count, options.broken_variant());
     case proto::Workload::KIND_NOT_SET:
       break;
   }

@@ -1,7 +1,7 @@
 // A workload: the application every virtual node runs, the clients that
 // drive it, and the checkers that judge the run. The runner calls the hooks
 // in this order: factory (boot), on_crash (any number), begin_liveness,
-// stop_issuing, then check after drain_time.
+// stop_issuing, start_verification after drain_time, then check.
 #pragma once
 
 #include <cstdint>
@@ -42,11 +42,15 @@ class Workload {
  public:
   virtual ~Workload() = default;
   virtual AppFactory factory() = 0;
-  virtual void on_crash(uint32_t node) {}
+  virtual void on_crash(uint32_t node, Instant now) {}
   virtual void begin_liveness(Instant now) {}
   virtual void stop_issuing() {}
   // How long in-flight work may take to finish after stop_issuing.
   virtual Duration drain_time() const = 0;
+  // After the drain: final reads that prove durability, given
+  // verification_time() of virtual time before check().
+  virtual void start_verification(SimCluster& cluster) {}
+  virtual Duration verification_time() const { return Duration{0}; }
   virtual void check(SimCluster& cluster, Violations& out) = 0;
   // One line of workload counters for the summary.
   virtual std::string stats() const = 0;

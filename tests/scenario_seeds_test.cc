@@ -59,3 +59,35 @@ TEST(Checkers, PermanentPartitionFailsLiveness) {
 
 }  // namespace
 }  // namespace tessera::sim
+
+namespace tessera::sim {
+namespace {
+
+// Runs seeds 1..seeds_max of a scenario with a broken variant; returns the
+// first violation, or "" when none of them caught it.
+std::string first_violation(const std::string& scenario_name, const std::string& variant, uint64_t seeds_max) {
+  auto s = load_scenario(std::string(TESSERA_SOURCE_DIR) + "/scenarios/" + scenario_name + ".textproto");
+  EXPECT_TRUE(s.is_ok());
+  proto::RunOptions broken;
+  broken.set_broken_variant(variant);
+  for (uint64_t seed = 1; seed <= seeds_max; ++seed) {
+    const RunResult r = run_scenario(s.value(), seed, broken);
+    if (r.violation_count > 0) return r.violations[0];
+  }
+  return "";
+}
+
+TEST(Checkers, PlacementThatIgnoresRacksIsReported) {
+  const std::string v = first_violation("objects_steady", "placement_ignores_racks", 3);
+  EXPECT_EQ(v.rfind("placement:", 0), 0u) << v;
+}
+
+TEST(Checkers, ReadThatSkipsChecksumsIsCaughtReturningWrongBytes) {
+  const std::string v = first_violation("objects_faults", "read_skips_checksum", 3);
+  EXPECT_TRUE(v.rfind("no_torn_objects:", 0) == 0 || v.rfind("read_after_write:", 0) == 0 ||
+              v.rfind("durability:", 0) == 0)
+      << v;
+}
+
+}  // namespace
+}  // namespace tessera::sim

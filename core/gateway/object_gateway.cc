@@ -163,7 +163,8 @@ Task<Result<std::string>> ObjectGateway::read_part(const std::string& object, ui
   }
   auto fetch = [&](uint32_t i) {
     return get_fragment(rpc_, NodeId(part.fragments(i).node()), part.fragments(i).disk(),
-                        fragment_id(object, upload_id, part.number(), i), config_.fragment_deadline);
+                        fragment_id(object, upload_id, part.number(), i), config_.fragment_deadline,
+                        config_.verify_fragments);
   };
   std::vector<std::optional<std::string>> fragments(k + m);
   std::vector<Task<Result<std::string>>> data;

@@ -33,6 +33,9 @@ struct GatewayConfig {
   uint64_t part_bytes = 8u << 20;
   uint64_t inline_bytes_max = 4096;
   Duration fragment_deadline = Duration::seconds(5);
+  // Test only: false skips checksum verification of fetched fragments (a
+  // deliberately broken variant the simulator's checkers must catch).
+  bool verify_fragments = true;
 };
 
 struct ByteRange {

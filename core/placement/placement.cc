@@ -36,6 +36,13 @@ const char* failure_domain_name(FailureDomain level) {
   return "unknown";
 }
 
+std::optional<FailureDomain> parse_failure_domain(std::string_view name) {
+  for (FailureDomain level : {FailureDomain::kDisk, FailureDomain::kNode, FailureDomain::kRack, FailureDomain::kZone}) {
+    if (name == failure_domain_name(level)) return level;
+  }
+  return std::nullopt;
+}
+
 Result<std::vector<DiskRef>> pick_disks(const std::vector<DiskInfo>& disks, const PlacementRequest& req) {
   const uint32_t n = req.k + req.m;
   if (req.k == 0 || req.m == 0) return Status(Code::kInvalidArgument, "placement needs k >= 1 and m >= 1");

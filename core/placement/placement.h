@@ -15,6 +15,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,8 @@ namespace tessera {
 
 enum class FailureDomain : uint8_t { kDisk = 0, kNode = 1, kRack = 2, kZone = 3 };
 const char* failure_domain_name(FailureDomain level);
+// "disk", "node", "rack" or "zone"; nullopt for anything else.
+std::optional<FailureDomain> parse_failure_domain(std::string_view name);
 
 struct DiskRef {
   uint32_t node = 0;

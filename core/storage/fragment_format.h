@@ -25,8 +25,9 @@ struct DecodedFragment {
 };
 
 // Checks magic, header, the id it claims (against `expected`), the length
-// and the SHA-256 of the bytes.
-Result<DecodedFragment> decode_fragment_blob(std::string blob, const proto::FragmentId& expected);
+// and (unless verify_checksum is false: test only) the SHA-256 of the bytes.
+Result<DecodedFragment> decode_fragment_blob(std::string blob, const proto::FragmentId& expected,
+                                             bool verify_checksum = true);
 
 bool same_fragment_id(const proto::FragmentId& a, const proto::FragmentId& b);
 

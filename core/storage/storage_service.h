@@ -27,7 +27,8 @@ class StorageService {
   };
 
   // Registers the "storage.*" methods on rpc. disks must outlive the service.
-  StorageService(Runtime& rt, RpcEndpoint& rpc, std::vector<Disk*> disks);
+  // verify_reads = false (test only) serves fragments without checking them.
+  StorageService(Runtime& rt, RpcEndpoint& rpc, std::vector<Disk*> disks, bool verify_reads = true);
   const Stats& stats() const { return stats_; }
 
   Task<Status> put(proto::PutFragmentRequest request);
@@ -39,6 +40,7 @@ class StorageService {
 
   Runtime& rt_;
   std::vector<Disk*> disks_;
+  bool verify_reads_;
   Stats stats_;
 };
 
@@ -49,7 +51,7 @@ class StorageService {
 Task<Status> put_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk, proto::FragmentId id,
                           std::string data, Duration deadline);
 Task<Result<std::string>> get_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk,
-                                       proto::FragmentId id, Duration deadline);
+                                       proto::FragmentId id, Duration deadline, bool verify = true);
 Task<Status> delete_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk,
                              proto::FragmentId id, Duration deadline);
 

@@ -147,7 +147,7 @@ class RpcEchoWorkload final : public Workload {
       return std::make_unique<EchoApp>(ctx, config_, nodes_, wrong_token_, checker_);
     };
   }
-  void on_crash(uint32_t node) override { checker_.abandon(node); }
+  void on_crash(uint32_t node, Instant) override { checker_.abandon(node); }
   void begin_liveness(Instant now) override { checker_.liveness_start_ = now; }
   void stop_issuing() override { checker_.accepting = false; }
   Duration drain_time() const override {

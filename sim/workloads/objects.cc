@@ -1,0 +1,175 @@
+#include "sim/workloads/objects.h"
+
+#include "core/gateway/object_gateway.h"
+#include "core/metadata/metadata_store.h"
+#include "core/storage/storage_service.h"
+#include "sim/workloads/objects_checker.h"
+
+namespace tessera::sim {
+namespace {
+
+constexpr const char* kBucket = "sim-bucket";
+constexpr uint32_t kFinalReadAttempts = 3;
+constexpr uint32_t kVerifiersMax = 16;
+
+std::string key_name(uint32_t key) { return "key-" + std::to_string(key); }
+
+class StorageApp final : public NodeApp {
+ public:
+  StorageApp(NodeContext& ctx, bool verify)
+      : rpc_(ctx.runtime, ctx.network), service_(ctx.runtime, rpc_, ctx.disks, verify) {}
+
+ private:
+  RpcEndpoint rpc_;
+  StorageService service_;
+};
+
+struct Shared {
+  proto::ObjectsWorkload config;
+  FailureDomain level;
+  std::vector<DiskInfo> disks;  // every disk of nodes 1..
+  ObjectsChecker checker;
+  bool accepting = true;
+  uint64_t verified = 0;
+  bool placement_ignores_racks = false;  // test-only broken variants
+  bool verify = true;
+};
+
+class GatewayApp final : public NodeApp {
+ public:
+  GatewayApp(NodeContext& ctx, Shared& shared)
+      : rt_(ctx.runtime), shared_(shared), rpc_(ctx.runtime, ctx.network), metadata_(ctx.runtime, ctx.kv),
+        gateway_(ctx.runtime, rpc_, metadata_, shared.disks, config(shared)) {
+    rt_.spawn(boot());
+  }
+
+  void start_verification() {
+    const uint32_t keys = shared_.config.keys();
+    for (uint32_t v = 0; v < std::min(kVerifiersMax, keys); ++v) rt_.spawn(verify(v, kVerifiersMax));
+  }
+
+ private:
+  static GatewayConfig config(const Shared& s) {
+    GatewayConfig c;
+    c.k = s.config.k();
+    c.m = s.config.m();
+    c.level = s.placement_ignores_racks ? FailureDomain::kDisk : s.level;
+    c.verify_fragments = s.verify;
+    c.part_bytes = s.config.part_bytes();
+    c.inline_bytes_max = s.config.inline_bytes_max();
+    c.fragment_deadline = Duration::millis(static_cast<int64_t>(s.config.fragment_deadline_ms()));
+    return c;
+  }
+
+  Task<void> boot() {
+    proto::BucketRecord bucket;
+    bucket.set_name(kBucket);
+    Status s = co_await metadata_.create_bucket(bucket);
+    ASSERT(s.is_ok() || s.code() == Code::kAlreadyExists);
+    for (uint32_t i = 0; i < shared_.config.clients(); ++i) rt_.spawn(client());
+  }
+
+  // Ends when the workload stops issuing (or node 0 crashes).
+  Task<void> client() {
+    const auto& c = shared_.config;
+    while (shared_.accepting) {
+      co_await sleep(rt_, Duration::micros(static_cast<int64_t>(rt_.random().between(c.interval_us() / 2, c.interval_us() + c.interval_us() / 2))));
+      if (!shared_.accepting) break;
+      const auto key = static_cast<uint32_t>(rt_.random().below(c.keys()));
+      const uint64_t dice = rt_.random().below(100);
+      if (dice < c.put_percent()) {
+        const size_t size = rt_.random().below(uint64_t{c.object_bytes_max()} + 1);
+        const uint64_t put_id = shared_.checker.next_put_id();
+        auto h = shared_.checker.begin_write(key, true, put_id, size, rt_.now());
+        auto r = co_await gateway_.put_object(kBucket, key_name(key), make_body(put_id, size));
+        shared_.checker.end_write(h, r.is_ok(), rt_.now());
+        if (r.is_ok()) shared_.checker.check_placement(r.value(), shared_.disks, shared_.level);
+      } else if (dice < c.put_percent() + c.get_percent()) {
+        const Instant start = rt_.now();
+        auto r = co_await gateway_.get_object(kBucket, key_name(key));
+        shared_.checker.check_read(key, start, rt_.now(), r);
+      } else {
+        auto h = shared_.checker.begin_write(key, false, 0, 0, rt_.now());
+        auto r = co_await gateway_.delete_object(kBucket, key_name(key));
+        // Deleting an absent key leaves it absent: a committed delete.
+        shared_.checker.end_write(h, r.is_ok() || r.code() == Code::kNotFound, rt_.now());
+      }
+    }
+  }
+
+  Task<void> verify(uint32_t first, uint32_t stride) {
+    for (uint32_t key = first; key < shared_.config.keys(); key += stride) {
+      Result<std::string> r = Status(Code::kUnavailable, "not read");
+      for (uint32_t attempt = 0; attempt < kFinalReadAttempts; ++attempt) {
+        r = co_await gateway_.get_object(kBucket, key_name(key));
+        if (r.is_ok() || r.code() == Code::kNotFound) break;
+      }
+      shared_.checker.record_final(key, r, rt_.now());
+      ++shared_.verified;
+    }
+  }
+
+  Runtime& rt_;
+  Shared& shared_;
+  RpcEndpoint rpc_;
+  KvMetadataStore metadata_;
+  ObjectGateway gateway_;
+};
+
+class ObjectsWorkloadImpl final : public Workload {
+ public:
+  ObjectsWorkloadImpl(const proto::Scenario& scenario, uint32_t nodes, const std::string& broken_variant) {
+    shared_.config = scenario.workload().objects();
+    shared_.placement_ignores_racks = broken_variant == "placement_ignores_racks";
+    shared_.verify = broken_variant != "read_skips_checksum";
+    shared_.level = *parse_failure_domain(shared_.config.failure_domain());
+    const auto locations = layout(scenario.topology());
+    for (uint32_t n = 1; n < nodes; ++n) {
+      for (uint32_t d = 0; d < scenario.topology().disks_per_node(); ++d) {
+        shared_.disks.push_back(DiskInfo{DiskRef{n, d}, locations[n].zone, locations[n].rack,
+                                         scenario.topology().disk_capacity_bytes(), 0, true});
+      }
+    }
+    deadline_ = Duration::millis(static_cast<int64_t>(shared_.config.fragment_deadline_ms()));
+    verification_ = Duration::millis(static_cast<int64_t>(scenario.liveness_ms()));
+  }
+
+  AppFactory factory() override {
+    return [this](NodeContext& ctx) -> std::unique_ptr<NodeApp> {
+      if (ctx.id.value == 0) return std::make_unique<GatewayApp>(ctx, shared_);
+      return std::make_unique<StorageApp>(ctx, shared_.verify);
+    };
+  }
+  void on_crash(uint32_t node, Instant now) override {
+    if (node == 0) shared_.checker.gateway_crashed(now);
+  }
+  void stop_issuing() override { shared_.accepting = false; }
+  // A PUT may take two placement rounds, a GET two fetch rounds.
+  Duration drain_time() const override { return deadline_ * 6; }
+  void start_verification(SimCluster& cluster) override {
+    static_cast<GatewayApp*>(cluster.app(0))->start_verification();
+  }
+  Duration verification_time() const override { return verification_; }
+  void check(SimCluster& cluster, Violations& out) override {
+    out.merge(shared_.checker.violations());
+    if (shared_.verified != shared_.config.keys()) {
+      out.add("liveness", "final reads verified " + std::to_string(shared_.verified) + " of " +
+                              std::to_string(shared_.config.keys()) + " keys in the time allowed");
+    }
+  }
+  std::string stats() const override { return shared_.checker.stats(); }
+
+ private:
+  Shared shared_;
+  Duration deadline_;
+  Duration verification_;
+};
+
+}  // namespace
+
+std::unique_ptr<Workload> make_objects(const proto::Scenario& scenario, uint32_t nodes,
+                                       const std::string& broken_variant) {
+  return std::make_unique<ObjectsWorkloadImpl>(scenario, nodes, broken_variant);
+}
+
+}  // namespace tessera::sim

@@ -1,0 +1,127 @@
+#include "sim/workloads/objects_checker.h"
+
+#include "io_abstraction/random.h"
+
+namespace tessera::sim {
+namespace {
+constexpr Instant kNever{INT64_MAX};
+constexpr Instant kBeginning{INT64_MIN / 2};
+}  // namespace
+
+std::string make_body(uint64_t put_id, size_t size) {
+  Random r(mix_seed(put_id, 0xB0D7));
+  std::string body(size, '\0');
+  for (auto& c : body) c = static_cast<char>(r.next());
+  return body;
+}
+
+ObjectsChecker::WriteHandle ObjectsChecker::begin_write(uint32_t key, bool is_put, uint64_t put_id, size_t size,
+                                                        Instant now) {
+  auto& writes = history_[key];
+  writes.push_back(Write{is_put, put_id, size, now, kNever, State::kInFlight});
+  return WriteHandle{key, writes.size() - 1};
+}
+
+void ObjectsChecker::end_write(WriteHandle h, bool committed, Instant now) {
+  Write& w = history_[h.key][h.index];
+  if (w.state != State::kInFlight) return;  // already turned into a maybe by a crash
+  w.end = now;
+  w.state = committed ? State::kAcked : State::kFailed;
+  committed ? ++writes_acked_ : ++writes_failed_;
+}
+
+void ObjectsChecker::gateway_crashed(Instant now) {
+  for (auto& [key, writes] : history_) {
+    for (Write& w : writes) {
+      if (w.state != State::kInFlight) continue;
+      w.state = State::kMaybe;
+      w.end = now;  // it cannot commit after the crash
+      ++writes_maybe_;
+    }
+  }
+}
+
+bool ObjectsChecker::allowed(uint32_t key, Instant start, Instant end, const Result<std::string>& result,
+                             bool* torn) const {
+  static const std::vector<Write> kNone;
+  auto it = history_.find(key);
+  const std::vector<Write>& writes = it == history_.end() ? kNone : it->second;
+  // The initial state: absent, as if deleted at the beginning of time.
+  std::vector<Write> all{Write{false, 0, 0, kBeginning, kBeginning, State::kAcked}};
+  all.insert(all.end(), writes.begin(), writes.end());
+  *torn = result.is_ok();
+  bool ok = false;
+  for (const Write& w : all) {
+    if (w.state == State::kFailed || w.start >= end) continue;
+    bool superseded = false;
+    for (const Write& later : all) {
+      if (later.state == State::kAcked && later.start > w.end && later.end < start) {
+        superseded = true;
+        break;
+      }
+    }
+    const bool matches = result.is_ok() ? (w.is_put && w.size == result.value().size() &&
+                                          make_body(w.put_id, w.size) == result.value())
+                                        : !w.is_put;
+    if (matches) *torn = false;
+    if (matches && !superseded) ok = true;
+  }
+  return ok;
+}
+
+void ObjectsChecker::check_read(uint32_t key, Instant start, Instant end, const Result<std::string>& result) {
+  if (!result.is_ok() && result.code() != Code::kNotFound) {
+    ++reads_failed_;  // an explicit error is allowed under faults; wrong bytes never are
+    return;
+  }
+  result.is_ok() ? ++reads_ok_ : ++reads_not_found_;
+  bool torn = false;
+  if (allowed(key, start, end, result, &torn)) return;
+  const std::string what = result.is_ok() ? std::to_string(result.value().size()) + " bytes" : "NotFound";
+  if (torn) {
+    violations_.add("no_torn_objects", "GET of key " + std::to_string(key) + " returned " + what +
+                                           " that no PUT wrote");
+  } else {
+    violations_.add("read_after_write", "GET of key " + std::to_string(key) + " during [" +
+                                            std::to_string(start.us) + ", " + std::to_string(end.us) +
+                                            "] us returned " + what + ", which no linearization allows");
+  }
+}
+
+void ObjectsChecker::record_final(uint32_t key, const Result<std::string>& result, Instant now) {
+  if (!result.is_ok() && result.code() != Code::kNotFound) {
+    violations_.add("durability", "key " + std::to_string(key) + " unreadable after faults healed: " +
+                                      result.status().to_string());
+    return;
+  }
+  bool torn = false;
+  if (!allowed(key, now, now, result, &torn)) {
+    violations_.add("durability", "key " + std::to_string(key) + " reads back " +
+                                      (result.is_ok() ? std::to_string(result.value().size()) + " bytes" : "NotFound") +
+                                      ", not its last acknowledged value");
+    return;
+  }
+  ++final_ok_;
+}
+
+void ObjectsChecker::check_placement(const proto::ObjectVersion& version, const std::vector<DiskInfo>& disks,
+                                     FailureDomain level) {
+  for (const proto::PartRecord& part : version.parts()) {
+    if (part.fragments_size() == 0) continue;  // inline
+    std::vector<DiskRef> chosen;
+    for (const auto& f : part.fragments()) chosen.push_back(DiskRef{f.node(), f.disk()});
+    if (!placement_keeps_rule(disks, chosen, part.m(), level)) {
+      violations_.add("placement", "part " + std::to_string(part.number()) + " of " + version.key() +
+                                       " has more than m fragments in one " + failure_domain_name(level));
+    }
+  }
+}
+
+std::string ObjectsChecker::stats() const {
+  return "writes_acked=" + std::to_string(writes_acked_) + " writes_failed=" + std::to_string(writes_failed_) +
+         " writes_maybe=" + std::to_string(writes_maybe_) + " reads_ok=" + std::to_string(reads_ok_) +
+         " reads_not_found=" + std::to_string(reads_not_found_) + " reads_failed=" + std::to_string(reads_failed_) +
+         " final_reads_ok=" + std::to_string(final_ok_);
+}
+
+}  // namespace tessera::sim

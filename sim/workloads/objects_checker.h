@@ -1,0 +1,69 @@
+// ObjectsChecker: judges the objects workload. Every write (PUT, DELETE)
+// is recorded with its interval; a crash of the gateway turns in-flight
+// writes into maybe-writes (they may or may not have committed). Checkers:
+//  - read_after_write: a GET returns a value some linearization allows: a
+//    write not superseded before the GET began (superseded = an
+//    acknowledged write began after it ended and ended before the GET
+//    began), or one concurrent with it;
+//  - no_torn_objects: a GET never returns bytes that no PUT wrote;
+//  - durability: after faults heal, every key reads back an allowed value;
+//  - placement: every committed part keeps the failure-domain rule.
+// Bodies are a pure function of (put id, size), so nothing is stored.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/placement/placement.h"
+#include "io_abstraction/status.h"
+#include "io_abstraction/types.h"
+#include "metadata.pb.h"
+#include "sim/workload.h"
+
+namespace tessera::sim {
+
+std::string make_body(uint64_t put_id, size_t size);
+
+class ObjectsChecker {
+ public:
+  struct WriteHandle {
+    uint32_t key;
+    size_t index;
+  };
+
+  WriteHandle begin_write(uint32_t key, bool is_put, uint64_t put_id, size_t size, Instant now);
+  void end_write(WriteHandle h, bool committed, Instant now);
+  // The gateway crashed: its in-flight writes may or may not have committed.
+  void gateway_crashed(Instant now);
+  void check_read(uint32_t key, Instant start, Instant end, const Result<std::string>& result);
+  void check_placement(const proto::ObjectVersion& version, const std::vector<DiskInfo>& disks,
+                       FailureDomain level);
+  void record_final(uint32_t key, const Result<std::string>& result, Instant now);
+
+  uint64_t next_put_id() { return next_put_id_++; }
+  Violations& violations() { return violations_; }
+  std::string stats() const;
+
+ private:
+  enum class State { kInFlight, kAcked, kFailed, kMaybe };
+  struct Write {
+    bool is_put;
+    uint64_t put_id;
+    size_t size;
+    Instant start;
+    Instant end;
+    State state;
+  };
+  // Whether result is what one of the allowed writes left.
+  bool allowed(uint32_t key, Instant start, Instant end, const Result<std::string>& result, bool* torn) const;
+
+  std::map<uint32_t, std::vector<Write>> history_;
+  uint64_t next_put_id_ = 1;
+  Violations violations_;
+  uint64_t reads_ok_ = 0, reads_not_found_ = 0, reads_failed_ = 0, writes_acked_ = 0, writes_failed_ = 0,
+           writes_maybe_ = 0, final_ok_ = 0;
+};
+
+}  // namespace tessera::sim
