@@ -11,6 +11,7 @@
 #include "io_abstraction/combinators.h"
 #include "sim/sim_kv.h"
 #include "sim/sim_runtime.h"
+#include "tests/sim_run.h"
 
 namespace tessera {
 namespace {
@@ -20,13 +21,7 @@ struct Fixture {
   ~Fixture() { rt.stop(); }
   template <typename T>
   T run(Task<T> task) {
-    std::optional<T> out;
-    rt.spawn([](Task<T> t, std::optional<T>& o) -> Task<void> { o.emplace(co_await std::move(t)); }(
-        std::move(task), out));
-    while (!out && world.step()) {
-    }
-    ASSERT(out.has_value());
-    return std::move(*out);
+    return testing::run_in_sim(world, rt, std::move(task));
   }
   Status bucket(const std::string& name) {
     proto::BucketRecord b;

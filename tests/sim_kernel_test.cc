@@ -10,19 +10,14 @@
 #include "sim/sim_kv.h"
 #include "sim/sim_network.h"
 #include "sim/sim_world.h"
+#include "tests/sim_run.h"
 
 namespace tessera::sim {
 namespace {
 
 template <typename T>
 T run_on(SimWorld& world, SimRuntime& rt, Task<T> task) {
-  std::optional<T> out;
-  rt.spawn([](Task<T> t, std::optional<T>& o) -> Task<void> { o.emplace(co_await std::move(t)); }(
-      std::move(task), out));
-  while (!out && world.step()) {
-  }
-  EXPECT_TRUE(out.has_value());
-  return std::move(*out);
+  return testing::run_in_sim(world, rt, std::move(task));
 }
 
 TEST(SimWorld, RunsEventsByTimeThenBySequence) {

@@ -8,6 +8,7 @@
 #include "sim/sim_disk.h"
 #include "sim/sim_network.h"
 #include "sim/sim_runtime.h"
+#include "tests/sim_run.h"
 
 namespace tessera {
 namespace {
@@ -40,13 +41,7 @@ class StorageServiceTest : public ::testing::Test {
   }
   template <typename T>
   T run(Task<T> task) {
-    std::optional<T> out;
-    rt0.spawn([](Task<T> t, std::optional<T>& o) -> Task<void> { o.emplace(co_await std::move(t)); }(
-        std::move(task), out));
-    while (!out && world.step()) {
-    }
-    EXPECT_TRUE(out.has_value());
-    return std::move(*out);
+    return testing::run_in_sim(world, rt0, std::move(task));
   }
   static proto::FragmentId id(uint32_t index) {
     proto::FragmentId f;
