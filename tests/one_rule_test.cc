@@ -32,6 +32,11 @@ const Banned kBanned[] = {
 };
 
 std::vector<std::string> violations_in(const std::filesystem::path& root) {
+  static const std::vector<std::regex> patterns = [] {
+    std::vector<std::regex> v;
+    for (const Banned& b : kBanned) v.emplace_back(b.pattern);
+    return v;
+  }();
   std::vector<std::string> out;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
     const auto ext = entry.path().extension();
@@ -45,9 +50,9 @@ std::vector<std::string> violations_in(const std::filesystem::path& root) {
       if (line.find("// one-rule-exempt:") != std::string::npos) continue;
       const auto comment = line.find("//");
       const std::string code = comment == std::string::npos ? line : line.substr(0, comment);
-      for (const Banned& b : kBanned) {
-        if (std::regex_search(code, std::regex(b.pattern))) {
-          out.push_back(entry.path().string() + ":" + std::to_string(n) + ": " + b.why + ": " + line);
+      for (size_t i = 0; i < patterns.size(); ++i) {
+        if (std::regex_search(code, patterns[i])) {
+          out.push_back(entry.path().string() + ":" + std::to_string(n) + ": " + kBanned[i].why + ": " + line);
         }
       }
     }
