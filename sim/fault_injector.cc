@@ -69,6 +69,19 @@ void FaultInjector::apply(const proto::ScheduledFault& fault) {
         ++stats_.bitrots;
       }
       break;
+    case proto::ScheduledFault::kRackLoss: {
+      const uint32_t rack = fault.rack_loss().zone() * scenario_.topology().racks_per_zone() + fault.rack_loss().rack();
+      ++stats_.rack_losses;
+      for (uint32_t n = 0; n < cluster_.size(); ++n) {
+        if (cluster_.location(n).rack != rack) continue;
+        crash(n, 0);
+        for (uint32_t d = 0; d < cluster_.disks_per_node(); ++d) {
+          ++stats_.disk_losses;
+          cluster_.disk(n, d).kill();
+        }
+      }
+      break;
+    }
     case proto::ScheduledFault::FAULT_NOT_SET:
       break;
   }
@@ -112,6 +125,7 @@ std::string FaultInjector::describe() const {
   return "crashes=" + std::to_string(stats_.crashes) + " restarts=" + std::to_string(stats_.restarts) +
          " partitions=" + std::to_string(stats_.partitions) +
          " disk_losses=" + std::to_string(stats_.disk_losses) +
+         " rack_losses=" + std::to_string(stats_.rack_losses) +
          " bitrots=" + std::to_string(stats_.bitrots);
 }
 

@@ -75,6 +75,11 @@ std::string validate_schedule(const proto::Scenario& s, uint32_t nodes) {
           return where + "disk does not exist";
         }
         break;
+      case proto::ScheduledFault::kRackLoss:
+        if (f.rack_loss().zone() >= s.topology().zones() || f.rack_loss().rack() >= s.topology().racks_per_zone()) {
+          return where + "rack does not exist";
+        }
+        break;
       case proto::ScheduledFault::kHealPartitions:
         break;
       case proto::ScheduledFault::FAULT_NOT_SET:

@@ -119,9 +119,11 @@ Task<Result<proto::PartRecord>> ObjectGateway::write_part(std::string object, ui
       }
       co_return part;
     }
+    // A failed write most often means its node is down or cut off: avoid
+    // the whole node in the next placement.
     for (uint32_t i : failed) {
       for (DiskInfo& d : candidates) {
-        if (d.ref == placement.value()[i]) d.writable = false;
+        if (d.ref.node == placement.value()[i].node) d.writable = false;
       }
     }
   }
