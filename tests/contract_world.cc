@@ -15,6 +15,7 @@
 #include "sim/sim_kv.h"
 #include "sim/sim_network.h"
 #include "sim/sim_runtime.h"
+#include "tests/sim_run.h"
 
 namespace tessera::testing {
 namespace {
@@ -25,10 +26,10 @@ class SimContractWorld final : public ContractWorld {
       : world_(2),
         rt0_(world_, 0, 11),
         rt1_(world_, 1, 12),
-        net_(world_, model(), {{0, 0}, {0, 1}}, 13),
+        net_(world_, uniform_network(100, 300), {{0, 0}, {0, 1}}, 13),
         n0_(net_, 0),
         n1_(net_, 1),
-        disk_(rt0_, disk_model(), 1u << 30, 14),
+        disk_(rt0_, uniform_disk(50, 100), 1u << 30, 14),
         kv_(rt0_, Duration::micros(20), 15) {}
 
   Runtime& runtime(int node) override { return node == 0 ? static_cast<Runtime&>(rt0_) : rt1_; }
@@ -50,20 +51,6 @@ class SimContractWorld final : public ContractWorld {
   }
 
  private:
-  static proto::NetworkModel model() {
-    proto::NetworkModel m;
-    m.mutable_same_zone()->set_min_us(100);
-    m.mutable_same_zone()->set_max_us(300);
-    return m;
-  }
-  static proto::DiskModel disk_model() {
-    proto::DiskModel m;
-    m.mutable_read()->set_min_us(50);
-    m.mutable_read()->set_max_us(100);
-    m.mutable_write()->set_min_us(50);
-    m.mutable_write()->set_max_us(100);
-    return m;
-  }
   sim::SimWorld world_;
   sim::SimRuntime rt0_, rt1_;
   sim::SimNetwork net_;

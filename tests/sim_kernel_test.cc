@@ -60,14 +60,7 @@ TEST(SimRuntime, StopDestroysRootTasksAndTheirTimers) {
   EXPECT_EQ(woke, 0);
 }
 
-proto::DiskModel fast_disk() {
-  proto::DiskModel m;
-  m.mutable_write()->set_min_us(1);
-  m.mutable_write()->set_max_us(1);
-  m.mutable_read()->set_min_us(1);
-  m.mutable_read()->set_max_us(1);
-  return m;
-}
+proto::DiskModel fast_disk() { return testing::uniform_disk(1, 1); }
 
 TEST(SimDisk, CrashKeepsSyncedBlobsAndMayLoseOrTearBufferedOnes) {
   SimWorld world(1);

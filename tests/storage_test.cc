@@ -17,28 +17,14 @@ class StorageServiceTest : public ::testing::Test {
  protected:
   StorageServiceTest()
       : world(2), rt0(world, 0, 1), rt1(world, 1, 2),
-        net(world, model(), {{0, 0}, {0, 0}}, 3), n0(net, 0), n1(net, 1),
-        d0(rt1, disk_model(), 1 << 24, 4), d1(rt1, disk_model(), 1 << 24, 5),
+        net(world, testing::uniform_network(50, 100), {{0, 0}, {0, 0}}, 3), n0(net, 0), n1(net, 1),
+        d0(rt1, testing::uniform_disk(100, 200), 1 << 24, 4), d1(rt1, testing::uniform_disk(100, 200), 1 << 24, 5),
         client(rt0, n0), server(rt1, n1), service(rt1, server, {&d0, &d1}) {}
   ~StorageServiceTest() override {
     rt0.stop();
     rt1.stop();
   }
 
-  static proto::NetworkModel model() {
-    proto::NetworkModel m;
-    m.mutable_same_rack()->set_min_us(50);
-    m.mutable_same_rack()->set_max_us(100);
-    return m;
-  }
-  static proto::DiskModel disk_model() {
-    proto::DiskModel m;
-    m.mutable_write()->set_min_us(100);
-    m.mutable_write()->set_max_us(200);
-    m.mutable_read()->set_min_us(100);
-    m.mutable_read()->set_max_us(200);
-    return m;
-  }
   template <typename T>
   T run(Task<T> task) {
     return testing::run_in_sim(world, rt0, std::move(task));
