@@ -40,12 +40,6 @@ ObjectGateway::ObjectGateway(Runtime& rt, RpcEndpoint& rpc, MetadataStore& metad
   ASSERT(config_.part_bytes > 0);
 }
 
-void ObjectGateway::set_disk_writable(DiskRef disk, bool writable) {
-  for (DiskInfo& d : disks_) {
-    if (d.ref == disk) d.writable = writable;
-  }
-}
-
 Task<Result<proto::ObjectVersion>> ObjectGateway::put_object(std::string bucket, std::string key,
                                                              std::string body, CommitConditions conditions) {
   auto b = co_await metadata_.get_bucket(bucket);
@@ -198,14 +192,21 @@ Task<Result<std::string>> ObjectGateway::read_part(const std::string& object, ui
     }
     ++stats_.parts_decoded;
   }
-  auto codec = ReedSolomon::create(k, m);
-  if (!codec.is_ok()) co_return codec.status();
+  // Parts keep the profile they were written with; only another profile
+  // needs a codec of its own.
+  std::optional<ReedSolomon> other;
+  if (k != codec_.k() || m != codec_.m()) {
+    auto created = ReedSolomon::create(k, m);
+    if (!created.is_ok()) co_return created.status();
+    other.emplace(std::move(created).value());
+  }
+  const ReedSolomon& codec = other ? *other : codec_;
   std::vector<std::optional<std::string_view>> views(k + m);
   for (uint32_t i = 0; i < k + m; ++i) {
     if (fragments[i]) views[i] = *fragments[i];
   }
   const uint64_t size = part.size();
-  co_return co_await offload(rt_, [&] { return codec.value().decode(views, size); });
+  co_return co_await offload(rt_, [&] { return codec.decode(views, size); });
 }
 
 Task<Result<std::string>> ObjectGateway::get_object(std::string bucket, std::string key,

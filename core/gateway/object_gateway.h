@@ -54,7 +54,7 @@ class ObjectGateway {
   };
 
   // disks: the cluster's disks as placement sees them; the gateway adds
-  // what it writes to used_bytes. codec must match config.k/m.
+  // what it writes to used_bytes.
   ObjectGateway(Runtime& rt, RpcEndpoint& rpc, MetadataStore& metadata, std::vector<DiskInfo> disks,
                 GatewayConfig config);
 
@@ -67,8 +67,6 @@ class ObjectGateway {
   Task<Result<proto::ObjectVersion>> delete_object(std::string bucket, std::string key);
 
   const Stats& stats() const { return stats_; }
-  const std::vector<DiskInfo>& disks() const { return disks_; }
-  void set_disk_writable(DiskRef disk, bool writable);
 
  private:
   Task<Result<proto::PartRecord>> write_part(std::string object_id, uint64_t upload_id, uint32_t number,

@@ -47,11 +47,8 @@ Task<Result<proto::BucketRecord>> KvMetadataStore::get_bucket(std::string name) 
 Task<Status> KvMetadataStore::delete_bucket(std::string name) {
   // Holding the bucket lock excludes commits to it while we check emptiness.
   auto guard = co_await locks_.lock(bucket_lock(name));
-  auto existing = co_await kv_.get(keys::bucket(name));
-  if (!existing.is_ok()) {
-    co_return existing.code() == Code::kNotFound ? Status(Code::kNotFound, "no bucket " + name)
-                                                 : existing.status();
-  }
+  auto existing = co_await get_bucket(name);
+  if (!existing.is_ok()) co_return existing.status();
   auto any = co_await kv_.scan(keys::head_prefix(name), keys::head_range_end(name), 1);
   if (!any.is_ok()) co_return any.status();
   if (!any.value().empty()) co_return Status(Code::kFailedPrecondition, "bucket " + name + " is not empty");
@@ -81,10 +78,8 @@ Task<Status> KvMetadataStore::commit_object(proto::ObjectVersion version, Commit
   const std::string bucket = version.bucket();
   const std::string key = version.key();
   auto bucket_guard = co_await locks_.lock_shared(bucket_lock(bucket));
-  auto b = co_await kv_.get(keys::bucket(bucket));
-  if (!b.is_ok()) {
-    co_return b.code() == Code::kNotFound ? Status(Code::kNotFound, "no bucket " + bucket) : b.status();
-  }
+  auto b = co_await get_bucket(bucket);
+  if (!b.is_ok()) co_return b.status();
   auto key_guard = co_await locks_.lock(key_lock(bucket, key));
   auto head = parse<proto::ObjectVersion>(co_await kv_.get(keys::head(bucket, key)), "object");
   if (!head.is_ok() && head.code() != Code::kNotFound) co_return head.status();
@@ -110,11 +105,8 @@ Task<Result<proto::ObjectVersion>> KvMetadataStore::get_object(std::string bucke
 Task<Result<proto::ObjectVersion>> KvMetadataStore::delete_object(std::string bucket, std::string key) {
   auto bucket_guard = co_await locks_.lock_shared(bucket_lock(bucket));
   auto key_guard = co_await locks_.lock(key_lock(bucket, key));
-  auto head = parse<proto::ObjectVersion>(co_await kv_.get(keys::head(bucket, key)), "object");
-  if (!head.is_ok()) {
-    co_return head.code() == Code::kNotFound ? Status(Code::kNotFound, "no key " + key + " in " + bucket)
-                                             : head.status();
-  }
+  auto head = co_await get_object(bucket, key);
+  if (!head.is_ok()) co_return head.status();
   KvBatch batch;
   batch.remove(keys::head(bucket, key));
   Status s = co_await kv_.write(std::move(batch), Durability::kSync);
@@ -126,10 +118,8 @@ Task<Result<ListResult>> KvMetadataStore::list_objects(std::string bucket, ListR
   if (req.max_keys > kMaxKeysMax) {
     co_return Status(Code::kInvalidArgument, "max-keys must be 0.." + std::to_string(kMaxKeysMax));
   }
-  auto b = co_await kv_.get(keys::bucket(bucket));
-  if (!b.is_ok()) {
-    co_return b.code() == Code::kNotFound ? Status(Code::kNotFound, "no bucket " + bucket) : b.status();
-  }
+  auto b = co_await get_bucket(bucket);
+  if (!b.is_ok()) co_return b.status();
   ListResult out;
   const std::string base = keys::head_prefix(bucket);
   const std::string end = keys::head_range_end(bucket);
