@@ -32,7 +32,11 @@ void FaultInjector::arm() {
     const auto zone = static_cast<uint32_t>(random_.below(cluster_.zone_count()));
     // The heal event removes this partition only, not overlapping ones.
     auto id = std::make_shared<uint64_t>(0);
-    at(when, 0x200 + zone, [this, zone, id] { *id = partition_zone(zone); });
+    at(when, 0x200 + zone, [this, zone, id] {
+      proto::PartitionFault cut;
+      cut.add_zones_a(zone);
+      *id = partition(cut);
+    });
     at(when + rates.partition_ms(), 0x300, [this, id] {
       if (!healed_ && *id != 0) cluster_.network().heal_partition(*id);
     });
@@ -42,18 +46,9 @@ void FaultInjector::arm() {
 void FaultInjector::apply(const proto::ScheduledFault& fault) {
   if (healed_) return;
   switch (fault.fault_case()) {
-    case proto::ScheduledFault::kPartition: {
-      std::vector<bool> side_a(cluster_.size(), false);
-      for (uint32_t n = 0; n < cluster_.size(); ++n) {
-        for (uint32_t z : fault.partition().zones_a()) {
-          if (cluster_.location(n).zone == z) side_a[n] = true;
-        }
-      }
-      for (uint32_t n : fault.partition().nodes_a()) side_a[n] = true;
-      ++stats_.partitions;
-      cluster_.network().add_partition(std::move(side_a), fault.partition().one_way());
+    case proto::ScheduledFault::kPartition:
+      partition(fault.partition());
       break;
-    }
     case proto::ScheduledFault::kHealPartitions:
       cluster_.network().heal_partitions();
       break;
@@ -99,12 +94,17 @@ void FaultInjector::crash(uint32_t node, uint64_t restart_after_ms) {
   });
 }
 
-uint64_t FaultInjector::partition_zone(uint32_t zone) {
+uint64_t FaultInjector::partition(const proto::PartitionFault& fault) {
   if (healed_) return 0;
   std::vector<bool> side_a(cluster_.size(), false);
-  for (uint32_t n = 0; n < cluster_.size(); ++n) side_a[n] = cluster_.location(n).zone == zone;
+  for (uint32_t n = 0; n < cluster_.size(); ++n) {
+    for (uint32_t z : fault.zones_a()) {
+      if (cluster_.location(n).zone == z) side_a[n] = true;
+    }
+  }
+  for (uint32_t n : fault.nodes_a()) side_a[n] = true;
   ++stats_.partitions;
-  return cluster_.network().add_partition(std::move(side_a), false);
+  return cluster_.network().add_partition(std::move(side_a), fault.one_way());
 }
 
 void FaultInjector::heal_all() {

@@ -39,7 +39,7 @@ class FaultInjector {
   void at(uint64_t ms, uint64_t detail, Callback cb);
   void apply(const proto::ScheduledFault& fault);
   void crash(uint32_t node, uint64_t restart_after_ms);
-  uint64_t partition_zone(uint32_t zone);  // the partition's id, 0 if none
+  uint64_t partition(const proto::PartitionFault& fault);  // the partition's id, 0 if none
 
   SimWorld& world_;
   SimCluster& cluster_;
