@@ -33,6 +33,10 @@ class Runtime {
  public:
   virtual ~Runtime() = default;
   virtual Instant now() const = 0;
+  // Wall-clock milliseconds since the Unix epoch, for timestamps users see
+  // (Last-Modified). Never used to order events: that is now()'s job. The
+  // simulator derives it from now() and a fixed epoch.
+  virtual int64_t unix_ms() const = 0;
   virtual void post_after(Duration delay, Callback cb) = 0;
   virtual void spawn(Task<void> task) = 0;
   virtual void offload(std::function<void()> work, Callback done) = 0;

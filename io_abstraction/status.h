@@ -34,16 +34,23 @@ class [[nodiscard]] Status {
  public:
   Status() = default;
   Status(Code code, std::string message) : code_(code), message_(std::move(message)) {}
+  // reason: a finer, machine-readable name for the failure where a client
+  // must tell cases apart that share a code (S3's "NoSuchUpload",
+  // "InvalidPart", ...). Empty for most errors.
+  Status(Code code, std::string message, std::string reason)
+      : code_(code), message_(std::move(message)), reason_(std::move(reason)) {}
   static Status ok() { return Status(); }
 
   bool is_ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
+  const std::string& reason() const { return reason_; }
   std::string to_string() const;
 
  private:
   Code code_ = Code::kOk;
   std::string message_;
+  std::string reason_;
 };
 
 template <typename T>

@@ -24,6 +24,11 @@ Instant AsioRuntime::now() const {
   return Instant{std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count()};
 }
 
+int64_t AsioRuntime::unix_ms() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 void AsioRuntime::post_after(Duration delay, Callback cb) {
   if (delay.us <= 0) {
     boost::asio::post(io_, [alive = alive_, cb = std::move(cb)] {

@@ -21,6 +21,7 @@ class AsioRuntime final : public Runtime {
   ~AsioRuntime() override;
 
   Instant now() const override;
+  int64_t unix_ms() const override;
   void post_after(Duration delay, Callback cb) override;
   void spawn(Task<void> task) override;
   void offload(std::function<void()> work, Callback done) override;

@@ -9,6 +9,9 @@ PACKAGES=(
   libssl-dev libisal-dev libjerasure-dev libgf-complete-dev
   librocksdb-dev libprotobuf-dev protobuf-compiler
   librapidcheck-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libpugixml-dev
+  # real S3 clients for the integration tests
+  awscli s3cmd python3-boto3 curl
 )
 
 missing=()

@@ -15,6 +15,8 @@ class SimRuntime final : public Runtime {
       : world_(world), node_(node), random_(seed) {}
 
   Instant now() const override { return world_.now(); }
+  // 2026-01-01T00:00:00Z plus virtual time: the same for every seed.
+  int64_t unix_ms() const override { return 1767225600000 + world_.now().us / 1000; }
   void post_after(Duration delay, Callback cb) override {
     if (stopping_) return;  // posted by a destructor of a dying task
     world_.schedule(delay, EventKind::kTimer, node_, world_.incarnation(node_), 0, std::move(cb));

@@ -30,7 +30,8 @@ struct Fixture {
   }
   Status put(const std::string& bucket, const std::string& key, const std::string& etag = "e",
              CommitConditions c = {}) {
-    return run(store.commit_object(version(bucket, key, etag), c));
+    auto r = run(store.commit_object(version(bucket, key, etag), c));
+    return r.is_ok() ? Status::ok() : r.status();
   }
   static proto::ObjectVersion version(const std::string& bucket, const std::string& key, const std::string& etag) {
     proto::ObjectVersion v;
@@ -55,7 +56,7 @@ TEST(Metadata, BucketLifecycle) {
   EXPECT_EQ(all[0].name(), "logs");
   EXPECT_EQ(all[1].name(), "photos");
   ASSERT_TRUE(f.put("photos", "cat.jpg").is_ok());
-  EXPECT_EQ(f.run(f.store.delete_bucket("photos")).code(), Code::kFailedPrecondition);
+  EXPECT_EQ(f.run(f.store.delete_bucket("photos")).reason(), "BucketNotEmpty");
   ASSERT_TRUE(f.run(f.store.delete_object("photos", "cat.jpg")).is_ok());
   EXPECT_TRUE(f.run(f.store.delete_bucket("photos")).is_ok());
   EXPECT_EQ(f.run(f.store.get_bucket("photos")).code(), Code::kNotFound);
@@ -72,9 +73,16 @@ TEST(Metadata, CommitGetDelete) {
   ASSERT_TRUE(head.is_ok());
   EXPECT_EQ(head.value().etag(), "v2");
   EXPECT_EQ(head.value().version(), 2u);
-  EXPECT_EQ(f.run(f.store.delete_object("b", "k")).value().etag(), "v2");
-  EXPECT_EQ(f.run(f.store.get_object("b", "k")).code(), Code::kNotFound);
-  EXPECT_EQ(f.run(f.store.delete_object("b", "k")).code(), Code::kNotFound);
+  auto deleted = f.run(f.store.delete_object("b", "k")).value();
+  ASSERT_TRUE(deleted.removed.has_value());
+  EXPECT_EQ(deleted.removed->etag(), "v2");
+  EXPECT_FALSE(deleted.delete_marker);
+  EXPECT_EQ(f.run(f.store.get_object("b", "k")).status().reason(), "NoSuchKey");
+  // Deleting what is not there succeeds and removes nothing (S3's 204).
+  auto again = f.run(f.store.delete_object("b", "k"));
+  ASSERT_TRUE(again.is_ok());
+  EXPECT_FALSE(again.value().removed.has_value());
+  EXPECT_EQ(f.run(f.store.delete_object("nobucket", "k")).status().reason(), "NoSuchBucket");
 }
 
 TEST(Metadata, ConditionalCommits) {
@@ -101,8 +109,8 @@ TEST(Metadata, RacingCreatorsExactlyOneWins) {
   std::vector<Task<Result<int>>> racers;
   for (int i = 0; i < 8; ++i) {
     racers.push_back([](KvMetadataStore& s, int i, CommitConditions c) -> Task<Result<int>> {
-      Status st = co_await s.commit_object(Fixture::version("b", "k", "racer" + std::to_string(i)), c);
-      if (!st.is_ok()) co_return st;
+      auto st = co_await s.commit_object(Fixture::version("b", "k", "racer" + std::to_string(i)), c);
+      if (!st.is_ok()) co_return st.status();
       co_return i;
     }(f.store, i, create_only));
   }

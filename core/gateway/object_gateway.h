@@ -1,47 +1,72 @@
 // ObjectGateway: the S3 data path over the core services.
 //
-// PUT: split the body into parts; for each part (in parallel): encode,
-// place k+m fragments by the failure-domain rule, write them all to
-// storage nodes (one re-placement round away from disks that failed);
-// only when every fragment of every part is durable, commit the metadata.
-// A crash before the commit leaves only orphan fragments, never a visible
-// partial object. Bodies up to inline_bytes_max are kept in the metadata
-// record instead (no k+m writes of a few bytes).
+// PUT: read the body a stripe (part_bytes) at a time; for each stripe:
+// encode, place k+m fragments by its storage class's failure-domain rule,
+// write them all to storage nodes (one re-placement round away from disks
+// that failed); while one stripe is written the next is read, so memory
+// holds about two stripes. Only when every fragment of every stripe is
+// durable is the metadata committed. A crash before the commit leaves only
+// orphan fragments, never a visible partial object. Bodies up to
+// inline_bytes_max are kept in the metadata record instead (no k+m writes
+// of a few bytes; the metadata store is as durable as a fragment set).
 //
-// GET: look up the head, then per part fetch the k data fragments; for any
-// that fail (error, timeout, checksum) fetch parity until k are in hand,
-// and decode only then. Up to m bad fragments per part cost no error;
+// GET: look up the version, then per stripe fetch the k data fragments; for
+// any that fail (error, timeout, checksum) fetch parity until k are in hand,
+// and decode only then. Up to m bad fragments per stripe cost no error;
 // beyond that the read fails with kUnavailable, never wrong bytes.
+//
+// Multipart: each uploaded part is a stream of stripes of its own, durable
+// before the part is recorded; completion stitches the parts' stripes into
+// one object version atomically (see MetadataStore::complete_upload).
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/codec/reed_solomon.h"
+#include "core/codec/sha256.h"
 #include "core/metadata/metadata_store.h"
 #include "core/placement/placement.h"
 #include "core/rpc/rpc_endpoint.h"
+#include "io_abstraction/byte_stream.h"
 #include "storage.pb.h"
 
 namespace tessera {
 
-struct GatewayConfig {
+// A named erasure profile. Objects record the class they were written
+// with, so classes can be added later without touching old objects.
+struct StorageClass {
+  std::string name;
   uint32_t k = 10;
   uint32_t m = 4;
   FailureDomain level = FailureDomain::kRack;
-  uint64_t part_bytes = 8u << 20;
+};
+
+struct GatewayConfig {
+  // The first is the default for buckets that name none.
+  std::vector<StorageClass> storage_classes{StorageClass{"STANDARD", 10, 4, FailureDomain::kRack}};
+  uint64_t part_bytes = 8u << 20;  // stripe size
   uint64_t inline_bytes_max = 4096;
+  uint64_t min_upload_part_bytes = 5u << 20;  // S3's minimum for all but the last part
   Duration fragment_deadline = Duration::seconds(5);
   // Test only: false skips checksum verification of fetched fragments (a
   // deliberately broken variant the simulator's checkers must catch).
   bool verify_fragments = true;
+  // Test only: commit metadata before fragment writes are acknowledged (a
+  // broken variant: a crash in between leaves a visible, unreadable object).
+  bool commit_before_fragments = false;
 };
 
 struct ByteRange {
   uint64_t first = 0;
   uint64_t last = 0;  // inclusive
 };
+
+// What a PUT stores besides the bytes: content type, user metadata, stored
+// headers, storage class ("" = the bucket's), public_read.
+using ObjectAttributes = proto::ObjectVersion;
 
 class ObjectGateway {
  public:
@@ -58,30 +83,67 @@ class ObjectGateway {
   ObjectGateway(Runtime& rt, RpcEndpoint& rpc, MetadataStore& metadata, std::vector<DiskInfo> disks,
                 GatewayConfig config);
 
+  MetadataStore& metadata() { return metadata_; }
+  const GatewayConfig& config() const { return config_; }
+  // kInvalidArgument (InvalidStorageClass) for a name no class has.
+  Result<const StorageClass*> storage_class(const std::string& name) const;
+
   Task<Result<proto::ObjectVersion>> put_object(std::string bucket, std::string key, std::string body,
-                                                CommitConditions conditions = {});
+                                                CommitConditions conditions = {}, ObjectAttributes attrs = {});
+  Task<Result<proto::ObjectVersion>> put_object_stream(std::string bucket, std::string key, ByteSource& body,
+                                                       CommitConditions conditions, ObjectAttributes attrs);
+  // The version to read: not found (NoSuchKey) when the newest is a delete
+  // marker; a delete marker named by version_id is MethodNotAllowed.
+  Task<Result<proto::ObjectVersion>> head_object(std::string bucket, std::string key, std::string version_id = "");
   // The whole body, or the bytes of range (kInvalidArgument when it starts
   // past the end).
   Task<Result<std::string>> get_object(std::string bucket, std::string key,
                                        std::optional<ByteRange> range = std::nullopt);
-  Task<Result<proto::ObjectVersion>> delete_object(std::string bucket, std::string key);
+  // Streams bytes [range.first, range.last] of version into sink.
+  Task<Status> read_object(const proto::ObjectVersion& version, ByteRange range, ByteSink& sink);
+  Task<Result<DeleteResult>> delete_object(std::string bucket, std::string key, std::string version_id = "");
+
+  // Multipart. Returns the new upload id.
+  Task<Result<std::string>> create_upload(std::string bucket, std::string key, ObjectAttributes attrs);
+  // 1..10000 (InvalidArgument otherwise); re-uploading a number replaces it.
+  Task<Result<proto::UploadPartRecord>> upload_part(std::string bucket, std::string key, std::string upload_id,
+                                                    uint32_t number, ByteSource& body);
+  Task<Result<proto::ObjectVersion>> complete_upload(std::string bucket, std::string key, std::string upload_id,
+                                                     std::vector<CompletedPart> parts, CommitConditions conditions);
 
   const Stats& stats() const { return stats_; }
 
  private:
-  Task<Result<proto::PartRecord>> write_part(std::string object_id, uint64_t upload_id, uint32_t number,
-                                             std::string_view bytes);
+  struct Written {
+    std::vector<proto::PartRecord> stripes;
+    uint64_t size = 0;
+    std::string md5_hex;
+    std::optional<std::string> inline_body;
+  };
+  struct StripeJob;
+
+  // Reads body to its end, writing stripes of class cls. With allow_inline,
+  // a body that fits inline_bytes_max is returned inline instead.
+  Task<Result<Written>> write_stream(std::string object, const StorageClass& cls, uint32_t upload_part,
+                                     ByteSource& body, bool allow_inline);
+  Task<Status> run_stripe(StripeJob* job);
+  Task<Result<proto::PartRecord>> write_stripe(std::string object, const StorageClass& cls, uint64_t fragment_version,
+                                               uint32_t number, const EncodedPart& encoded,
+                                               const std::vector<Sha256>& digests, uint64_t size);
   Task<Status> write_fragments(const proto::FragmentId& base, const EncodedPart& encoded,
-                               const std::vector<DiskRef>& placement, std::vector<uint32_t>& failed);
-  Task<Result<std::string>> read_part(const std::string& object_id, uint64_t upload_id,
-                                      const proto::PartRecord& part);
+                               const std::vector<Sha256>& digests, const std::vector<DiskRef>& placement,
+                               std::vector<uint32_t>& failed);
+  Task<Result<std::string>> read_stripe(const std::string& object, uint64_t upload_id,
+                                        const proto::PartRecord& part);
+  Result<const ReedSolomon*> codec(uint32_t k, uint32_t m);
+  Result<const StorageClass*> class_for(const proto::BucketRecord& bucket, const std::string& requested) const;
 
   Runtime& rt_;
   RpcEndpoint& rpc_;
   MetadataStore& metadata_;
   std::vector<DiskInfo> disks_;
   GatewayConfig config_;
-  ReedSolomon codec_;
+  std::map<std::pair<uint32_t, uint32_t>, ReedSolomon> codecs_;
   Stats stats_;
 };
 

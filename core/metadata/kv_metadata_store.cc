@@ -1,37 +1,17 @@
 #include "core/metadata/key_encoding.h"
+#include "core/metadata/kv_store_util.h"
 #include "core/metadata/metadata_store.h"
 
 namespace tessera {
-namespace {
 
-namespace keys = metadata_keys;
-
-// Bounds on one LIST: kv rows per scan call and scan calls per request.
-constexpr size_t kScanBatch = 256;
-constexpr uint32_t kMaxKeysMax = 1000;
-
-template <typename Record>
-Result<Record> parse(const Result<std::string>& raw, const char* what) {
-  if (!raw.is_ok()) return raw.status();
-  Record r;
-  if (!r.ParseFromString(raw.value())) return Status(Code::kCorrupt, std::string(what) + " record does not parse");
-  return r;
-}
-
-// Lock order: the bucket's lock, then the key's. Object writes hold the
-// bucket lock shared (they run in parallel); create/delete bucket hold it
-// exclusive, so a bucket cannot be deleted under a commit.
-std::string bucket_lock(const std::string& bucket) { return "b:" + bucket; }
-std::string key_lock(const std::string& bucket, const std::string& key) {
-  return "k:" + bucket + std::string(1, '\0') + key;
-}
-
-}  // namespace
+using namespace kv_store_util;
 
 Task<Status> KvMetadataStore::create_bucket(proto::BucketRecord bucket) {
   auto guard = co_await locks_.lock(bucket_lock(bucket.name()));
   auto existing = co_await kv_.get(keys::bucket(bucket.name()));
-  if (existing.is_ok()) co_return Status(Code::kAlreadyExists, "bucket " + bucket.name() + " exists");
+  if (existing.is_ok()) {
+    co_return Status(Code::kAlreadyExists, "bucket " + bucket.name() + " exists", "BucketAlreadyExists");
+  }
   if (existing.code() != Code::kNotFound) co_return existing.status();
   KvBatch batch;
   batch.put(keys::bucket(bucket.name()), bucket.SerializeAsString());
@@ -40,7 +20,7 @@ Task<Status> KvMetadataStore::create_bucket(proto::BucketRecord bucket) {
 
 Task<Result<proto::BucketRecord>> KvMetadataStore::get_bucket(std::string name) {
   auto raw = co_await kv_.get(keys::bucket(name));
-  if (raw.code() == Code::kNotFound) co_return Status(Code::kNotFound, "no bucket " + name);
+  if (raw.code() == Code::kNotFound) co_return Status(Code::kNotFound, "no bucket " + name, "NoSuchBucket");
   co_return parse<proto::BucketRecord>(raw, "bucket");
 }
 
@@ -49,9 +29,11 @@ Task<Status> KvMetadataStore::delete_bucket(std::string name) {
   auto guard = co_await locks_.lock(bucket_lock(name));
   auto existing = co_await get_bucket(name);
   if (!existing.is_ok()) co_return existing.status();
-  auto any = co_await kv_.scan(keys::head_prefix(name), keys::head_range_end(name), 1);
+  auto any = co_await kv_.scan(keys::versions_prefix(name), keys::versions_range_end(name), 1);
   if (!any.is_ok()) co_return any.status();
-  if (!any.value().empty()) co_return Status(Code::kFailedPrecondition, "bucket " + name + " is not empty");
+  if (!any.value().empty()) {
+    co_return Status(Code::kFailedPrecondition, "bucket " + name + " is not empty", "BucketNotEmpty");
+  }
   KvBatch batch;
   batch.remove(keys::bucket(name));
   co_return co_await kv_.write(std::move(batch), Durability::kSync);
@@ -74,99 +56,159 @@ Task<Result<std::vector<proto::BucketRecord>>> KvMetadataStore::list_buckets() {
   co_return out;
 }
 
-Task<Status> KvMetadataStore::commit_object(proto::ObjectVersion version, CommitConditions conditions) {
-  const std::string bucket = version.bucket();
-  const std::string key = version.key();
-  auto bucket_guard = co_await locks_.lock_shared(bucket_lock(bucket));
-  auto b = co_await get_bucket(bucket);
-  if (!b.is_ok()) co_return b.status();
-  auto key_guard = co_await locks_.lock(key_lock(bucket, key));
-  auto head = parse<proto::ObjectVersion>(co_await kv_.get(keys::head(bucket, key)), "object");
-  if (!head.is_ok() && head.code() != Code::kNotFound) co_return head.status();
-  const bool exists = head.is_ok() && !head.value().delete_marker();
-  if (conditions.if_none_match_any && exists) {
-    co_return Status(Code::kFailedPrecondition, "If-None-Match: * and the key exists");
+Task<Status> KvMetadataStore::set_versioning(std::string name, proto::Versioning state) {
+  auto guard = co_await locks_.lock(bucket_lock(name));
+  auto bucket = co_await get_bucket(name);
+  if (!bucket.is_ok()) co_return bucket.status();
+  if (state == proto::VERSIONING_OFF && bucket.value().versioning() != proto::VERSIONING_OFF) {
+    co_return Status(Code::kInvalidArgument, "versioning cannot be turned off once enabled; suspend it",
+                     "IllegalVersioningConfigurationException");
   }
-  if (conditions.if_match && (!exists || head.value().etag() != *conditions.if_match)) {
-    co_return Status(Code::kFailedPrecondition, "If-Match: the key's ETag differs");
-  }
-  version.set_version(head.is_ok() ? head.value().version() + 1 : 1);
+  bucket.value().set_versioning(state);
   KvBatch batch;
-  batch.put(keys::head(bucket, key), version.SerializeAsString());
+  batch.put(keys::bucket(name), bucket.value().SerializeAsString());
   co_return co_await kv_.write(std::move(batch), Durability::kSync);
 }
 
-Task<Result<proto::ObjectVersion>> KvMetadataStore::get_object(std::string bucket, std::string key) {
-  auto raw = co_await kv_.get(keys::head(bucket, key));
-  if (raw.code() == Code::kNotFound) co_return Status(Code::kNotFound, "no key " + key + " in " + bucket);
-  co_return parse<proto::ObjectVersion>(raw, "object");
+std::string KvMetadataStore::new_version_id() {
+  const uint64_t a = rt_.random().next(), b = rt_.random().next();
+  return hex_of(keys::big_endian(a, 8) + keys::big_endian(b, 8));
 }
 
-Task<Result<proto::ObjectVersion>> KvMetadataStore::delete_object(std::string bucket, std::string key) {
-  auto bucket_guard = co_await locks_.lock_shared(bucket_lock(bucket));
-  auto key_guard = co_await locks_.lock(key_lock(bucket, key));
-  auto head = co_await get_object(bucket, key);
-  if (!head.is_ok()) co_return head.status();
-  KvBatch batch;
-  batch.remove(keys::head(bucket, key));
-  Status s = co_await kv_.write(std::move(batch), Durability::kSync);
-  if (!s.is_ok()) co_return s;
-  co_return head;
-}
-
-Task<Result<ListResult>> KvMetadataStore::list_objects(std::string bucket, ListRequest req) {
-  if (req.max_keys > kMaxKeysMax) {
-    co_return Status(Code::kInvalidArgument, "max-keys must be 0.." + std::to_string(kMaxKeysMax));
-  }
-  auto b = co_await get_bucket(bucket);
-  if (!b.is_ok()) co_return b.status();
-  ListResult out;
-  const std::string base = keys::head_prefix(bucket);
-  const std::string end = keys::head_range_end(bucket);
-  // Start at the later of the prefix and just past start_after.
-  std::string from_key = req.prefix;
-  if (!req.start_after.empty() && req.start_after >= req.prefix) from_key = req.start_after + std::string(1, '\0');
-  std::string from = base + keys::escape(from_key);
-  uint32_t returned = 0;
+Task<Result<std::vector<proto::ObjectVersion>>> KvMetadataStore::key_versions(const std::string& bucket,
+                                                                              const std::string& key) {
+  const std::string prefix = keys::key_versions_prefix(bucket, key);
+  const std::string end = keys::prefix_successor(prefix);
+  std::vector<proto::ObjectVersion> out;
+  std::string from = prefix;
   for (;;) {
     auto rows = co_await kv_.scan(from, end, kScanBatch);
     if (!rows.is_ok()) co_return rows.status();
-    bool skipped = false;
-    for (auto& [kv_key, value] : rows.value()) {
-      const std::string key = keys::unescape(std::string_view(kv_key).substr(base.size()));
-      if (key.compare(0, req.prefix.size(), req.prefix) != 0) co_return out;  // past the prefix
-      if (returned == req.max_keys) {
-        out.truncated = true;
-        co_return out;
-      }
-      if (!req.delimiter.empty()) {
-        const size_t at = key.find(req.delimiter, req.prefix.size());
-        if (at != std::string::npos) {
-          std::string common = key.substr(0, at + req.delimiter.size());
-          if (!req.start_after.empty() && common <= req.start_after) {
-            // Continuing after this prefix: skip it whole.
-          } else {
-            out.common_prefixes.push_back(common);
-            out.next_marker = common;
-            ++returned;
-          }
-          const std::string next = keys::prefix_successor(common);
-          if (next.empty()) co_return out;
-          from = base + keys::escape(next);
-          skipped = true;
-          break;  // rescan from past this common prefix
-        }
-      }
-      proto::ObjectVersion v;
-      if (!v.ParseFromString(value)) co_return Status(Code::kCorrupt, "object record does not parse");
-      out.next_marker = key;
-      out.objects.push_back(std::move(v));
-      ++returned;
+    for (auto& [k, v] : rows.value()) {
+      proto::ObjectVersion r;
+      if (!r.ParseFromString(v)) co_return Status(Code::kCorrupt, "object record does not parse");
+      out.push_back(std::move(r));
     }
-    if (skipped) continue;
     if (rows.value().size() < kScanBatch) co_return out;
     from = rows.value().back().first + std::string(1, '\0');
   }
+}
+
+Task<Result<proto::ObjectVersion>> KvMetadataStore::stage_commit(const proto::BucketRecord& bucket,
+                                                                 proto::ObjectVersion version,
+                                                                 const CommitConditions& conditions,
+                                                                 KvBatch& batch) {
+  const std::string& name = bucket.name();
+  const std::string key = version.key();
+  auto head = parse<proto::ObjectVersion>(co_await kv_.get(keys::head(name, key)), "object");
+  if (!head.is_ok() && head.code() != Code::kNotFound) co_return head.status();
+  const bool exists = head.is_ok() && !head.value().delete_marker();
+  if (conditions.if_none_match_any && exists) {
+    co_return Status(Code::kFailedPrecondition, "If-None-Match: * and the key exists", "PreconditionFailed");
+  }
+  if (conditions.if_match && (!exists || head.value().etag() != *conditions.if_match)) {
+    co_return Status(Code::kFailedPrecondition, "If-Match: the key's ETag differs", "PreconditionFailed");
+  }
+  version.set_version(head.is_ok() ? head.value().version() + 1 : 1);
+  if (bucket.versioning() == proto::VERSIONING_ENABLED) {
+    version.set_version_id(new_version_id());
+  } else {
+    // The new "null" version replaces the old one.
+    version.set_version_id(kNullVersionId);
+    if (bucket.versioning() == proto::VERSIONING_OFF) {
+      if (head.is_ok()) batch.remove(keys::version(name, key, head.value().version()));
+    } else {
+      auto all = co_await key_versions(name, key);
+      if (!all.is_ok()) co_return all.status();
+      for (const auto& v : all.value()) {
+        if (v.version_id() == kNullVersionId) batch.remove(keys::version(name, key, v.version()));
+      }
+    }
+  }
+  const std::string record = version.SerializeAsString();
+  batch.put(keys::version(name, key, version.version()), record);
+  batch.put(keys::head(name, key), record);
+  co_return version;
+}
+
+Task<Result<proto::ObjectVersion>> KvMetadataStore::commit_object(proto::ObjectVersion version,
+                                                                  CommitConditions conditions) {
+  const std::string bucket = version.bucket();
+  auto bucket_guard = co_await locks_.lock_shared(bucket_lock(bucket));
+  auto b = co_await get_bucket(bucket);
+  if (!b.is_ok()) co_return b.status();
+  auto key_guard = co_await locks_.lock(key_lock(bucket, version.key()));
+  KvBatch batch;
+  auto staged = co_await stage_commit(b.value(), std::move(version), conditions, batch);
+  if (!staged.is_ok()) co_return staged.status();
+  Status s = co_await kv_.write(std::move(batch), Durability::kSync);
+  if (!s.is_ok()) co_return s;
+  co_return staged;
+}
+
+Task<Result<proto::ObjectVersion>> KvMetadataStore::get_object(std::string bucket, std::string key,
+                                                               std::string version_id) {
+  if (version_id.empty()) {
+    auto raw = co_await kv_.get(keys::head(bucket, key));
+    if (raw.code() == Code::kNotFound) {
+      auto b = co_await get_bucket(bucket);
+      if (!b.is_ok()) co_return b.status();
+      co_return Status(Code::kNotFound, "no key " + key + " in " + bucket, "NoSuchKey");
+    }
+    co_return parse<proto::ObjectVersion>(raw, "object");
+  }
+  auto all = co_await key_versions(bucket, key);
+  if (!all.is_ok()) co_return all.status();
+  for (auto& v : all.value()) {
+    if (v.version_id() == version_id) co_return std::move(v);
+  }
+  auto b = co_await get_bucket(bucket);
+  if (!b.is_ok()) co_return b.status();
+  co_return Status(Code::kNotFound, "no version " + version_id + " of " + key, "NoSuchVersion");
+}
+
+Task<Result<DeleteResult>> KvMetadataStore::delete_object(std::string bucket, std::string key,
+                                                          std::string version_id) {
+  auto bucket_guard = co_await locks_.lock_shared(bucket_lock(bucket));
+  auto b = co_await get_bucket(bucket);
+  if (!b.is_ok()) co_return b.status();
+  auto key_guard = co_await locks_.lock(key_lock(bucket, key));
+  KvBatch batch;
+  DeleteResult out;
+  if (version_id.empty() && b.value().versioning() != proto::VERSIONING_OFF) {
+    proto::ObjectVersion marker;
+    marker.set_bucket(bucket);
+    marker.set_key(key);
+    marker.set_delete_marker(true);
+    marker.set_modified_ms(rt_.unix_ms());
+    auto staged = co_await stage_commit(b.value(), std::move(marker), {}, batch);
+    if (!staged.is_ok()) co_return staged.status();
+    out.version_id = staged.value().version_id();
+    out.delete_marker = true;
+  } else {
+    auto all = co_await key_versions(bucket, key);
+    if (!all.is_ok()) co_return all.status();
+    const std::string wanted = version_id.empty() ? std::string(kNullVersionId) : version_id;
+    size_t at = 0;
+    while (at < all.value().size() && all.value()[at].version_id() != wanted) ++at;
+    if (at == all.value().size()) co_return out;  // nothing to delete: S3 answers 204
+    const proto::ObjectVersion& gone = all.value()[at];
+    batch.remove(keys::version(bucket, key, gone.version()));
+    if (at == 0) {
+      // The newest goes: the next one (if any) becomes the head.
+      if (all.value().size() > 1) {
+        batch.put(keys::head(bucket, key), all.value()[1].SerializeAsString());
+      } else {
+        batch.remove(keys::head(bucket, key));
+      }
+    }
+    out.version_id = gone.version_id();
+    out.delete_marker = gone.delete_marker();
+    if (!gone.delete_marker()) out.removed = gone;
+  }
+  Status s = co_await kv_.write(std::move(batch), Durability::kSync);
+  if (!s.is_ok()) co_return s;
+  co_return out;
 }
 
 }  // namespace tessera

@@ -1,12 +1,21 @@
-// MetadataStore: buckets and object heads, the interface the gateway
-// writes against. This slice has one implementation, KvMetadataStore (a
-// single replica over an ordered Kv); the replicated store will implement
-// the same interface.
+// MetadataStore: buckets, object versions and multipart uploads, the
+// interface the gateway writes against. This slice has one implementation,
+// KvMetadataStore (a single replica over an ordered Kv); the replicated
+// store will implement the same interface.
 //
-// Contract: commit_object() makes the new version the head atomically and
-// durably (kSync) before it returns ok; conditions are checked under the
-// key's lock in the same step, so of two racing creators with
-// if_none_match_any exactly one wins and the other gets kFailedPrecondition.
+// Contract: every mutation is atomic and durable (kSync) before it returns
+// ok. Conditions are checked under the key's lock in the same step as the
+// write, so of two racing creators with if_none_match_any exactly one wins
+// and the other gets kFailedPrecondition.
+//
+// Versions: every key has a newest version (the head, possibly a delete
+// marker) and older ones. A bucket with versioning off keeps one version per
+// key, id "null"; enabled gives each write a new id; suspended writes
+// replace the "null" version and keep the others.
+//
+// Errors that S3 tells apart carry a Status reason: NoSuchBucket, NoSuchKey,
+// NoSuchVersion, NoSuchUpload, InvalidPart, InvalidPartOrder,
+// EntityTooSmall, BucketNotEmpty, BucketAlreadyExists, PreconditionFailed.
 #pragma once
 
 #include <optional>
@@ -18,6 +27,8 @@
 #include "metadata.pb.h"
 
 namespace tessera {
+
+inline constexpr char kNullVersionId[] = "null";
 
 struct CommitConditions {
   bool if_none_match_any = false;          // If-None-Match: *
@@ -38,38 +49,154 @@ struct ListResult {
   std::string next_marker;   // the last key or common prefix returned
 };
 
+struct ListVersionsRequest {
+  std::string prefix;
+  std::string delimiter;
+  std::string key_marker;         // start after this key...
+  std::string version_id_marker;  // ...or after this version of key_marker
+  uint32_t max_keys = 1000;
+};
+
+struct VersionEntry {
+  proto::ObjectVersion version;
+  bool is_latest = false;
+};
+
+struct ListVersionsResult {
+  std::vector<VersionEntry> versions;  // by key, newest first within a key
+  std::vector<std::string> common_prefixes;
+  bool truncated = false;
+  std::string next_key_marker;
+  std::string next_version_id_marker;
+};
+
+struct DeleteResult {
+  std::string version_id;  // the version removed, or the delete marker made
+  bool delete_marker = false;
+  // What was removed, whose fragments are now garbage (absent for markers).
+  std::optional<proto::ObjectVersion> removed;
+};
+
+struct CompletedPart {
+  uint32_t number = 0;
+  std::string etag;  // hex, no quotes
+};
+
+struct ListUploadsRequest {
+  std::string prefix;
+  std::string key_marker;
+  std::string upload_id_marker;
+  uint32_t max_uploads = 1000;
+};
+
+struct ListUploadsResult {
+  std::vector<proto::UploadRecord> uploads;
+  bool truncated = false;
+};
+
+struct ListPartsResult {
+  std::vector<proto::UploadPartRecord> parts;
+  bool truncated = false;
+};
+
 class MetadataStore {
  public:
   virtual ~MetadataStore() = default;
   // kAlreadyExists when the bucket exists.
   virtual Task<Status> create_bucket(proto::BucketRecord bucket) = 0;
   virtual Task<Result<proto::BucketRecord>> get_bucket(std::string name) = 0;
-  // kFailedPrecondition when the bucket still has objects.
+  // kFailedPrecondition (BucketNotEmpty) while any version exists.
   virtual Task<Status> delete_bucket(std::string name) = 0;
   virtual Task<Result<std::vector<proto::BucketRecord>>> list_buckets() = 0;
+  // Versioning cannot go back to off once enabled (kInvalidArgument).
+  virtual Task<Status> set_versioning(std::string bucket, proto::Versioning state) = 0;
 
-  // kNotFound when the bucket does not exist.
-  virtual Task<Status> commit_object(proto::ObjectVersion version, CommitConditions conditions) = 0;
-  virtual Task<Result<proto::ObjectVersion>> get_object(std::string bucket, std::string key) = 0;
-  // Removes the head; returns it (its fragments are for GC).
-  virtual Task<Result<proto::ObjectVersion>> delete_object(std::string bucket, std::string key) = 0;
+  // Makes version the key's newest; assigns its version number and id and
+  // returns the record as stored. kNotFound when the bucket does not exist.
+  virtual Task<Result<proto::ObjectVersion>> commit_object(proto::ObjectVersion version,
+                                                           CommitConditions conditions) = 0;
+  // The newest version, or the one named by version_id. A delete marker is
+  // returned as such; callers decide what it means.
+  virtual Task<Result<proto::ObjectVersion>> get_object(std::string bucket, std::string key,
+                                                        std::string version_id = "") = 0;
+  // Without version_id: versioning off removes the key; otherwise a delete
+  // marker becomes the newest version. With version_id: removes exactly that
+  // version. A missing key or version is not an error (S3 answers 204).
+  virtual Task<Result<DeleteResult>> delete_object(std::string bucket, std::string key,
+                                                   std::string version_id = "") = 0;
+  // Newest versions that are not delete markers.
   virtual Task<Result<ListResult>> list_objects(std::string bucket, ListRequest request) = 0;
+  virtual Task<Result<ListVersionsResult>> list_versions(std::string bucket, ListVersionsRequest request) = 0;
+
+  // Multipart uploads. upload.upload_id is chosen by the caller.
+  virtual Task<Status> create_upload(proto::UploadRecord upload) = 0;
+  virtual Task<Result<proto::UploadRecord>> get_upload(std::string bucket, std::string key,
+                                                       std::string upload_id) = 0;
+  // Adds or replaces a part; returns the replaced one (its stripes are garbage).
+  virtual Task<Result<std::optional<proto::UploadPartRecord>>> put_upload_part(
+      std::string bucket, std::string key, std::string upload_id, proto::UploadPartRecord part) = 0;
+  virtual Task<Result<ListPartsResult>> list_upload_parts(std::string bucket, std::string key,
+                                                          std::string upload_id, uint32_t after_part,
+                                                          uint32_t max_parts) = 0;
+  virtual Task<Result<ListUploadsResult>> list_uploads(std::string bucket, ListUploadsRequest request) = 0;
+  // Removes the upload; returns its parts (their stripes are garbage).
+  virtual Task<Result<std::vector<proto::UploadPartRecord>>> abort_upload(std::string bucket, std::string key,
+                                                                          std::string upload_id) = 0;
+  // Checks the part list against the uploaded parts (InvalidPart,
+  // InvalidPartOrder, EntityTooSmall below min_part_bytes except the last),
+  // then in one atomic step commits the object (attributes from the upload
+  // record, ETag md5-of-md5s-N) and removes the upload.
+  virtual Task<Result<proto::ObjectVersion>> complete_upload(std::string bucket, std::string key,
+                                                             std::string upload_id,
+                                                             std::vector<CompletedPart> parts,
+                                                             uint64_t min_part_bytes, uint64_t modified_ms,
+                                                             CommitConditions conditions) = 0;
 };
 
 class KvMetadataStore final : public MetadataStore {
  public:
-  KvMetadataStore(Runtime& rt, Kv& kv) : kv_(kv), locks_(rt) {}
+  KvMetadataStore(Runtime& rt, Kv& kv) : rt_(rt), kv_(kv), locks_(rt) {}
 
   Task<Status> create_bucket(proto::BucketRecord bucket) override;
   Task<Result<proto::BucketRecord>> get_bucket(std::string name) override;
   Task<Status> delete_bucket(std::string name) override;
   Task<Result<std::vector<proto::BucketRecord>>> list_buckets() override;
-  Task<Status> commit_object(proto::ObjectVersion version, CommitConditions conditions) override;
-  Task<Result<proto::ObjectVersion>> get_object(std::string bucket, std::string key) override;
-  Task<Result<proto::ObjectVersion>> delete_object(std::string bucket, std::string key) override;
+  Task<Status> set_versioning(std::string bucket, proto::Versioning state) override;
+  Task<Result<proto::ObjectVersion>> commit_object(proto::ObjectVersion version,
+                                                   CommitConditions conditions) override;
+  Task<Result<proto::ObjectVersion>> get_object(std::string bucket, std::string key,
+                                                std::string version_id = "") override;
+  Task<Result<DeleteResult>> delete_object(std::string bucket, std::string key,
+                                           std::string version_id = "") override;
   Task<Result<ListResult>> list_objects(std::string bucket, ListRequest request) override;
+  Task<Result<ListVersionsResult>> list_versions(std::string bucket, ListVersionsRequest request) override;
+
+  Task<Status> create_upload(proto::UploadRecord upload) override;
+  Task<Result<proto::UploadRecord>> get_upload(std::string bucket, std::string key,
+                                               std::string upload_id) override;
+  Task<Result<std::optional<proto::UploadPartRecord>>> put_upload_part(std::string bucket, std::string key,
+                                                                       std::string upload_id,
+                                                                       proto::UploadPartRecord part) override;
+  Task<Result<ListPartsResult>> list_upload_parts(std::string bucket, std::string key, std::string upload_id,
+                                                  uint32_t after_part, uint32_t max_parts) override;
+  Task<Result<ListUploadsResult>> list_uploads(std::string bucket, ListUploadsRequest request) override;
+  Task<Result<std::vector<proto::UploadPartRecord>>> abort_upload(std::string bucket, std::string key,
+                                                                  std::string upload_id) override;
+  Task<Result<proto::ObjectVersion>> complete_upload(std::string bucket, std::string key, std::string upload_id,
+                                                     std::vector<CompletedPart> parts, uint64_t min_part_bytes,
+                                                     uint64_t modified_ms, CommitConditions conditions) override;
 
  private:
+  // Every version of a key, newest first (bounded by what one key holds).
+  Task<Result<std::vector<proto::ObjectVersion>>> key_versions(const std::string& bucket, const std::string& key);
+  // With the key's lock held: checks conditions, numbers and names version,
+  // and adds its writes (and the removal of a replaced "null") to batch.
+  Task<Result<proto::ObjectVersion>> stage_commit(const proto::BucketRecord& bucket, proto::ObjectVersion version,
+                                                  const CommitConditions& conditions, KvBatch& batch);
+  std::string new_version_id();
+  Task<Result<std::vector<proto::UploadPartRecord>>> upload_parts(const std::string& upload_id);
+
+  Runtime& rt_;
   Kv& kv_;
   KeyedMutex locks_;
 };

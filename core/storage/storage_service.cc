@@ -92,12 +92,12 @@ Task<Status> StorageService::remove(proto::DeleteFragmentRequest request) {
 }
 
 Task<Status> put_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk, proto::FragmentId id,
-                          std::string data, Duration deadline) {
+                          std::string data, Duration deadline, std::optional<Sha256> digest) {
   proto::PutFragmentRequest request;
   request.set_disk(disk);
   *request.mutable_id() = id;
-  const Sha256 digest = sha256(data);
-  request.set_sha256(digest.data(), digest.size());
+  if (!digest) digest = sha256(data);
+  request.set_sha256(digest->data(), digest->size());
   request.set_data(std::move(data));
   auto r = co_await call_message<proto::PutFragmentResponse>(rpc, node, "storage.put", request, deadline);
   co_return r.is_ok() ? Status::ok() : r.status();

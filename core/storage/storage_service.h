@@ -8,8 +8,11 @@
 // Hashing runs through Runtime::offload.
 #pragma once
 
+#include <optional>
+
 #include <vector>
 
+#include "core/codec/sha256.h"
 #include "core/rpc/rpc_endpoint.h"
 #include "io_abstraction/disk.h"
 #include "io_abstraction/runtime.h"
@@ -48,8 +51,10 @@ class StorageService {
 // again on arrival (checksum on both sides of every trust boundary).
 // Parameters are values: these tasks may start after their caller's
 // temporaries are gone.
+// digest: the data's SHA-256 when the caller already has it (computed off
+// the loop); otherwise it is computed here.
 Task<Status> put_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk, proto::FragmentId id,
-                          std::string data, Duration deadline);
+                          std::string data, Duration deadline, std::optional<Sha256> digest = std::nullopt);
 Task<Result<std::string>> get_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk,
                                        proto::FragmentId id, Duration deadline, bool verify = true);
 Task<Status> delete_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk,

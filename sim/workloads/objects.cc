@@ -51,9 +51,8 @@ class GatewayApp final : public NodeApp {
  private:
   static GatewayConfig config(const Shared& s) {
     GatewayConfig c;
-    c.k = s.config.k();
-    c.m = s.config.m();
-    c.level = s.placement_ignores_racks ? FailureDomain::kDisk : s.level;
+    c.storage_classes = {StorageClass{"STANDARD", s.config.k(), s.config.m(),
+                                      s.placement_ignores_racks ? FailureDomain::kDisk : s.level}};
     c.verify_fragments = s.verify;
     c.part_bytes = s.config.part_bytes();
     c.inline_bytes_max = s.config.inline_bytes_max();

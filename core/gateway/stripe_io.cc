@@ -1,0 +1,293 @@
+// The gateway's stripe pipeline: a body in, durable fragment sets out
+// (PUT), and fragment sets in, bytes out (GET).
+#include <algorithm>
+
+#include "core/codec/sha256.h"
+#include "core/gateway/gateway_util.h"
+#include "core/gateway/object_gateway.h"
+#include "core/storage/storage_service.h"
+#include "io_abstraction/combinators.h"
+
+namespace tessera {
+
+using namespace gateway_util;
+
+namespace {
+
+// Room a fragment's header takes on disk beyond its bytes (an upper bound).
+constexpr uint64_t kFragmentHeaderBytesMax = 1024;
+
+// Reads until max bytes or the end of the body.
+Task<Status> read_full(ByteSource* body, size_t max, std::string* out) {
+  out->clear();
+  while (out->size() < max) {
+    auto chunk = co_await body->read(max - out->size());
+    if (!chunk.is_ok()) co_return chunk.status();
+    if (chunk.value().empty()) break;
+    out->append(chunk.value());
+  }
+  co_return Status::ok();
+}
+
+Task<void> finish_in_background(Runtime& rt, std::vector<Task<Status>> writes) {
+  co_await when_all(rt, std::move(writes));
+}
+
+}  // namespace
+
+struct ObjectGateway::StripeJob {
+  std::string object;
+  const StorageClass* cls = nullptr;
+  uint64_t fragment_version = 0;
+  uint32_t number = 0;
+  uint32_t upload_part = 0;
+  std::string bytes;
+  StreamDigest* md5 = nullptr;
+  std::optional<proto::PartRecord> out;
+};
+
+Task<Result<ObjectGateway::Written>> ObjectGateway::write_stream(std::string object, const StorageClass& cls,
+                                                                 uint32_t upload_part, ByteSource& body,
+                                                                 bool allow_inline) {
+  Written w;
+  std::string current;
+  if (Status s = co_await read_full(&body, config_.part_bytes, &current); !s.is_ok()) co_return s;
+  if (allow_inline && current.size() <= config_.inline_bytes_max) {
+    // Shorter than a stripe, so this is the whole body.
+    w.size = current.size();
+    w.md5_hex = md5_hex(current);
+    w.inline_body = std::move(current);
+    co_return w;
+  }
+  StreamDigest md5(StreamDigest::Kind::kMd5);
+  const uint64_t fragment_version = rt_.random().next() | 1;
+  for (uint32_t number = 1; !current.empty(); ++number) {
+    StripeJob job{object, &cls, fragment_version, number, upload_part, std::move(current), &md5, std::nullopt};
+    const bool more = job.bytes.size() == config_.part_bytes;
+    // Write this stripe while the next one is read.
+    std::vector<Task<Status>> both;
+    both.push_back(run_stripe(&job));
+    if (more) both.push_back(read_full(&body, config_.part_bytes, &current));
+    for (const Status& s : co_await when_all(rt_, std::move(both))) {
+      if (!s.is_ok()) co_return s;  // written stripes are orphans; GC reclaims them
+    }
+    if (!more) current.clear();
+    w.size += job.bytes.size();
+    w.stripes.push_back(std::move(*job.out));
+  }
+  w.md5_hex = hex_of(md5.finish());  // MD5 of "" when there were no stripes
+  co_return w;
+}
+
+Task<Status> ObjectGateway::run_stripe(StripeJob* job) {
+  auto codec = this->codec(job->cls->k, job->cls->m);
+  if (!codec.is_ok()) co_return codec.status();
+  EncodedPart encoded;
+  std::vector<Sha256> digests;
+  // Both cores: the body's MD5 (sequential over stripes) on one, encoding
+  // and fragment checksums on the other.
+  std::vector<Task<bool>> cpu;
+  cpu.push_back(offload(rt_, [job] {
+    job->md5->update(job->bytes);
+    return true;
+  }));
+  cpu.push_back(offload(rt_, [&, job] {
+    codec.value()->encode(job->bytes, encoded);
+    for (const auto& f : encoded.fragments) digests.push_back(sha256(f));
+    return true;
+  }));
+  co_await when_all(rt_, std::move(cpu));
+  auto part = co_await write_stripe(job->object, *job->cls, job->fragment_version, job->number, encoded, digests,
+                                    job->bytes.size());
+  if (!part.is_ok()) co_return part.status();
+  part.value().set_upload_part(job->upload_part);
+  part.value().set_fragment_version(job->fragment_version);
+  job->out = std::move(part).value();
+  co_return Status::ok();
+}
+
+Task<Result<proto::PartRecord>> ObjectGateway::write_stripe(std::string object, const StorageClass& cls,
+                                                            uint64_t fragment_version, uint32_t number,
+                                                            const EncodedPart& encoded,
+                                                            const std::vector<Sha256>& digests, uint64_t size) {
+  PlacementRequest request{cls.k, cls.m, cls.level, placement_key(object, fragment_version, number),
+                           encoded.fragment_bytes + kFragmentHeaderBytesMax};
+  const proto::FragmentId base = fragment_id(object, fragment_version, number, 0);
+  // One placement, and at most one re-placement away from disks that failed.
+  constexpr int kPlacementAttemptsMax = 2;
+  std::vector<DiskInfo> candidates = disks_;
+  Status last;
+  for (int attempt = 0; attempt < kPlacementAttemptsMax; ++attempt) {
+    auto placement = pick_disks(candidates, request);
+    if (!placement.is_ok()) co_return placement.status();
+    std::vector<uint32_t> failed;
+    last = co_await write_fragments(base, encoded, digests, placement.value(), failed);
+    if (failed.empty()) {
+      proto::PartRecord part;
+      part.set_number(number);
+      part.set_size(size);
+      part.set_fragment_bytes(encoded.fragment_bytes);
+      part.set_k(cls.k);
+      part.set_m(cls.m);
+      for (const DiskRef& ref : placement.value()) {
+        auto* loc = part.add_fragments();
+        loc->set_node(ref.node);
+        loc->set_disk(ref.disk);
+        for (DiskInfo& d : disks_) {
+          if (d.ref == ref) d.used_bytes = std::min(d.capacity_bytes, d.used_bytes + request.fragment_bytes);
+        }
+      }
+      co_return part;
+    }
+    // A failed write most often means its node is down or cut off: avoid
+    // the whole node in the next placement.
+    for (uint32_t i : failed) {
+      for (DiskInfo& d : candidates) {
+        if (d.ref.node == placement.value()[i].node) d.writable = false;
+      }
+    }
+  }
+  co_return Status(Code::kUnavailable,
+                   "stripe " + std::to_string(number) + ": fragment writes failed: " + last.to_string());
+}
+
+Task<Status> ObjectGateway::write_fragments(const proto::FragmentId& base, const EncodedPart& encoded,
+                                            const std::vector<Sha256>& digests,
+                                            const std::vector<DiskRef>& placement, std::vector<uint32_t>& failed) {
+  std::vector<Task<Status>> writes;
+  for (uint32_t i = 0; i < placement.size(); ++i) {
+    proto::FragmentId id = base;
+    id.set_index(i);
+    writes.push_back(put_fragment(rpc_, NodeId(placement[i].node), placement[i].disk, id,
+                                  std::string(encoded.fragments[i]), config_.fragment_deadline, digests[i]));
+  }
+  if (config_.commit_before_fragments) {
+    // Broken on purpose (tests only): report success before any write is
+    // acknowledged, so the commit can precede durable fragments.
+    rt_.spawn(finish_in_background(rt_, std::move(writes)));
+    stats_.fragments_written += placement.size();
+    co_return Status::ok();
+  }
+  std::vector<Status> results = co_await when_all(rt_, std::move(writes));
+  Status last;
+  for (uint32_t i = 0; i < results.size(); ++i) {
+    if (results[i].is_ok()) {
+      ++stats_.fragments_written;
+    } else {
+      ++stats_.fragment_write_failures;
+      failed.push_back(i);
+      last = results[i];
+    }
+  }
+  co_return last;
+}
+
+Task<Result<std::string>> ObjectGateway::read_stripe(const std::string& object, uint64_t upload_id,
+                                                     const proto::PartRecord& part) {
+  if (part.fragments_size() == 0) co_return part.inline_data();
+  const uint32_t k = part.k(), m = part.m();
+  if (static_cast<uint32_t>(part.fragments_size()) != k + m) {
+    co_return Status(Code::kCorrupt, "stripe record lists " + std::to_string(part.fragments_size()) +
+                                         " fragments for " + std::to_string(k) + "+" + std::to_string(m));
+  }
+  const uint64_t fragment_version = part.fragment_version() != 0 ? part.fragment_version() : upload_id;
+  auto fetch = [&](uint32_t i) {
+    return get_fragment(rpc_, NodeId(part.fragments(i).node()), part.fragments(i).disk(),
+                        fragment_id(object, fragment_version, part.number(), i), config_.fragment_deadline,
+                        config_.verify_fragments);
+  };
+  std::vector<std::optional<std::string>> fragments(k + m);
+  std::vector<Task<Result<std::string>>> data;
+  for (uint32_t i = 0; i < k; ++i) data.push_back(fetch(i));
+  std::vector<Result<std::string>> got = co_await when_all(rt_, std::move(data));
+  uint32_t missing = 0;
+  for (uint32_t i = 0; i < k; ++i) {
+    if (got[i].is_ok() && got[i].value().size() == part.fragment_bytes()) {
+      ++stats_.fragments_read;
+      fragments[i] = std::move(got[i]).value();
+    } else {
+      ++stats_.fragment_read_failures;
+      ++missing;
+    }
+  }
+  if (missing > 0) {
+    // Any `missing` of the m parity fragments complete the set.
+    std::vector<Task<Result<std::string>>> parity;
+    for (uint32_t j = 0; j < m; ++j) parity.push_back(fetch(k + j));
+    auto extra = co_await first_k_of_n(rt_, std::move(parity), std::min(missing, m));
+    if (!extra.is_ok() || missing > m) {
+      co_return Status(Code::kUnavailable,
+                       "stripe " + std::to_string(part.number()) + ": " + std::to_string(missing) +
+                           " data fragments unreadable and " +
+                           (extra.is_ok() ? std::string("only m parity") : extra.status().message()));
+    }
+    for (auto& [j, bytes] : extra.value()) {
+      if (bytes.size() != part.fragment_bytes()) co_return Status(Code::kCorrupt, "parity fragment has the wrong size");
+      fragments[k + j] = std::move(bytes);
+    }
+    ++stats_.parts_decoded;
+  }
+  // Stripes keep the profile they were written with.
+  auto codec = this->codec(k, m);
+  if (!codec.is_ok()) co_return codec.status();
+  std::vector<std::optional<std::string_view>> views(k + m);
+  for (uint32_t i = 0; i < k + m; ++i) {
+    if (fragments[i]) views[i] = *fragments[i];
+  }
+  const uint64_t size = part.size();
+  const ReedSolomon* rs = codec.value();
+  co_return co_await offload(rt_, [&] { return rs->decode(views, size); });
+}
+
+namespace {
+
+struct StripeRead {
+  const proto::PartRecord* part = nullptr;
+  uint64_t offset = 0;  // of the stripe in the object
+};
+
+Task<Status> fetch_into(Task<Result<std::string>> read, Result<std::string>* out) {
+  *out = co_await std::move(read);
+  co_return out->is_ok() ? Status::ok() : out->status();
+}
+
+}  // namespace
+
+Task<Status> ObjectGateway::read_object(const proto::ObjectVersion& v, ByteRange range, ByteSink& sink) {
+  ASSERT(range.first <= range.last && range.last < v.size());
+  std::vector<StripeRead> wanted;
+  uint64_t offset = 0;
+  for (const proto::PartRecord& part : v.parts()) {
+    const uint64_t end = offset + part.size();  // exclusive
+    if (end > range.first && offset <= range.last) wanted.push_back({&part, offset});
+    offset = end;
+  }
+  if (offset != v.size()) co_return Status(Code::kCorrupt, "object's stripes do not add up to its size");
+  const std::string object = object_id(v.bucket(), v.key());
+  // Fetch stripe i+1 while stripe i goes to the sink.
+  Result<std::string> current = std::string();
+  if (!wanted.empty()) {
+    Status s = co_await fetch_into(read_stripe(object, v.upload_id(), *wanted[0].part), &current);
+    if (!s.is_ok()) co_return s;
+  }
+  for (size_t i = 0; i < wanted.size(); ++i) {
+    const StripeRead& r = wanted[i];
+    std::string bytes = std::move(current).value();
+    if (bytes.size() != r.part->size()) co_return Status(Code::kCorrupt, "stripe decoded to the wrong size");
+    const uint64_t from = std::max(range.first, r.offset) - r.offset;
+    const uint64_t to = std::min(range.last + 1, r.offset + r.part->size()) - r.offset;
+    if (from > 0 || to < bytes.size()) bytes = bytes.substr(from, to - from);
+    current = std::string();
+    std::vector<Task<Status>> both;
+    both.push_back(sink.write(std::move(bytes)));
+    if (i + 1 < wanted.size()) {
+      both.push_back(fetch_into(read_stripe(object, v.upload_id(), *wanted[i + 1].part), &current));
+    }
+    for (const Status& s : co_await when_all(rt_, std::move(both))) {
+      if (!s.is_ok()) co_return s;
+    }
+  }
+  co_return Status::ok();
+}
+
+}  // namespace tessera

@@ -1,0 +1,213 @@
+// Multipart uploads in the KvMetadataStore: the upload record, its parts,
+// and completion as one atomic commit that also removes the upload.
+#include <algorithm>
+
+#include "core/metadata/kv_store_util.h"
+#include "core/metadata/metadata_store.h"
+
+namespace tessera {
+
+using namespace kv_store_util;
+
+namespace {
+
+Status no_such_upload(const std::string& upload_id) {
+  return Status(Code::kNotFound, "no upload " + upload_id, "NoSuchUpload");
+}
+
+}  // namespace
+
+Task<Status> KvMetadataStore::create_upload(proto::UploadRecord upload) {
+  const std::string bucket = upload.bucket();
+  auto bucket_guard = co_await locks_.lock_shared(bucket_lock(bucket));
+  auto b = co_await get_bucket(bucket);
+  if (!b.is_ok()) co_return b.status();
+  KvBatch batch;
+  batch.put(keys::upload(bucket, upload.key(), upload.upload_id()), upload.SerializeAsString());
+  co_return co_await kv_.write(std::move(batch), Durability::kSync);
+}
+
+Task<Result<proto::UploadRecord>> KvMetadataStore::get_upload(std::string bucket, std::string key,
+                                                              std::string upload_id) {
+  auto raw = co_await kv_.get(keys::upload(bucket, key, upload_id));
+  if (raw.code() == Code::kNotFound) {
+    auto b = co_await get_bucket(bucket);
+    if (!b.is_ok()) co_return b.status();
+    co_return no_such_upload(upload_id);
+  }
+  co_return parse<proto::UploadRecord>(raw, "upload");
+}
+
+Task<Result<std::vector<proto::UploadPartRecord>>> KvMetadataStore::upload_parts(const std::string& upload_id) {
+  std::vector<proto::UploadPartRecord> out;
+  std::string from = keys::upload_parts_prefix(upload_id);
+  const std::string end = keys::upload_parts_range_end(upload_id);
+  for (;;) {
+    auto rows = co_await kv_.scan(from, end, kScanBatch);
+    if (!rows.is_ok()) co_return rows.status();
+    for (auto& [k, v] : rows.value()) {
+      proto::UploadPartRecord r;
+      if (!r.ParseFromString(v)) co_return Status(Code::kCorrupt, "upload part record does not parse");
+      out.push_back(std::move(r));
+    }
+    if (rows.value().size() < kScanBatch) co_return out;
+    from = rows.value().back().first + std::string(1, '\0');
+  }
+}
+
+Task<Result<std::optional<proto::UploadPartRecord>>> KvMetadataStore::put_upload_part(
+    std::string bucket, std::string key, std::string upload_id, proto::UploadPartRecord part) {
+  // Shared: parts of one upload are written in parallel; completion and
+  // abort take it exclusive, so no part lands in an upload that is gone.
+  auto upload_guard = co_await locks_.lock_shared(upload_lock(upload_id));
+  auto part_guard = co_await locks_.lock(upload_part_lock(upload_id, part.number()));
+  auto upload = co_await get_upload(bucket, key, upload_id);
+  if (!upload.is_ok()) co_return upload.status();
+  auto old = parse<proto::UploadPartRecord>(co_await kv_.get(keys::upload_part(upload_id, part.number())), "part");
+  if (!old.is_ok() && old.code() != Code::kNotFound) co_return old.status();
+  KvBatch batch;
+  batch.put(keys::upload_part(upload_id, part.number()), part.SerializeAsString());
+  Status s = co_await kv_.write(std::move(batch), Durability::kSync);
+  if (!s.is_ok()) co_return s;
+  if (old.is_ok()) co_return std::optional<proto::UploadPartRecord>(std::move(old).value());
+  co_return std::optional<proto::UploadPartRecord>();
+}
+
+Task<Result<ListPartsResult>> KvMetadataStore::list_upload_parts(std::string bucket, std::string key,
+                                                                 std::string upload_id, uint32_t after_part,
+                                                                 uint32_t max_parts) {
+  auto upload = co_await get_upload(bucket, key, upload_id);
+  if (!upload.is_ok()) co_return upload.status();
+  max_parts = std::min(max_parts, kMaxKeysMax);
+  auto rows = co_await kv_.scan(keys::upload_part(upload_id, after_part) + std::string(1, '\0'),
+                                keys::upload_parts_range_end(upload_id), max_parts + 1);
+  if (!rows.is_ok()) co_return rows.status();
+  ListPartsResult out;
+  for (auto& [k, v] : rows.value()) {
+    if (out.parts.size() == max_parts) {
+      out.truncated = true;
+      break;
+    }
+    proto::UploadPartRecord r;
+    if (!r.ParseFromString(v)) co_return Status(Code::kCorrupt, "upload part record does not parse");
+    out.parts.push_back(std::move(r));
+  }
+  co_return out;
+}
+
+Task<Result<ListUploadsResult>> KvMetadataStore::list_uploads(std::string bucket, ListUploadsRequest req) {
+  auto b = co_await get_bucket(bucket);
+  if (!b.is_ok()) co_return b.status();
+  const uint32_t max = std::min(req.max_uploads, kMaxKeysMax);
+  const std::string base = keys::uploads_prefix(bucket);
+  std::string from = base + keys::escape(req.prefix);
+  if (!req.key_marker.empty() && req.key_marker >= req.prefix) {
+    from = req.upload_id_marker.empty()
+               ? keys::prefix_successor(base + keys::escape(req.key_marker) + keys::key_end())
+               : keys::upload(bucket, req.key_marker, req.upload_id_marker) + std::string(1, '\0');
+  }
+  ListUploadsResult out;
+  for (;;) {
+    auto rows = co_await kv_.scan(from, keys::uploads_range_end(bucket), kScanBatch);
+    if (!rows.is_ok()) co_return rows.status();
+    for (auto& [k, v] : rows.value()) {
+      proto::UploadRecord r;
+      if (!r.ParseFromString(v)) co_return Status(Code::kCorrupt, "upload record does not parse");
+      if (r.key().compare(0, req.prefix.size(), req.prefix) != 0) co_return out;
+      if (out.uploads.size() == max) {
+        out.truncated = true;
+        co_return out;
+      }
+      out.uploads.push_back(std::move(r));
+    }
+    if (rows.value().size() < kScanBatch) co_return out;
+    from = rows.value().back().first + std::string(1, '\0');
+  }
+}
+
+Task<Result<std::vector<proto::UploadPartRecord>>> KvMetadataStore::abort_upload(std::string bucket,
+                                                                                 std::string key,
+                                                                                 std::string upload_id) {
+  auto upload_guard = co_await locks_.lock(upload_lock(upload_id));
+  auto upload = co_await get_upload(bucket, key, upload_id);
+  if (!upload.is_ok()) co_return upload.status();
+  auto parts = co_await upload_parts(upload_id);
+  if (!parts.is_ok()) co_return parts.status();
+  KvBatch batch;
+  batch.remove(keys::upload(bucket, key, upload_id));
+  for (const auto& p : parts.value()) batch.remove(keys::upload_part(upload_id, p.number()));
+  Status s = co_await kv_.write(std::move(batch), Durability::kSync);
+  if (!s.is_ok()) co_return s;
+  co_return parts;
+}
+
+Task<Result<proto::ObjectVersion>> KvMetadataStore::complete_upload(std::string bucket, std::string key,
+                                                                    std::string upload_id,
+                                                                    std::vector<CompletedPart> wanted,
+                                                                    uint64_t min_part_bytes, uint64_t modified_ms,
+                                                                    CommitConditions conditions) {
+  auto bucket_guard = co_await locks_.lock_shared(bucket_lock(bucket));
+  auto b = co_await get_bucket(bucket);
+  if (!b.is_ok()) co_return b.status();
+  auto key_guard = co_await locks_.lock(key_lock(bucket, key));
+  auto upload_guard = co_await locks_.lock(upload_lock(upload_id));
+  auto upload = co_await get_upload(bucket, key, upload_id);
+  if (!upload.is_ok()) co_return upload.status();
+  auto parts = co_await upload_parts(upload_id);
+  if (!parts.is_ok()) co_return parts.status();
+  if (wanted.empty()) {
+    co_return Status(Code::kInvalidArgument, "the part list is empty", "MalformedXML");
+  }
+  std::map<uint32_t, const proto::UploadPartRecord*> by_number;
+  for (const auto& p : parts.value()) by_number[p.number()] = &p;
+
+  const proto::UploadRecord& u = upload.value();
+  proto::ObjectVersion version;
+  version.set_bucket(bucket);
+  version.set_key(key);
+  version.set_content_type(u.content_type());
+  *version.mutable_user_metadata() = u.user_metadata();
+  *version.mutable_headers() = u.headers();
+  version.set_storage_class(u.storage_class());
+  version.set_public_read(u.public_read());
+  version.set_modified_ms(modified_ms);
+  version.set_upload_parts(static_cast<uint32_t>(wanted.size()));
+  std::string md5s;
+  uint64_t size = 0;
+  for (size_t i = 0; i < wanted.size(); ++i) {
+    const CompletedPart& c = wanted[i];
+    if (i > 0 && c.number <= wanted[i - 1].number) {
+      co_return Status(Code::kInvalidArgument, "parts must be listed in ascending order", "InvalidPartOrder");
+    }
+    auto found = by_number.find(c.number);
+    if (found == by_number.end() || found->second->etag() != c.etag) {
+      co_return Status(Code::kInvalidArgument,
+                       "part " + std::to_string(c.number) + " was not uploaded or its ETag differs", "InvalidPart");
+    }
+    const proto::UploadPartRecord& part = *found->second;
+    if (i + 1 < wanted.size() && part.size() < min_part_bytes) {
+      co_return Status(Code::kInvalidArgument,
+                       "part " + std::to_string(c.number) + " is " + std::to_string(part.size()) +
+                           " bytes, below the minimum of " + std::to_string(min_part_bytes),
+                       "EntityTooSmall");
+    }
+    auto raw = from_hex(part.etag());
+    if (!raw) co_return Status(Code::kCorrupt, "part " + std::to_string(c.number) + " has a malformed ETag");
+    md5s += *raw;
+    size += part.size();
+    for (const auto& stripe : part.stripes()) *version.add_parts() = stripe;
+  }
+  version.set_size(size);
+  version.set_etag(md5_hex(md5s) + "-" + std::to_string(wanted.size()));
+
+  KvBatch batch;
+  auto staged = co_await stage_commit(b.value(), std::move(version), conditions, batch);
+  if (!staged.is_ok()) co_return staged.status();
+  batch.remove(keys::upload(bucket, key, upload_id));
+  for (const auto& p : parts.value()) batch.remove(keys::upload_part(upload_id, p.number()));
+  Status s = co_await kv_.write(std::move(batch), Durability::kSync);
+  if (!s.is_ok()) co_return s;
+  co_return staged;
+}
+
+}  // namespace tessera

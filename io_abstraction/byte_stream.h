@@ -1,0 +1,52 @@
+// Byte streams: a body flowing in (an HTTP request body in prod, a string in
+// the simulator) or out, one bounded chunk at a time, so a 5 GiB object
+// never has to sit in memory.
+#pragma once
+
+#include <string>
+
+#include "io_abstraction/status.h"
+#include "io_abstraction/task.h"
+
+namespace tessera {
+
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  // Up to max (> 0) bytes; "" at the end. An error (a client gone, a
+  // digest that does not match at the end) ends the stream.
+  virtual Task<Result<std::string>> read(size_t max) = 0;
+};
+
+class ByteSink {
+ public:
+  virtual ~ByteSink() = default;
+  virtual Task<Status> write(std::string bytes) = 0;
+};
+
+class StringSource final : public ByteSource {
+ public:
+  explicit StringSource(std::string_view bytes) : bytes_(bytes) {}
+  Task<Result<std::string>> read(size_t max) override {
+    const std::string_view chunk = bytes_.substr(0, max);
+    bytes_.remove_prefix(chunk.size());
+    co_return std::string(chunk);
+  }
+
+ private:
+  std::string_view bytes_;
+};
+
+class StringSink final : public ByteSink {
+ public:
+  Task<Status> write(std::string bytes) override {
+    out_ += bytes;
+    co_return Status::ok();
+  }
+  std::string& bytes() { return out_; }
+
+ private:
+  std::string out_;
+};
+
+}  // namespace tessera
