@@ -4,7 +4,7 @@
 //      and simulated seconds per wall second;
 //   3. 300-node idle cluster with heartbeats (idle_heartbeat, stretched to
 //      10 virtual minutes): how much faster than real time it runs;
-//   4. the 300-node write-heavy data path (objects_rack_loss): events and
+//   4. the 300-node write-heavy data path (rack_loss): events and
 //      acknowledged PUTs per wall second (real encode, SHA-256 and MD5).
 // Each figure is the median of 3 runs, on one core (the sim is one thread).
 #include <algorithm>
@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
   }
   report_scenario("300-node RPC (rpc_partition)", rpc.value());
 
-  auto objects = sim::load_scenario(dir + "/objects_rack_loss.textproto");
+  auto objects = sim::load_scenario(dir + "/rack_loss.textproto");
   if (objects.is_ok()) {
     report_scenario("300-node write-heavy objects", objects.value());
     const auto start = Clock::now();

@@ -23,7 +23,10 @@ int main(int argc, char** argv) {
       ("scenario", po::value<std::string>(), "scenario file (Protobuf text format, see scenarios/)")
       ("seed", po::value<uint64_t>()->default_value(1), "seed; same build + scenario + seed = same run")
       ("record", po::value<std::string>(), "write a replay file for tessera-replay")
-      ("verbose,v", "print workload, network and fault counters to stderr");
+      ("verbose,v", "print workload, network and fault counters to stderr")
+      ("broken-variant", po::value<std::string>(),
+       "run a deliberately broken protocol variant (commit_before_fragments, placement_ignores_racks, "
+       "read_skips_checksum, echo_wrong_token) to see the checkers catch it");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, opts), vm);
@@ -50,6 +53,7 @@ int main(int argc, char** argv) {
 
   sim::RunResult result;
   proto::RunOptions options;
+  if (vm.count("broken-variant")) options.set_broken_variant(vm["broken-variant"].as<std::string>());
   if (vm.count("record")) {
     Result<proto::Replay> replay = sim::record_run(scenario.value(), path, seed, options, &result);
     ASSERT(replay.is_ok());

@@ -78,7 +78,7 @@ std::string first_violation(const std::string& scenario_name, const std::string&
 }
 
 TEST(Checkers, PlacementThatIgnoresRacksIsReported) {
-  const std::string v = first_violation("objects_steady", "placement_ignores_racks", 3);
+  const std::string v = first_violation("steady", "placement_ignores_racks", 3);
   EXPECT_EQ(v.rfind("placement:", 0), 0u) << v;
 }
 
@@ -87,6 +87,11 @@ TEST(Checkers, ReadThatSkipsChecksumsIsCaughtReturningWrongBytes) {
   EXPECT_TRUE(v.rfind("no_torn_objects:", 0) == 0 || v.rfind("read_after_write:", 0) == 0 ||
               v.rfind("durability:", 0) == 0)
       << v;
+}
+
+TEST(Checkers, CommitBeforeFragmentsAreDurableIsReported) {
+  const std::string v = first_violation("crash_during_put", "commit_before_fragments", 3);
+  EXPECT_TRUE(v.rfind("durability:", 0) == 0 || v.rfind("read_after_write:", 0) == 0) << v;
 }
 
 }  // namespace

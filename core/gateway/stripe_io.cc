@@ -29,7 +29,10 @@ Task<Status> read_full(ByteSource* body, size_t max, std::string* out) {
   co_return Status::ok();
 }
 
-Task<void> finish_in_background(Runtime& rt, std::vector<Task<Status>> writes) {
+// The broken variant's write-back: the writes start a while after the
+// commit, as a cache that acknowledges before it flushes would.
+Task<void> flush_later(Runtime& rt, std::vector<Task<Status>> writes) {
+  co_await sleep(rt, Duration::millis(50));
   co_await when_all(rt, std::move(writes));
 }
 
@@ -163,8 +166,9 @@ Task<Status> ObjectGateway::write_fragments(const proto::FragmentId& base, const
   }
   if (config_.commit_before_fragments) {
     // Broken on purpose (tests only): report success before any write is
-    // acknowledged, so the commit can precede durable fragments.
-    rt_.spawn(finish_in_background(rt_, std::move(writes)));
+    // sent, so the commit precedes durable fragments and a gateway crash in
+    // between loses them.
+    rt_.spawn(flush_later(rt_, std::move(writes)));
     stats_.fragments_written += placement.size();
     co_return Status::ok();
   }

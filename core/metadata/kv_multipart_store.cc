@@ -172,27 +172,34 @@ Task<Result<proto::ObjectVersion>> KvMetadataStore::complete_upload(std::string 
   version.set_public_read(u.public_read());
   version.set_modified_ms(modified_ms);
   version.set_upload_parts(static_cast<uint32_t>(wanted.size()));
-  std::string md5s;
-  uint64_t size = 0;
-  for (size_t i = 0; i < wanted.size(); ++i) {
-    const CompletedPart& c = wanted[i];
-    if (i > 0 && c.number <= wanted[i - 1].number) {
+  // S3 checks the whole list's order first, then that every part exists,
+  // then sizes.
+  for (size_t i = 1; i < wanted.size(); ++i) {
+    if (wanted[i].number <= wanted[i - 1].number) {
       co_return Status(Code::kInvalidArgument, "parts must be listed in ascending order", "InvalidPartOrder");
     }
+  }
+  std::vector<const proto::UploadPartRecord*> chosen;
+  for (const CompletedPart& c : wanted) {
     auto found = by_number.find(c.number);
     if (found == by_number.end() || found->second->etag() != c.etag) {
       co_return Status(Code::kInvalidArgument,
                        "part " + std::to_string(c.number) + " was not uploaded or its ETag differs", "InvalidPart");
     }
-    const proto::UploadPartRecord& part = *found->second;
-    if (i + 1 < wanted.size() && part.size() < min_part_bytes) {
+    chosen.push_back(found->second);
+  }
+  std::string md5s;
+  uint64_t size = 0;
+  for (size_t i = 0; i < chosen.size(); ++i) {
+    const proto::UploadPartRecord& part = *chosen[i];
+    if (i + 1 < chosen.size() && part.size() < min_part_bytes) {
       co_return Status(Code::kInvalidArgument,
-                       "part " + std::to_string(c.number) + " is " + std::to_string(part.size()) +
+                       "part " + std::to_string(part.number()) + " is " + std::to_string(part.size()) +
                            " bytes, below the minimum of " + std::to_string(min_part_bytes),
                        "EntityTooSmall");
     }
     auto raw = from_hex(part.etag());
-    if (!raw) co_return Status(Code::kCorrupt, "part " + std::to_string(c.number) + " has a malformed ETag");
+    if (!raw) co_return Status(Code::kCorrupt, "part " + std::to_string(part.number()) + " has a malformed ETag");
     md5s += *raw;
     size += part.size();
     for (const auto& stripe : part.stripes()) *version.add_parts() = stripe;

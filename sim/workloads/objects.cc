@@ -33,6 +33,7 @@ struct Shared {
   uint64_t verified = 0;
   bool placement_ignores_racks = false;  // test-only broken variants
   bool verify = true;
+  bool commit_before_fragments = false;
 };
 
 class GatewayApp final : public NodeApp {
@@ -54,6 +55,7 @@ class GatewayApp final : public NodeApp {
     c.storage_classes = {StorageClass{"STANDARD", s.config.k(), s.config.m(),
                                       s.placement_ignores_racks ? FailureDomain::kDisk : s.level}};
     c.verify_fragments = s.verify;
+    c.commit_before_fragments = s.commit_before_fragments;
     c.part_bytes = s.config.part_bytes();
     c.inline_bytes_max = s.config.inline_bytes_max();
     c.fragment_deadline = Duration::millis(static_cast<int64_t>(s.config.fragment_deadline_ms()));
@@ -121,6 +123,7 @@ class ObjectsWorkloadImpl final : public Workload {
     shared_.config = scenario.workload().objects();
     shared_.placement_ignores_racks = broken_variant == "placement_ignores_racks";
     shared_.verify = broken_variant != "read_skips_checksum";
+    shared_.commit_before_fragments = broken_variant == "commit_before_fragments";
     shared_.level = *parse_failure_domain(shared_.config.failure_domain());
     const auto locations = layout(scenario.topology());
     for (uint32_t n = 1; n < nodes; ++n) {
@@ -141,6 +144,9 @@ class ObjectsWorkloadImpl final : public Workload {
   }
   void on_crash(uint32_t node, Instant now) override {
     if (node == 0) shared_.checker.gateway_crashed(now);
+  }
+  void begin_liveness(Instant) override {
+    if (shared_.config.quiet_after_heal()) shared_.accepting = false;
   }
   void stop_issuing() override { shared_.accepting = false; }
   // A PUT may take two placement rounds, a GET two fetch rounds.
