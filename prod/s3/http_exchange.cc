@@ -1,0 +1,121 @@
+#include "prod/s3/http_exchange.h"
+
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "prod/s3/s3_error.h"
+
+namespace tessera::prod::s3 {
+
+namespace {
+constexpr size_t kReadChunkBytes = 1u << 20;
+}
+
+Task<Result<std::string>> BodySource::read(size_t max) {
+  if (finished_) co_return std::string();
+  auto& parser = x_.parser_;
+  if (!md5_ && md5_expected_) md5_.emplace(StreamDigest::Kind::kMd5);
+  if (!sha256_ && sha256_expected_) sha256_.emplace(StreamDigest::Kind::kSha256);
+  std::string chunk;
+  while (chunk.empty() && !parser.is_done()) {
+    chunk.resize(std::min(max, kReadChunkBytes));
+    parser.get().body().data = chunk.data();
+    parser.get().body().size = chunk.size();
+    auto r = co_await asio_op(x_.alive_, [&](auto handler) {
+      http::async_read_some(x_.stream_, x_.buffer_, parser, std::move(handler));
+    });
+    if (r.ec && r.ec != http::error::need_buffer) {
+      finished_ = true;
+      co_return s3_status("IncompleteBody", "the request body ended early: " + r.ec.message());
+    }
+    chunk.resize(chunk.size() - parser.get().body().size);
+  }
+  total_ += chunk.size();
+  if (md5_) md5_->update(chunk);
+  if (sha256_) sha256_->update(chunk);
+  if (parser.is_done() || chunk.empty()) {
+    finished_ = true;
+    if (md5_ && md5_->finish() != *md5_expected_) {
+      co_return s3_status("BadDigest", "the Content-MD5 you specified did not match what we received");
+    }
+    if (sha256_ && sha256_->finish() != *sha256_expected_) {
+      co_return s3_status("XAmzContentSHA256Mismatch",
+                          "the provided x-amz-content-sha256 does not match what was computed");
+    }
+  }
+  co_return chunk;
+}
+
+Task<Result<std::string>> HttpExchange::read_all(size_t max) {
+  std::string all;
+  for (;;) {
+    auto chunk = co_await body_.read(kReadChunkBytes);
+    if (!chunk.is_ok()) co_return chunk.status();
+    if (chunk.value().empty()) co_return all;
+    all += chunk.value();
+    if (all.size() > max) {
+      co_return s3_status("MaxMessageLengthExceeded", "the request body is over " + std::to_string(max) + " bytes");
+    }
+  }
+}
+
+template <typename Response>
+void HttpExchange::apply_headers(Response& res, unsigned status) {
+  res.result(status);
+  res.version(request().version());
+  res.keep_alive(request().keep_alive());
+  res.set(http::field::server, "Tessera");
+  for (const auto& [name, value] : headers_) res.set(name, value);
+  status_ = status;
+  sent_ = true;
+}
+
+Task<bool> HttpExchange::send(unsigned status, std::string body, const std::string& content_type) {
+  http::response<http::string_body> res;
+  apply_headers(res, status);
+  if (!body.empty()) res.set(http::field::content_type, content_type);
+  bytes_out_ += body.size();
+  res.body() = std::move(body);
+  res.prepare_payload();
+  auto r = co_await asio_op(alive_, [&](auto handler) { http::async_write(stream_, res, std::move(handler)); });
+  co_return !r.ec;
+}
+
+Task<bool> HttpExchange::begin_stream(unsigned status, uint64_t length) {
+  stream_response_ = std::make_unique<http::response<http::buffer_body>>();
+  auto& res = *stream_response_;
+  apply_headers(res, status);
+  res.content_length(length);
+  res.body().data = nullptr;
+  res.body().more = true;
+  serializer_ = std::make_unique<http::response_serializer<http::buffer_body>>(res);
+  auto r = co_await asio_op(alive_, [&](auto handler) {
+    http::async_write_header(stream_, *serializer_, std::move(handler));
+  });
+  co_return !r.ec;
+}
+
+Task<Status> HttpExchange::write_chunk(std::string bytes) {
+  ASSERT(serializer_ != nullptr);
+  auto& res = *stream_response_;
+  res.body().data = bytes.data();
+  res.body().size = bytes.size();
+  res.body().more = true;
+  auto r = co_await asio_op(alive_, [&](auto handler) { http::async_write(stream_, *serializer_, std::move(handler)); });
+  if (r.ec && r.ec != http::error::need_buffer) co_return Status(Code::kAborted, "client gone: " + r.ec.message());
+  bytes_out_ += bytes.size();
+  co_return Status::ok();
+}
+
+Task<bool> HttpExchange::end_stream() {
+  ASSERT(serializer_ != nullptr);
+  auto& res = *stream_response_;
+  res.body().data = nullptr;
+  res.body().size = 0;
+  res.body().more = false;
+  auto r = co_await asio_op(alive_, [&](auto handler) { http::async_write(stream_, *serializer_, std::move(handler)); });
+  stream_ended_ = !r.ec;
+  co_return !r.ec;
+}
+
+}  // namespace tessera::prod::s3

@@ -1,0 +1,129 @@
+// One HTTP request/response over a Beast stream, as our Task coroutines see
+// it: the parsed header, the body as a ByteSource read in bounded chunks
+// (checked against Content-MD5 / x-amz-content-sha256 at its end), and
+// responses sent whole or streamed. Asio completions resume the coroutine
+// on the event loop; after shutdown (alive false) they are dropped.
+#pragma once
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <coroutine>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/codec/sha256.h"
+#include "io_abstraction/byte_stream.h"
+
+namespace tessera::prod::s3 {
+
+namespace http = boost::beast::http;
+using RequestParser = http::request_parser<http::buffer_body>;
+
+// co_await asio_op(alive, [&](auto handler) { async_x(..., handler); }) ->
+// the operation's error code and byte count.
+struct AsioResult {
+  boost::system::error_code ec;
+  size_t bytes = 0;
+};
+template <typename Start>
+auto asio_op(std::shared_ptr<bool> alive, Start start) {
+  struct Awaiter {
+    std::shared_ptr<bool> alive;
+    Start start;
+    AsioResult result;
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h) {
+      start([this, h, alive = alive](boost::system::error_code ec, size_t n) {
+        if (!*alive) return;  // the coroutine is gone with the runtime
+        result = {ec, n};
+        h.resume();
+      });
+    }
+    AsioResult await_resume() { return result; }
+  };
+  return Awaiter{std::move(alive), std::move(start), {}};
+}
+
+class HttpExchange;
+
+// The request body: bounded chunks, digests checked at the end.
+class BodySource final : public ByteSource {
+ public:
+  explicit BodySource(HttpExchange& x) : x_(x) {}
+  Task<Result<std::string>> read(size_t max) override;
+  uint64_t bytes_read() const { return total_; }
+  // Expect these digests of the whole body (raw bytes); a mismatch fails
+  // the last read with BadDigest / XAmzContentSHA256Mismatch.
+  void expect_md5(std::string raw) { md5_expected_ = std::move(raw); }
+  void expect_sha256(std::string raw) { sha256_expected_ = std::move(raw); }
+
+ private:
+  HttpExchange& x_;
+  uint64_t total_ = 0;
+  std::optional<std::string> md5_expected_, sha256_expected_;
+  std::optional<StreamDigest> md5_, sha256_;
+  bool finished_ = false;
+};
+
+class HttpExchange {
+ public:
+  HttpExchange(boost::beast::tcp_stream& stream, boost::beast::flat_buffer& buffer, RequestParser& parser,
+               std::shared_ptr<bool> alive)
+      : stream_(stream), buffer_(buffer), parser_(parser), alive_(std::move(alive)), body_(*this) {}
+
+  const http::request<http::buffer_body>& request() const { return parser_.get(); }
+  BodySource& body() { return body_; }
+  // Reads the whole body, at most max bytes (EntityTooLarge / MaxMessageLengthExceeded beyond).
+  Task<Result<std::string>> read_all(size_t max);
+  bool body_done() const { return parser_.is_done(); }
+
+  // Response headers to add to whatever is sent next.
+  void set_header(const std::string& name, const std::string& value) { headers_.emplace_back(name, value); }
+  Task<bool> send(unsigned status, std::string body, const std::string& content_type = "application/xml");
+  // Streams a body of exactly length bytes: begin, write..., end.
+  Task<bool> begin_stream(unsigned status, uint64_t length);
+  Task<Status> write_chunk(std::string bytes);
+  Task<bool> end_stream();
+  bool sent() const { return sent_; }
+  // A streamed response that did not reach its end: the connection must close.
+  bool broken() const { return serializer_ != nullptr && !stream_ended_; }
+  unsigned status() const { return status_; }
+  uint64_t bytes_out() const { return bytes_out_; }
+
+ private:
+  friend class BodySource;
+  template <typename Response>
+  void apply_headers(Response& res, unsigned status);
+
+  boost::beast::tcp_stream& stream_;
+  boost::beast::flat_buffer& buffer_;
+  RequestParser& parser_;
+  std::shared_ptr<bool> alive_;
+  BodySource body_;
+  std::vector<std::pair<std::string, std::string>> headers_;
+  bool sent_ = false;
+  unsigned status_ = 0;
+  uint64_t bytes_out_ = 0;
+  bool stream_ended_ = false;
+  std::unique_ptr<http::response<http::buffer_body>> stream_response_;
+  std::unique_ptr<http::response_serializer<http::buffer_body>> serializer_;
+};
+
+// Sink over an exchange's streamed response.
+class ResponseSink final : public ByteSink {
+ public:
+  explicit ResponseSink(HttpExchange& x) : x_(x) {}
+  Task<Status> write(std::string bytes) override { return x_.write_chunk(std::move(bytes)); }
+
+ private:
+  HttpExchange& x_;
+};
+
+}  // namespace tessera::prod::s3

@@ -1,0 +1,124 @@
+#include "prod/s3/http_server.h"
+
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <chrono>
+#include <cstdio>
+#include <limits>
+
+#include "prod/s3/s3_error.h"
+
+namespace tessera::prod::s3 {
+
+namespace {
+constexpr size_t kHeaderBytesMax = 16 * 1024;
+constexpr auto kIdleTimeout = std::chrono::seconds(60);
+}  // namespace
+
+HttpServer::HttpServer(Runtime& rt, boost::asio::io_context& io, S3Service& s3,
+                       std::function<std::map<std::string, double>()> extra_metrics)
+    : rt_(rt), io_(io), s3_(s3), extra_metrics_(std::move(extra_metrics)), acceptor_(io) {}
+
+HttpServer::~HttpServer() { *alive_ = false; }
+
+Status HttpServer::listen(const std::string& address, uint16_t port) {
+  boost::system::error_code ec;
+  const auto ip = boost::asio::ip::make_address(address, ec);
+  if (ec) return Status(Code::kInvalidArgument, "not an IP address: " + address);
+  const boost::asio::ip::tcp::endpoint ep(ip, port);
+  acceptor_.open(ep.protocol(), ec);
+  if (!ec) acceptor_.set_option(boost::asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(ep, ec);
+  if (!ec) acceptor_.listen(boost::asio::socket_base::max_listen_connections, ec);
+  if (ec) return Status(Code::kIoError, "cannot listen on " + address + ":" + std::to_string(port) + ": " + ec.message());
+  return Status::ok();
+}
+
+uint16_t HttpServer::port() const { return acceptor_.local_endpoint().port(); }
+
+void HttpServer::start() { rt_.spawn(accept_loop()); }
+
+void HttpServer::begin_shutdown() {
+  shutting_down_ = true;
+  ready_ = false;
+  boost::system::error_code ec;
+  acceptor_.close(ec);
+}
+
+Task<void> HttpServer::accept_loop() {
+  while (!shutting_down_) {
+    boost::asio::ip::tcp::socket socket(io_);
+    auto r = co_await asio_op(alive_, [&](auto handler) {
+      acceptor_.async_accept(socket, [h = std::move(handler)](boost::system::error_code ec) mutable { h(ec, 0); });
+    });
+    if (shutting_down_) break;
+    if (r.ec) continue;  // a failed accept (e.g. out of descriptors) does not stop the server
+    rt_.spawn(connection(std::move(socket)));
+  }
+}
+
+Task<void> HttpServer::connection(boost::asio::ip::tcp::socket socket) {
+  boost::beast::tcp_stream stream(std::move(socket));
+  boost::beast::flat_buffer buffer;
+  while (!shutting_down_) {
+    RequestParser parser;
+    parser.header_limit(kHeaderBytesMax);
+    // Per-operation limits are checked from Content-Length. (Not boost::none:
+    // Boost 1.74 compares the length against an empty optional and fails.)
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+    stream.expires_after(kIdleTimeout);
+    auto r = co_await asio_op(alive_, [&](auto handler) {
+      http::async_read_header(stream, buffer, parser, std::move(handler));
+    });
+    if (r.ec) {
+      if (r.ec == http::error::header_limit) {
+        http::response<http::string_body> res{http::status::bad_request, 11};
+        res.body() = error_xml({400, "RequestHeaderSectionTooLarge", "the request header is over 16 KiB"}, "", "");
+        res.prepare_payload();
+        res.keep_alive(false);
+        co_await asio_op(alive_, [&](auto handler) { http::async_write(stream, res, std::move(handler)); });
+      } else if (r.ec != http::error::end_of_stream && r.ec != boost::asio::error::eof &&
+                 r.ec != boost::beast::error::timeout && r.ec != boost::asio::error::connection_reset) {
+        http::response<http::string_body> res{http::status::bad_request, 11};
+        res.body() = error_xml({400, "BadRequest", "malformed HTTP request: " + r.ec.message()}, "", "");
+        res.prepare_payload();
+        res.keep_alive(false);
+        co_await asio_op(alive_, [&](auto handler) { http::async_write(stream, res, std::move(handler)); });
+      }
+      break;
+    }
+    // Bodies may take long; the idle limit applies between requests.
+    stream.expires_never();
+    if (parser.get()[http::field::expect] == "100-continue") {
+      static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      auto w = co_await asio_op(alive_, [&](auto handler) {
+        boost::asio::async_write(stream, boost::asio::buffer(kContinue), std::move(handler));
+      });
+      if (w.ec) break;
+    }
+    ++in_flight_;
+    char id[20];
+    std::snprintf(id, sizeof id, "%016llX", static_cast<unsigned long long>(++next_request_));
+    HttpExchange x(stream, buffer, parser, alive_);
+    const std::string target(parser.get().target());
+    if (target == "/health" || target == "/ready" || target == "/metrics") {
+      if (target == "/metrics") {
+        co_await x.send(200, s3_.metrics().render(extra_metrics_()), "text/plain; version=0.0.4");
+      } else if (target == "/ready" && !ready_) {
+        co_await x.send(503, "not ready\n", "text/plain");
+      } else {
+        co_await x.send(200, "ok\n", "text/plain");
+      }
+    } else {
+      co_await s3_.serve(x, id);
+    }
+    --in_flight_;
+    // A response cut short, an unread body or Connection: close ends it.
+    if (!x.sent() || x.broken() || !parser.is_done() || !parser.get().keep_alive()) break;
+  }
+  boost::system::error_code ec;
+  stream.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+  stream.socket().close(ec);
+}
+
+}  // namespace tessera::prod::s3

@@ -1,0 +1,49 @@
+// HttpServer: accepts connections and serves HTTP/1.1 keep-alive requests
+// with Beast, one coroutine per connection on the event loop. /health,
+// /ready and /metrics are answered here; everything else goes to the S3
+// service. Limits: 16 KiB of request header, idle and slow-client
+// timeouts. Shutdown stops accepting, lets in-flight requests finish,
+// then closes idle connections.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "prod/s3/s3_service.h"
+
+namespace tessera::prod::s3 {
+
+class HttpServer {
+ public:
+  // extra_metrics: gauges to append to /metrics (disk fill, gateway counters).
+  HttpServer(Runtime& rt, boost::asio::io_context& io, S3Service& s3,
+             std::function<std::map<std::string, double>()> extra_metrics);
+  ~HttpServer();
+  Status listen(const std::string& address, uint16_t port);
+  uint16_t port() const;
+  void start();
+  // Stops accepting; requests in flight finish.
+  void begin_shutdown();
+  size_t in_flight() const { return in_flight_; }
+  void set_ready(bool ready) { ready_ = ready; }
+
+ private:
+  Task<void> accept_loop();
+  Task<void> connection(boost::asio::ip::tcp::socket socket);
+
+  Runtime& rt_;
+  boost::asio::io_context& io_;
+  S3Service& s3_;
+  std::function<std::map<std::string, double>()> extra_metrics_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  bool shutting_down_ = false;
+  bool ready_ = false;
+  size_t in_flight_ = 0;
+  uint64_t next_request_ = 0;
+};
+
+}  // namespace tessera::prod::s3

@@ -1,0 +1,219 @@
+// S3 multipart uploads: create, upload part (and part copy), complete,
+// abort, list parts, list uploads.
+#include <pugixml.hpp>
+
+#include "prod/s3/s3_error.h"
+#include "prod/s3/s3_service.h"
+#include "prod/s3/s3_util.h"
+
+namespace tessera::prod::s3 {
+namespace {
+
+Result<uint32_t> uint_param(const S3Request& r, const char* name, uint32_t fallback) {
+  const std::string v = r.param(name);
+  if (v.empty()) return fallback;
+  if (v.find_first_not_of("0123456789") != std::string::npos || v.size() > 9) {
+    return s3_status("InvalidArgument", std::string(name) + " must be a non-negative integer");
+  }
+  return static_cast<uint32_t>(std::stoul(v));
+}
+
+}  // namespace
+
+Task<Status> S3Service::create_upload(S3Request& r) {
+  if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
+  ObjectAttributes attrs;
+  attrs.set_content_type(r.header("content-type").empty() ? "binary/octet-stream" : r.header("content-type"));
+  for (const auto& f : r.x.request()) {
+    std::string name(f.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (name.rfind("x-amz-meta-", 0) == 0) {
+      auto* e = attrs.add_user_metadata();
+      e->set_name(name.substr(11));
+      e->set_value(std::string(f.value()));
+    }
+  }
+  for (const char* h : {"cache-control", "content-disposition", "content-encoding", "content-language", "expires"}) {
+    if (r.header(h).empty()) continue;
+    auto* e = attrs.add_headers();
+    e->set_name(h);
+    e->set_value(r.header(h));
+  }
+  attrs.set_storage_class(r.header("x-amz-storage-class"));
+  attrs.set_public_read(r.header("x-amz-acl") == "public-read");
+  auto id = co_await gateway_.create_upload(r.bucket, r.key, std::move(attrs));
+  if (!id.is_ok()) co_return id.status();
+  XmlDoc doc("InitiateMultipartUploadResult");
+  add_text(doc.root(), "Bucket", r.bucket);
+  add_text(doc.root(), "Key", r.key);
+  add_text(doc.root(), "UploadId", id.value());
+  co_await r.x.send(200, doc.str());
+  co_return Status::ok();
+}
+
+Task<Status> S3Service::upload_part(S3Request& r) {
+  if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
+  auto number = uint_param(r, "partNumber", 0);
+  if (!number.is_ok()) co_return number.status();
+  const std::string upload_id = r.param("uploadId");
+  if (!r.header("x-amz-copy-source").empty()) {
+    std::optional<ByteRange> range;
+    auto src = co_await copy_source(r, &range);
+    if (!src.is_ok()) co_return src.status();
+    const proto::ObjectVersion& from = src.value();
+    const ByteRange span = range.value_or(ByteRange{0, from.size() == 0 ? 0 : from.size() - 1});
+    // Reads the source a stripe at a time (bounded memory).
+    class RangeSource final : public ByteSource {
+     public:
+      RangeSource(ObjectGateway& g, const proto::ObjectVersion& v, ByteRange span)
+          : g_(g), v_(v), next_(span.first), last_(span.last), empty_(v.size() == 0) {}
+      Task<Result<std::string>> read(size_t max) override {
+        if (empty_ || next_ > last_) co_return std::string();
+        const uint64_t end = std::min(last_, next_ + std::min<uint64_t>(max, g_.config().part_bytes) - 1);
+        StringSink sink;
+        Status s = co_await g_.read_object(v_, ByteRange{next_, end}, sink);
+        if (!s.is_ok()) co_return s;
+        next_ = end + 1;
+        co_return std::move(sink.bytes());
+      }
+
+     private:
+      ObjectGateway& g_;
+      const proto::ObjectVersion& v_;
+      uint64_t next_, last_;
+      bool empty_;
+    } body(gateway_, from, span);
+    auto part = co_await gateway_.upload_part(r.bucket, r.key, upload_id, number.value(), body);
+    if (!part.is_ok()) co_return part.status();
+    XmlDoc doc("CopyPartResult");
+    add_text(doc.root(), "LastModified", iso_date(static_cast<int64_t>(part.value().modified_ms())));
+    add_text(doc.root(), "ETag", quoted(part.value().etag()));
+    co_await r.x.send(200, doc.str());
+    co_return Status::ok();
+  }
+  const auto& req = r.x.request();
+  if (!req.has_content_length() && !req.chunked()) {
+    co_return s3_status("MissingContentLength", "UploadPart needs a Content-Length");
+  }
+  if (req.has_content_length() && std::stoull(r.header("content-length")) > config_.put_bytes_max) {
+    co_return s3_status("EntityTooLarge", "a part is at most 5 GiB");
+  }
+  if (Status s = prepare_body(r); !s.is_ok()) co_return s;
+  auto part = co_await gateway_.upload_part(r.bucket, r.key, upload_id, number.value(), r.x.body());
+  if (!part.is_ok()) co_return part.status();
+  r.x.set_header("ETag", quoted(part.value().etag()));
+  co_await r.x.send(200, "");
+  co_return Status::ok();
+}
+
+Task<Status> S3Service::complete_upload(S3Request& r) {
+  if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
+  auto body = co_await r.x.read_all(config_.xml_body_bytes_max);
+  if (!body.is_ok()) co_return body.status();
+  pugi::xml_document doc;
+  if (!doc.load_buffer(body.value().data(), body.value().size())) {
+    co_return s3_status("MalformedXML", "the CompleteMultipartUpload document is not well-formed XML");
+  }
+  auto root = doc.child("CompleteMultipartUpload");
+  if (!root) co_return s3_status("MalformedXML", "expected a <CompleteMultipartUpload> document");
+  std::vector<CompletedPart> parts;
+  for (auto p : root.children("Part")) {
+    const std::string n = p.child_value("PartNumber");
+    if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos || n.size() > 5) {
+      co_return s3_status("MalformedXML", "PartNumber must be 1..10000");
+    }
+    parts.push_back(CompletedPart{static_cast<uint32_t>(std::stoul(n)), unquoted(p.child_value("ETag"))});
+  }
+  if (parts.empty()) co_return s3_status("MalformedXML", "the part list is empty");
+  CommitConditions c;
+  c.if_none_match_any = r.header("if-none-match") == "*";
+  if (!r.header("if-match").empty()) c.if_match = unquoted(r.header("if-match"));
+  auto v = co_await gateway_.complete_upload(r.bucket, r.key, r.param("uploadId"), std::move(parts), c);
+  if (!v.is_ok()) co_return v.status();
+  if (v.value().version_id() != kNullVersionId) r.x.set_header("x-amz-version-id", v.value().version_id());
+  XmlDoc out("CompleteMultipartUploadResult");
+  add_text(out.root(), "Location", "/" + r.bucket + "/" + r.key);
+  add_text(out.root(), "Bucket", r.bucket);
+  add_text(out.root(), "Key", r.key);
+  add_text(out.root(), "ETag", quoted(v.value().etag()));
+  co_await r.x.send(200, out.str());
+  co_return Status::ok();
+}
+
+Task<Status> S3Service::abort_upload(S3Request& r) {
+  if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
+  auto parts = co_await gateway_.metadata().abort_upload(r.bucket, r.key, r.param("uploadId"));
+  if (!parts.is_ok()) co_return parts.status();
+  co_await r.x.send(204, "");
+  co_return Status::ok();
+}
+
+Task<Status> S3Service::list_parts(S3Request& r) {
+  if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
+  auto marker = uint_param(r, "part-number-marker", 0);
+  auto max = uint_param(r, "max-parts", 1000);
+  if (!marker.is_ok()) co_return marker.status();
+  if (!max.is_ok()) co_return max.status();
+  const std::string id = r.param("uploadId");
+  auto upload = co_await gateway_.metadata().get_upload(r.bucket, r.key, id);
+  if (!upload.is_ok()) co_return upload.status();
+  auto l = co_await gateway_.metadata().list_upload_parts(r.bucket, r.key, id, marker.value(), max.value());
+  if (!l.is_ok()) co_return l.status();
+  XmlDoc doc("ListPartsResult");
+  auto root = doc.root();
+  add_text(root, "Bucket", r.bucket);
+  add_text(root, "Key", r.key);
+  add_text(root, "UploadId", id);
+  add_text(root, "StorageClass", upload.value().storage_class());
+  add_text(root, "PartNumberMarker", std::to_string(marker.value()));
+  if (!l.value().parts.empty()) {
+    add_text(root, "NextPartNumberMarker", std::to_string(l.value().parts.back().number()));
+  }
+  add_text(root, "MaxParts", std::to_string(max.value()));
+  add_text(root, "IsTruncated", l.value().truncated ? "true" : "false");
+  for (const auto& p : l.value().parts) {
+    auto node = root.append_child("Part");
+    add_text(node, "PartNumber", std::to_string(p.number()));
+    add_text(node, "LastModified", iso_date(static_cast<int64_t>(p.modified_ms())));
+    add_text(node, "ETag", quoted(p.etag()));
+    add_text(node, "Size", std::to_string(p.size()));
+  }
+  co_await r.x.send(200, doc.str());
+  co_return Status::ok();
+}
+
+Task<Status> S3Service::list_uploads(S3Request& r) {
+  if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
+  auto max = uint_param(r, "max-uploads", 1000);
+  if (!max.is_ok()) co_return max.status();
+  ListUploadsRequest req;
+  req.prefix = r.param("prefix");
+  req.key_marker = r.param("key-marker");
+  req.upload_id_marker = r.param("upload-id-marker");
+  req.max_uploads = max.value();
+  auto l = co_await gateway_.metadata().list_uploads(r.bucket, req);
+  if (!l.is_ok()) co_return l.status();
+  XmlDoc doc("ListMultipartUploadsResult");
+  auto root = doc.root();
+  add_text(root, "Bucket", r.bucket);
+  add_text(root, "KeyMarker", req.key_marker);
+  add_text(root, "UploadIdMarker", req.upload_id_marker);
+  add_text(root, "Prefix", req.prefix);
+  add_text(root, "MaxUploads", std::to_string(req.max_uploads));
+  add_text(root, "IsTruncated", l.value().truncated ? "true" : "false");
+  if (l.value().truncated && !l.value().uploads.empty()) {
+    add_text(root, "NextKeyMarker", l.value().uploads.back().key());
+    add_text(root, "NextUploadIdMarker", l.value().uploads.back().upload_id());
+  }
+  for (const auto& u : l.value().uploads) {
+    auto node = root.append_child("Upload");
+    add_text(node, "Key", u.key());
+    add_text(node, "UploadId", u.upload_id());
+    add_text(node, "StorageClass", u.storage_class());
+    add_text(node, "Initiated", iso_date(static_cast<int64_t>(u.initiated_ms())));
+  }
+  co_await r.x.send(200, doc.str());
+  co_return Status::ok();
+}
+
+}  // namespace tessera::prod::s3

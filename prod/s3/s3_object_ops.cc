@@ -1,0 +1,342 @@
+// S3 object operations: PutObject, CopyObject, GetObject/HeadObject (ranges,
+// conditions, partNumber, response-* overrides), DeleteObject.
+#include <openssl/evp.h>
+
+#include "prod/s3/s3_error.h"
+#include "prod/s3/s3_service.h"
+#include "prod/s3/s3_util.h"
+#include "prod/s3/sigv4.h"
+
+namespace tessera::prod::s3 {
+namespace {
+
+// Headers stored with an object and returned by GET/HEAD.
+constexpr const char* kStoredHeaders[] = {"cache-control", "content-disposition", "content-encoding",
+                                          "content-language", "expires", "x-amz-checksum-crc32",
+                                          "x-amz-checksum-crc32c", "x-amz-checksum-sha1",
+                                          "x-amz-checksum-sha256", "x-amz-checksum-crc64nvme"};
+
+std::optional<std::string> base64_decode(const std::string& in) {
+  if (in.empty() || in.size() % 4 != 0) return std::nullopt;
+  std::string out(in.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
+  if (n < 0) return std::nullopt;
+  size_t pad = 0;
+  if (in.back() == '=') ++pad;
+  if (in.size() > 1 && in[in.size() - 2] == '=') ++pad;
+  out.resize(static_cast<size_t>(n) - pad);
+  return out;
+}
+
+// bytes=a-b, bytes=a-, bytes=-n. nullopt: no usable range (S3 then sends
+// the whole object); an unsatisfiable one is InvalidRange.
+Result<std::optional<ByteRange>> parse_range(const std::string& h, uint64_t size) {
+  if (h.rfind("bytes=", 0) != 0 || h.find(',') != std::string::npos) return std::optional<ByteRange>();
+  const std::string spec = h.substr(6);
+  const size_t dash = spec.find('-');
+  if (dash == std::string::npos) return std::optional<ByteRange>();
+  auto num = [](const std::string& s) -> std::optional<uint64_t> {
+    if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 19) return std::nullopt;
+    return std::stoull(s);
+  };
+  auto a = num(spec.substr(0, dash)), b = num(spec.substr(dash + 1));
+  ByteRange r;
+  if (!a && b) {  // suffix
+    if (*b == 0) return s3_status("InvalidRange", "the requested range is not satisfiable");
+    r.first = *b >= size ? 0 : size - *b;
+    r.last = size == 0 ? 0 : size - 1;
+    if (size == 0) return s3_status("InvalidRange", "the requested range is not satisfiable");
+    return std::optional<ByteRange>(r);
+  }
+  if (!a || (b && *b < *a) || (!b && !spec.substr(dash + 1).empty())) return std::optional<ByteRange>();
+  if (*a >= size) return s3_status("InvalidRange", "the requested range is not satisfiable");
+  r.first = *a;
+  r.last = b ? std::min(*b, size - 1) : size - 1;
+  return std::optional<ByteRange>(r);
+}
+
+}  // namespace
+
+Status S3Service::prepare_body(S3Request& r) {
+  const std::string md5 = r.header("content-md5");
+  if (!md5.empty()) {
+    auto raw = base64_decode(md5);
+    if (!raw || raw->size() != 16) return s3_status("InvalidDigest", "the Content-MD5 you specified is not valid");
+    r.x.body().expect_md5(*raw);
+  }
+  return Status::ok();
+}
+
+// Attributes of a new object from the request's headers.
+static Result<ObjectAttributes> attributes_from(const S3Request& r) {
+  ObjectAttributes a;
+  a.set_content_type(r.header("content-type").empty() ? "binary/octet-stream" : r.header("content-type"));
+  for (const auto& f : r.x.request()) {
+    std::string name(f.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (name.rfind("x-amz-meta-", 0) == 0) {
+      auto* e = a.add_user_metadata();
+      e->set_name(name.substr(11));
+      e->set_value(std::string(f.value()));
+    }
+  }
+  for (const char* h : kStoredHeaders) {
+    const std::string v = r.header(h);
+    if (v.empty()) continue;
+    auto* e = a.add_headers();
+    e->set_name(h);
+    e->set_value(v);
+  }
+  const std::string acl = r.header("x-amz-acl");
+  if (!acl.empty() && acl != "private" && acl != "public-read") {
+    return s3_status("InvalidArgument", "x-amz-acl must be private or public-read");
+  }
+  a.set_public_read(acl == "public-read");
+  a.set_storage_class(r.header("x-amz-storage-class"));
+  return a;
+}
+
+static CommitConditions conditions_from(const S3Request& r) {
+  CommitConditions c;
+  c.if_none_match_any = r.header("if-none-match") == "*";
+  if (!r.header("if-match").empty()) c.if_match = unquoted(r.header("if-match"));
+  return c;
+}
+
+static void set_version_header(S3Request& r, const proto::ObjectVersion& v) {
+  if (!v.version_id().empty() && v.version_id() != kNullVersionId) r.x.set_header("x-amz-version-id", v.version_id());
+}
+
+Task<Status> S3Service::put_object(S3Request& r) {
+  if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
+  const auto& req = r.x.request();
+  if (!req.has_content_length() && !req.chunked()) {
+    co_return s3_status("MissingContentLength", "PUT needs a Content-Length");
+  }
+  if (req.has_content_length() && std::stoull(r.header("content-length")) > config_.put_bytes_max) {
+    co_return s3_status("EntityTooLarge", "a single PUT is at most 5 GiB; use a multipart upload");
+  }
+  if (Status s = prepare_body(r); !s.is_ok()) co_return s;
+  auto attrs = attributes_from(r);
+  if (!attrs.is_ok()) co_return attrs.status();
+  auto v = co_await gateway_.put_object_stream(r.bucket, r.key, r.x.body(), conditions_from(r),
+                                               std::move(attrs).value());
+  if (!v.is_ok()) co_return v.status();
+  r.x.set_header("ETag", quoted(v.value().etag()));
+  set_version_header(r, v.value());
+  for (const auto& h : v.value().headers()) {
+    if (h.name().rfind("x-amz-checksum-", 0) == 0) r.x.set_header(h.name(), h.value());
+  }
+  co_await r.x.send(200, "");
+  co_return Status::ok();
+}
+
+// A body read from a stored object a stripe at a time.
+class ObjectSource final : public ByteSource {
+ public:
+  ObjectSource(ObjectGateway& gateway, proto::ObjectVersion version, ByteRange range, uint64_t chunk)
+      : gateway_(gateway), version_(std::move(version)), next_(range.first), last_(range.last), chunk_(chunk),
+        empty_(version_.size() == 0) {}
+  Task<Result<std::string>> read(size_t max) override {
+    if (empty_ || next_ > last_) co_return std::string();
+    const uint64_t end = std::min(last_, next_ + std::min<uint64_t>(max, chunk_) - 1);
+    StringSink sink;
+    Status s = co_await gateway_.read_object(version_, ByteRange{next_, end}, sink);
+    if (!s.is_ok()) co_return s;
+    next_ = end + 1;
+    co_return std::move(sink.bytes());
+  }
+
+ private:
+  ObjectGateway& gateway_;
+  proto::ObjectVersion version_;
+  uint64_t next_, last_, chunk_;
+  bool empty_;
+};
+
+Task<Result<proto::ObjectVersion>> S3Service::copy_source(S3Request& r, std::optional<ByteRange>* range) {
+  std::string src = r.header("x-amz-copy-source");
+  std::string version_id;
+  if (const size_t q = src.find("?versionId="); q != std::string::npos) {
+    version_id = src.substr(q + 11);
+    src = src.substr(0, q);
+  }
+  auto decoded = uri_decode(src);
+  if (!decoded) co_return s3_status("InvalidArgument", "x-amz-copy-source is not valid percent-encoding");
+  std::string path = *decoded;
+  if (!path.empty() && path[0] == '/') path = path.substr(1);
+  const size_t slash = path.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == path.size()) {
+    co_return s3_status("InvalidArgument", "x-amz-copy-source must be bucket/key");
+  }
+  S3Request source{r.x, "GET", path.substr(0, slash), path.substr(slash + 1), {}, r.access_key, r.request_id};
+  if (Status s = co_await authorize_bucket(source, false, nullptr); !s.is_ok()) co_return s;
+  auto v = co_await gateway_.head_object(source.bucket, source.key, version_id);
+  if (!v.is_ok()) co_return v.status();
+  const std::string match = r.header("x-amz-copy-source-if-match");
+  if (!match.empty() && unquoted(match) != v.value().etag()) {
+    co_return s3_status("PreconditionFailed", "x-amz-copy-source-if-match does not hold");
+  }
+  const std::string none = r.header("x-amz-copy-source-if-none-match");
+  if (!none.empty() && unquoted(none) == v.value().etag()) {
+    co_return s3_status("PreconditionFailed", "x-amz-copy-source-if-none-match does not hold");
+  }
+  if (range) {
+    const std::string h = r.header("x-amz-copy-source-range");
+    if (!h.empty()) {
+      auto parsed = parse_range(h, v.value().size());
+      if (!parsed.is_ok()) co_return parsed.status();
+      if (!parsed.value()) co_return s3_status("InvalidArgument", "x-amz-copy-source-range must be bytes=first-last");
+      *range = parsed.value();
+    }
+  }
+  co_return v;
+}
+
+Task<Status> S3Service::copy_object(S3Request& r) {
+  if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
+  auto src = co_await copy_source(r, nullptr);
+  if (!src.is_ok()) co_return src.status();
+  const proto::ObjectVersion& from = src.value();
+  ObjectAttributes attrs;
+  if (r.header("x-amz-metadata-directive") == "REPLACE") {
+    auto a = attributes_from(r);
+    if (!a.is_ok()) co_return a.status();
+    attrs = std::move(a).value();
+  } else {
+    attrs.set_content_type(from.content_type());
+    *attrs.mutable_user_metadata() = from.user_metadata();
+    *attrs.mutable_headers() = from.headers();
+    attrs.set_storage_class(r.header("x-amz-storage-class"));
+    attrs.set_public_read(r.header("x-amz-acl") == "public-read");
+  }
+  ObjectSource body(gateway_, from, ByteRange{0, from.size() == 0 ? 0 : from.size() - 1},
+                    gateway_.config().part_bytes);
+  auto v = co_await gateway_.put_object_stream(r.bucket, r.key, body, conditions_from(r), std::move(attrs));
+  if (!v.is_ok()) co_return v.status();
+  set_version_header(r, v.value());
+  XmlDoc doc("CopyObjectResult");
+  add_text(doc.root(), "LastModified", iso_date(static_cast<int64_t>(v.value().modified_ms())));
+  add_text(doc.root(), "ETag", quoted(v.value().etag()));
+  co_await r.x.send(200, doc.str());
+  co_return Status::ok();
+}
+
+Task<Status> S3Service::get_object(S3Request& r, bool head) {
+  if (Status s = co_await authorize_bucket(r, true, nullptr); !s.is_ok()) {
+    // An object marked public-read may be read anonymously in a private bucket.
+    if (!(r.access_key.empty() && s.reason() == "AccessDenied")) co_return s;
+    auto v = co_await gateway_.head_object(r.bucket, r.key, r.param("versionId"));
+    if (!v.is_ok() || !v.value().public_read()) co_return s;
+  }
+  auto found = co_await gateway_.head_object(r.bucket, r.key, r.param("versionId"));
+  if (!found.is_ok()) co_return found.status();
+  const proto::ObjectVersion& v = found.value();
+  const std::string etag = quoted(v.etag());
+  const int64_t modified = static_cast<int64_t>(v.modified_ms());
+  // Conditions, in S3's order of precedence.
+  const std::string if_match = r.header("if-match"), if_none = r.header("if-none-match");
+  const int64_t unmodified_since = parse_http_date_ms(r.header("if-unmodified-since"));
+  const int64_t modified_since = parse_http_date_ms(r.header("if-modified-since"));
+  r.x.set_header("ETag", etag);
+  r.x.set_header("Last-Modified", http_date(modified));
+  if (!if_match.empty() && unquoted(if_match) != v.etag() && if_match != "*") {
+    co_return s3_status("PreconditionFailed", "If-Match does not hold");
+  }
+  if (if_match.empty() && unmodified_since >= 0 && modified / 1000 * 1000 > unmodified_since) {
+    co_return s3_status("PreconditionFailed", "If-Unmodified-Since does not hold");
+  }
+  if (!if_none.empty() && (unquoted(if_none) == v.etag() || if_none == "*")) {
+    co_return s3_status("NotModified", "");
+  }
+  if (if_none.empty() && modified_since >= 0 && modified / 1000 * 1000 <= modified_since) {
+    co_return s3_status("NotModified", "");
+  }
+
+  std::optional<ByteRange> range;
+  if (r.has("partNumber")) {
+    uint32_t n = 0;
+    try {
+      n = static_cast<uint32_t>(std::stoul(r.param("partNumber")));
+    } catch (...) {
+    }
+    const uint32_t parts = std::max<uint32_t>(v.upload_parts(), 1);
+    if (n < 1 || n > parts) co_return s3_status("InvalidPart", "partNumber is out of range");
+    uint64_t offset = 0, first = 0, last = 0;
+    bool any = false;
+    for (const auto& stripe : v.parts()) {
+      const uint32_t belongs = v.upload_parts() == 0 ? 1 : stripe.upload_part();
+      if (belongs == n) {
+        if (!any) first = offset;
+        last = offset + stripe.size() - 1;
+        any = any || stripe.size() > 0;
+      }
+      offset += stripe.size();
+    }
+    if (any) range = ByteRange{first, last};
+    r.x.set_header("x-amz-mp-parts-count", std::to_string(parts));
+  } else if (!r.header("range").empty()) {
+    auto parsed = parse_range(r.header("range"), v.size());
+    if (!parsed.is_ok()) {
+      r.x.set_header("Content-Range", "bytes */" + std::to_string(v.size()));
+      co_return parsed.status();
+    }
+    range = parsed.value();
+  }
+
+  r.x.set_header("Accept-Ranges", "bytes");
+  r.x.set_header("Content-Type", v.content_type().empty() ? "binary/octet-stream" : v.content_type());
+  for (const auto& m : v.user_metadata()) r.x.set_header("x-amz-meta-" + m.name(), m.value());
+  for (const auto& h : v.headers()) r.x.set_header(h.name(), h.value());
+  if (!v.storage_class().empty() && v.storage_class() != "STANDARD") {
+    r.x.set_header("x-amz-storage-class", v.storage_class());
+  }
+  set_version_header(r, v);
+  // response-* overrides apply to signed requests only, as in S3.
+  if (!r.access_key.empty()) {
+    for (const auto& [param, header] : std::vector<std::pair<std::string, std::string>>{
+             {"response-content-type", "Content-Type"},
+             {"response-content-language", "Content-Language"},
+             {"response-expires", "Expires"},
+             {"response-cache-control", "Cache-Control"},
+             {"response-content-disposition", "Content-Disposition"},
+             {"response-content-encoding", "Content-Encoding"}}) {
+      if (r.has(param)) r.x.set_header(header, r.param(param));
+    }
+  }
+  const ByteRange whole{0, v.size() == 0 ? 0 : v.size() - 1};
+  const ByteRange span = range.value_or(whole);
+  const uint64_t length = v.size() == 0 ? 0 : span.last - span.first + 1;
+  const unsigned status = range ? 206 : 200;
+  if (range) {
+    r.x.set_header("Content-Range", "bytes " + std::to_string(span.first) + "-" + std::to_string(span.last) + "/" +
+                                        std::to_string(v.size()));
+  }
+  if (head || length == 0) {
+    r.x.set_header("Content-Length", std::to_string(length));
+    co_await r.x.send(status, "");
+    co_return Status::ok();
+  }
+  if (!co_await r.x.begin_stream(status, length)) co_return Status::ok();
+  ResponseSink sink(r.x);
+  Status s = co_await gateway_.read_object(v, span, sink);
+  // Headers are gone: a failure now can only cut the connection short.
+  if (!s.is_ok()) co_return Status::ok();
+  co_await r.x.end_stream();
+  co_return Status::ok();
+}
+
+Task<Status> S3Service::delete_object(S3Request& r) {
+  if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
+  auto d = co_await gateway_.delete_object(r.bucket, r.key, r.param("versionId"));
+  if (!d.is_ok()) co_return d.status();
+  if (d.value().delete_marker) r.x.set_header("x-amz-delete-marker", "true");
+  if (!d.value().version_id.empty() && d.value().version_id != kNullVersionId) {
+    r.x.set_header("x-amz-version-id", d.value().version_id);
+  }
+  co_await r.x.send(204, "");
+  co_return Status::ok();
+}
+
+}  // namespace tessera::prod::s3

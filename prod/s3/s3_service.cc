@@ -1,0 +1,213 @@
+#include "prod/s3/s3_service.h"
+
+#include <boost/beast/http/field.hpp>
+
+#include "prod/s3/s3_error.h"
+#include "prod/s3/sigv4.h"
+
+namespace tessera::prod::s3 {
+
+bool S3Request::has(const std::string& q) const {
+  for (const auto& [k, v] : query) {
+    if (k == q) return true;
+  }
+  return false;
+}
+std::string S3Request::param(const std::string& q) const {
+  for (const auto& [k, v] : query) {
+    if (k == q) return v;
+  }
+  return "";
+}
+std::string S3Request::header(const std::string& name) const {
+  auto found = x.request().find(name);
+  return found == x.request().end() ? std::string() : std::string(found->value());
+}
+
+namespace {
+
+constexpr size_t kKeyBytesMax = 1024;
+
+bool valid_bucket_name(const std::string& b) {
+  if (b.size() < 3 || b.size() > 63) return false;
+  for (char c : b) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.')) return false;
+  }
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  return alnum(b.front()) && alnum(b.back()) && b.find("..") == std::string::npos;
+}
+
+// Splits the target into path and decoded query pairs.
+Status parse_target(std::string_view target, std::string* raw_path,
+                    std::vector<std::pair<std::string, std::string>>* query) {
+  const size_t q = target.find('?');
+  *raw_path = std::string(target.substr(0, q));
+  if (q == std::string_view::npos) return Status::ok();
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    const size_t amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    if (pair.empty()) continue;
+    const size_t eq = pair.find('=');
+    // In a query string '+' means a space.
+    auto decode = [](std::string_view s) {
+      std::string t(s);
+      for (char& c : t) {
+        if (c == '+') c = ' ';
+      }
+      return uri_decode(t);
+    };
+    auto k = decode(pair.substr(0, eq));
+    auto v = decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+    if (!k || !v) return s3_status("InvalidArgument", "malformed query string");
+    query->emplace_back(std::move(*k), std::move(*v));
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+S3Service::S3Service(Runtime& rt, ObjectGateway& gateway, S3Config config)
+    : rt_(rt), gateway_(gateway), config_(std::move(config)) {}
+
+Task<void> S3Service::serve(HttpExchange& x, std::string request_id) {
+  const int64_t start = rt_.now().us;
+  x.set_header("x-amz-request-id", request_id);
+  const auto& req = x.request();
+  S3Request r{x, std::string(req.method_string()), "", "", {}, "", request_id};
+  std::string op = "unknown";
+  std::string raw_path;
+  Status s = parse_target(std::string_view(req.target().data(), req.target().size()), &raw_path, &r.query);
+  std::optional<std::string> path = uri_decode(raw_path);
+  if (s.is_ok() && !path) s = s3_status("InvalidURI", "the path is not valid percent-encoding");
+  if (s.is_ok()) {
+    // Virtual-hosted style: the bucket is the Host's first label.
+    std::string host = r.header("host");
+    host = host.substr(0, host.rfind(':') == std::string::npos || host.back() == ']' ? host.size() : host.rfind(':'));
+    const std::string suffix = "." + config_.domain;
+    std::string rest = path->empty() ? "/" : *path;
+    if (host.size() > suffix.size() && host.compare(host.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      r.bucket = host.substr(0, host.size() - suffix.size());
+      r.key = rest.substr(1);
+    } else {
+      const size_t slash = rest.find('/', 1);
+      r.bucket = rest.substr(1, slash == std::string::npos ? std::string::npos : slash - 1);
+      r.key = slash == std::string::npos ? "" : rest.substr(slash + 1);
+    }
+    SignedRequest signed_request{r.method, raw_path, r.query, {}};
+    for (const auto& f : req) {
+      std::string name(f.name_string());
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      signed_request.headers[name] = std::string(f.value());
+    }
+    if (has_signature(signed_request)) {
+      auto auth = verify_sigv4(
+          signed_request,
+          [this](const std::string& key) -> std::optional<std::string> {
+            auto found = config_.users.find(key);
+            if (found == config_.users.end()) return std::nullopt;
+            return found->second;
+          },
+          rt_.unix_ms() / 1000);
+      if (!auth.is_ok()) {
+        s = auth.status();
+      } else {
+        r.access_key = auth.value().access_key;
+        const std::string& hash = auth.value().payload_hash;
+        if (hash.rfind("STREAMING-", 0) == 0) {
+          s = s3_status("NotImplemented", "aws-chunked streaming uploads are not supported yet; "
+                                          "use a signed or UNSIGNED-PAYLOAD body");
+        } else if (hash != "UNSIGNED-PAYLOAD") {
+          auto raw = from_hex(hash);
+          if (!raw || raw->size() != 32) {
+            s = s3_status("InvalidArgument", "x-amz-content-sha256 must be a hex SHA-256 or UNSIGNED-PAYLOAD");
+          } else {
+            x.body().expect_sha256(*raw);
+          }
+        }
+      }
+    }
+  }
+  if (s.is_ok() && !r.bucket.empty() && !valid_bucket_name(r.bucket) && r.method != "GET" && r.method != "HEAD") {
+    s = s3_status("InvalidBucketName", "bucket names are 3-63 characters of a-z, 0-9, '.' and '-'");
+  } else if (s.is_ok() && !r.bucket.empty() && !valid_bucket_name(r.bucket)) {
+    s = s3_status("NoSuchBucket", "no bucket " + r.bucket);
+  }
+  if (s.is_ok() && r.key.size() > kKeyBytesMax) {
+    s = s3_status("KeyTooLongError", "keys are at most 1024 bytes");
+  }
+  if (s.is_ok()) s = co_await dispatch(r, op);
+  if (!s.is_ok() && !x.sent()) {
+    const S3Error e = to_s3_error(s);
+    const std::string body = r.method == "HEAD" || e.http_status == 304 ? "" : error_xml(e, raw_path, request_id);
+    co_await x.send(e.http_status, body);
+  }
+  metrics_.record(op, x.status(), rt_.now().us - start, x.body().bytes_read(), x.bytes_out());
+}
+
+Task<Status> S3Service::authorize_bucket(S3Request& r, bool anonymous_read_ok, proto::BucketRecord* out) {
+  auto b = co_await gateway_.metadata().get_bucket(r.bucket);
+  if (!b.is_ok()) co_return b.status();
+  if (r.access_key.empty()) {
+    if (!(anonymous_read_ok && b.value().public_read())) {
+      co_return s3_status("AccessDenied", "anonymous access is not allowed here");
+    }
+  } else if (b.value().owner() != r.access_key) {
+    co_return s3_status("AccessDenied", "bucket " + r.bucket + " belongs to another user");
+  }
+  if (out) *out = std::move(b).value();
+  co_return Status::ok();
+}
+
+Task<Status> S3Service::dispatch(S3Request& r, std::string& op) {
+  const std::string& m = r.method;
+  // Anonymous requests may only read objects (public-read checked later).
+  if (r.access_key.empty() && !((m == "GET" || m == "HEAD") && !r.key.empty())) {
+    co_return s3_status("AccessDenied", "anonymous access is not allowed here; sign the request with SigV4");
+  }
+  if (r.bucket.empty()) {
+    op = "ListBuckets";
+    if (m == "GET") co_return co_await list_buckets(r);
+    co_return s3_status("MethodNotAllowed", "only GET is allowed on the service");
+  }
+  if (r.key.empty()) {
+    if (m == "PUT" && r.has("versioning")) { op = "PutBucketVersioning"; co_return co_await put_versioning(r); }
+    if (m == "PUT") { op = "CreateBucket"; co_return co_await create_bucket(r); }
+    if (m == "DELETE") { op = "DeleteBucket"; co_return co_await delete_bucket(r); }
+    if (m == "HEAD") { op = "HeadBucket"; co_return co_await head_bucket(r); }
+    if (m == "POST" && r.has("delete")) { op = "DeleteObjects"; co_return co_await delete_objects(r); }
+    if (m == "GET") {
+      if (r.has("location")) { op = "GetBucketLocation"; co_return co_await get_location(r); }
+      if (r.has("versioning")) { op = "GetBucketVersioning"; co_return co_await get_versioning(r); }
+      if (r.has("versions")) { op = "ListObjectVersions"; co_return co_await list_versions(r); }
+      if (r.has("uploads")) { op = "ListMultipartUploads"; co_return co_await list_uploads(r); }
+      for (const char* unsupported : {"acl", "policy", "lifecycle", "cors", "tagging", "website", "logging",
+                                      "notification", "replication", "encryption", "object-lock"}) {
+        if (r.has(unsupported)) {
+          op = "Unsupported";
+          co_return s3_status("NotImplemented", std::string("?") + unsupported + " is not implemented");
+        }
+      }
+      const bool v2 = r.param("list-type") == "2";
+      op = v2 ? "ListObjectsV2" : "ListObjects";
+      co_return co_await list_objects(r, v2);
+    }
+    co_return s3_status("MethodNotAllowed", m + " is not allowed on a bucket");
+  }
+  if (m == "PUT") {
+    if (r.has("uploadId")) { op = "UploadPart"; co_return co_await upload_part(r); }
+    if (!r.header("x-amz-copy-source").empty()) { op = "CopyObject"; co_return co_await copy_object(r); }
+    { op = "PutObject"; co_return co_await put_object(r); }
+  }
+  if (m == "GET" && r.has("uploadId")) { op = "ListParts"; co_return co_await list_parts(r); }
+  if (m == "GET") { op = "GetObject"; co_return co_await get_object(r, false); }
+  if (m == "HEAD") { op = "HeadObject"; co_return co_await get_object(r, true); }
+  if (m == "DELETE" && r.has("uploadId")) { op = "AbortMultipartUpload"; co_return co_await abort_upload(r); }
+  if (m == "DELETE") { op = "DeleteObject"; co_return co_await delete_object(r); }
+  if (m == "POST" && r.has("uploads")) { op = "CreateMultipartUpload"; co_return co_await create_upload(r); }
+  if (m == "POST" && r.has("uploadId")) { op = "CompleteMultipartUpload"; co_return co_await complete_upload(r); }
+  co_return s3_status("MethodNotAllowed", m + " is not allowed on an object");
+}
+
+}  // namespace tessera::prod::s3

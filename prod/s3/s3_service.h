@@ -1,0 +1,87 @@
+// The S3 API over the gateway: routing (path-style and virtual-hosted),
+// SigV4 authentication and bucket ownership, and the operations. One
+// S3Service serves every connection of a process, on the event loop.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/gateway/object_gateway.h"
+#include "prod/s3/http_exchange.h"
+#include "prod/s3/metrics.h"
+
+namespace tessera::prod::s3 {
+
+struct S3Config {
+  std::map<std::string, std::string> users;  // access key -> secret
+  std::string region = "us-east-1";
+  // Virtual-hosted-style requests: Host "<bucket>.<domain>".
+  std::string domain = "localhost";
+  uint64_t put_bytes_max = 5ull << 30;        // single PUT / part: S3's 5 GiB
+  size_t xml_body_bytes_max = 1u << 20;
+};
+
+// One request as the operations see it.
+struct S3Request {
+  HttpExchange& x;
+  std::string method;
+  std::string bucket;  // decoded; "" for the service
+  std::string key;     // decoded; "" for a bucket
+  std::vector<std::pair<std::string, std::string>> query;  // decoded
+  std::string access_key;                                  // "" when anonymous
+  std::string request_id;
+  bool has(const std::string& q) const;
+  std::string param(const std::string& q) const;
+  std::string header(const std::string& name) const;  // lower-case name; "" when absent
+};
+
+class S3Service {
+ public:
+  S3Service(Runtime& rt, ObjectGateway& gateway, S3Config config);
+
+  // Serves one request; the response is always sent unless the client is gone.
+  Task<void> serve(HttpExchange& x, std::string request_id);
+  Metrics& metrics() { return metrics_; }
+
+ private:
+  Task<Status> dispatch(S3Request& r, std::string& op);
+  Task<Status> authorize_bucket(S3Request& r, bool anonymous_read_ok, proto::BucketRecord* out);
+
+  // Service and buckets (s3_bucket_ops.cc).
+  Task<Status> list_buckets(S3Request& r);
+  Task<Status> create_bucket(S3Request& r);
+  Task<Status> delete_bucket(S3Request& r);
+  Task<Status> head_bucket(S3Request& r);
+  Task<Status> get_location(S3Request& r);
+  Task<Status> get_versioning(S3Request& r);
+  Task<Status> put_versioning(S3Request& r);
+  Task<Status> list_objects(S3Request& r, bool v2);
+  Task<Status> list_versions(S3Request& r);
+  Task<Status> delete_objects(S3Request& r);
+
+  // Objects (s3_object_ops.cc).
+  Task<Status> put_object(S3Request& r);
+  Task<Status> copy_object(S3Request& r);
+  Task<Status> get_object(S3Request& r, bool head);
+  Task<Status> delete_object(S3Request& r);
+
+  // Multipart (s3_multipart_ops.cc).
+  Task<Status> create_upload(S3Request& r);
+  Task<Status> upload_part(S3Request& r);
+  Task<Status> complete_upload(S3Request& r);
+  Task<Status> abort_upload(S3Request& r);
+  Task<Status> list_parts(S3Request& r);
+  Task<Status> list_uploads(S3Request& r);
+
+  // Shared by PUT, UploadPart: body checks from the headers.
+  Status prepare_body(S3Request& r);
+  Task<Result<proto::ObjectVersion>> copy_source(S3Request& r, std::optional<ByteRange>* range);
+
+  Runtime& rt_;
+  ObjectGateway& gateway_;
+  S3Config config_;
+  Metrics metrics_;
+};
+
+}  // namespace tessera::prod::s3

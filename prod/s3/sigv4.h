@@ -1,0 +1,53 @@
+// AWS Signature Version 4 for S3: verifies the Authorization header form
+// and presigned query strings. Signatures are compared in constant time.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "io_abstraction/status.h"
+
+namespace tessera::prod::s3 {
+
+// What the verifier needs of a request; names are lower-case.
+struct SignedRequest {
+  std::string method;
+  std::string raw_path;                          // as sent, percent-encoded
+  std::vector<std::pair<std::string, std::string>> query;  // decoded, in order sent
+  std::map<std::string, std::string> headers;    // lower-case names
+};
+
+struct AuthResult {
+  std::string access_key;
+  // The payload hash the client signed: hex SHA-256, "UNSIGNED-PAYLOAD" or
+  // a STREAMING-* marker. The body must be checked against it.
+  std::string payload_hash;
+};
+
+// secret_for(access_key) -> secret, or nullopt for an unknown key.
+using SecretLookup = std::function<std::optional<std::string>(const std::string&)>;
+
+// now_unix_s: the server's clock. Errors carry S3 reasons:
+// AccessDenied (no or malformed auth, expired), InvalidAccessKeyId,
+// SignatureDoesNotMatch, RequestTimeTooSkewed, AuthorizationQueryParametersError.
+Result<AuthResult> verify_sigv4(const SignedRequest& request, const SecretLookup& secret_for, int64_t now_unix_s);
+
+// True when the request carries any signature (header or query).
+bool has_signature(const SignedRequest& request);
+
+// Percent-encoding as SigV4 canonical form wants it: every byte except
+// A-Z a-z 0-9 - . _ ~ (and '/' when keep_slash).
+std::string uri_encode(std::string_view s, bool keep_slash);
+// Decodes %XX (and '+' as itself, as S3 does in paths); nullopt when malformed.
+std::optional<std::string> uri_decode(std::string_view s);
+
+// For clients and tests: the Authorization header value for a request.
+std::string sign_for_test(const SignedRequest& request, const std::string& access_key, const std::string& secret,
+                          const std::string& amz_date, const std::string& region,
+                          const std::vector<std::string>& signed_headers);
+
+}  // namespace tessera::prod::s3
