@@ -77,6 +77,10 @@ Task<bool> HttpExchange::send(unsigned status, std::string body, const std::stri
   bytes_out_ += body.size();
   res.body() = std::move(body);
   res.prepare_payload();
+  // HEAD answers carry the length of what GET would send.
+  for (const auto& [name, value] : headers_) {
+    if (name == "Content-Length") res.set(http::field::content_length, value);
+  }
   auto r = co_await asio_op(alive_, [&](auto handler) { http::async_write(stream_, res, std::move(handler)); });
   co_return !r.ec;
 }
