@@ -2,6 +2,7 @@
 // abort, list parts, list uploads.
 #include <pugixml.hpp>
 
+#include "prod/s3/object_source.h"
 #include "prod/s3/s3_error.h"
 #include "prod/s3/s3_service.h"
 #include "prod/s3/s3_util.h"
@@ -22,26 +23,9 @@ Result<uint32_t> uint_param(const S3Request& r, const char* name, uint32_t fallb
 
 Task<Status> S3Service::create_upload(S3Request& r) {
   if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
-  ObjectAttributes attrs;
-  attrs.set_content_type(r.header("content-type").empty() ? "binary/octet-stream" : r.header("content-type"));
-  for (const auto& f : r.x.request()) {
-    std::string name(f.name_string());
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (name.rfind("x-amz-meta-", 0) == 0) {
-      auto* e = attrs.add_user_metadata();
-      e->set_name(name.substr(11));
-      e->set_value(std::string(f.value()));
-    }
-  }
-  for (const char* h : {"cache-control", "content-disposition", "content-encoding", "content-language", "expires"}) {
-    if (r.header(h).empty()) continue;
-    auto* e = attrs.add_headers();
-    e->set_name(h);
-    e->set_value(r.header(h));
-  }
-  attrs.set_storage_class(r.header("x-amz-storage-class"));
-  attrs.set_public_read(r.header("x-amz-acl") == "public-read");
-  auto id = co_await gateway_.create_upload(r.bucket, r.key, std::move(attrs));
+  auto attrs = attributes_from(r);
+  if (!attrs.is_ok()) co_return attrs.status();
+  auto id = co_await gateway_.create_upload(r.bucket, r.key, std::move(attrs).value());
   if (!id.is_ok()) co_return id.status();
   XmlDoc doc("InitiateMultipartUploadResult");
   add_text(doc.root(), "Bucket", r.bucket);
@@ -62,27 +46,7 @@ Task<Status> S3Service::upload_part(S3Request& r) {
     if (!src.is_ok()) co_return src.status();
     const proto::ObjectVersion& from = src.value();
     const ByteRange span = range.value_or(ByteRange{0, from.size() == 0 ? 0 : from.size() - 1});
-    // Reads the source a stripe at a time (bounded memory).
-    class RangeSource final : public ByteSource {
-     public:
-      RangeSource(ObjectGateway& g, const proto::ObjectVersion& v, ByteRange span)
-          : g_(g), v_(v), next_(span.first), last_(span.last), empty_(v.size() == 0) {}
-      Task<Result<std::string>> read(size_t max) override {
-        if (empty_ || next_ > last_) co_return std::string();
-        const uint64_t end = std::min(last_, next_ + std::min<uint64_t>(max, g_.config().part_bytes) - 1);
-        StringSink sink;
-        Status s = co_await g_.read_object(v_, ByteRange{next_, end}, sink);
-        if (!s.is_ok()) co_return s;
-        next_ = end + 1;
-        co_return std::move(sink.bytes());
-      }
-
-     private:
-      ObjectGateway& g_;
-      const proto::ObjectVersion& v_;
-      uint64_t next_, last_;
-      bool empty_;
-    } body(gateway_, from, span);
+    ObjectSource body(gateway_, from, span);
     auto part = co_await gateway_.upload_part(r.bucket, r.key, upload_id, number.value(), body);
     if (!part.is_ok()) co_return part.status();
     XmlDoc doc("CopyPartResult");

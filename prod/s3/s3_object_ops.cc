@@ -2,6 +2,7 @@
 // conditions, partNumber, response-* overrides), DeleteObject.
 #include <openssl/evp.h>
 
+#include "prod/s3/object_source.h"
 #include "prod/s3/s3_error.h"
 #include "prod/s3/s3_service.h"
 #include "prod/s3/s3_util.h"
@@ -68,8 +69,7 @@ Status S3Service::prepare_body(S3Request& r) {
   return Status::ok();
 }
 
-// Attributes of a new object from the request's headers.
-static Result<ObjectAttributes> attributes_from(const S3Request& r) {
+Result<ObjectAttributes> attributes_from(const S3Request& r) {
   ObjectAttributes a;
   a.set_content_type(r.header("content-type").empty() ? "binary/octet-stream" : r.header("content-type"));
   for (const auto& f : r.x.request()) {
@@ -132,29 +132,6 @@ Task<Status> S3Service::put_object(S3Request& r) {
   co_return Status::ok();
 }
 
-// A body read from a stored object a stripe at a time.
-class ObjectSource final : public ByteSource {
- public:
-  ObjectSource(ObjectGateway& gateway, proto::ObjectVersion version, ByteRange range, uint64_t chunk)
-      : gateway_(gateway), version_(std::move(version)), next_(range.first), last_(range.last), chunk_(chunk),
-        empty_(version_.size() == 0) {}
-  Task<Result<std::string>> read(size_t max) override {
-    if (empty_ || next_ > last_) co_return std::string();
-    const uint64_t end = std::min(last_, next_ + std::min<uint64_t>(max, chunk_) - 1);
-    StringSink sink;
-    Status s = co_await gateway_.read_object(version_, ByteRange{next_, end}, sink);
-    if (!s.is_ok()) co_return s;
-    next_ = end + 1;
-    co_return std::move(sink.bytes());
-  }
-
- private:
-  ObjectGateway& gateway_;
-  proto::ObjectVersion version_;
-  uint64_t next_, last_, chunk_;
-  bool empty_;
-};
-
 Task<Result<proto::ObjectVersion>> S3Service::copy_source(S3Request& r, std::optional<ByteRange>* range) {
   std::string src = r.header("x-amz-copy-source");
   std::string version_id;
@@ -211,8 +188,7 @@ Task<Status> S3Service::copy_object(S3Request& r) {
     attrs.set_storage_class(r.header("x-amz-storage-class"));
     attrs.set_public_read(r.header("x-amz-acl") == "public-read");
   }
-  ObjectSource body(gateway_, from, ByteRange{0, from.size() == 0 ? 0 : from.size() - 1},
-                    gateway_.config().part_bytes);
+  ObjectSource body(gateway_, from, ByteRange{0, from.size() == 0 ? 0 : from.size() - 1});
   auto v = co_await gateway_.put_object_stream(r.bucket, r.key, body, conditions_from(r), std::move(attrs));
   if (!v.is_ok()) co_return v.status();
   set_version_header(r, v.value());

@@ -36,6 +36,10 @@ struct S3Request {
   std::string header(const std::string& name) const;  // lower-case name; "" when absent
 };
 
+// Attributes of a new object from the request's headers: content type,
+// x-amz-meta-*, the stored standard headers, storage class, canned ACL.
+Result<ObjectAttributes> attributes_from(const S3Request& r);
+
 class S3Service {
  public:
   S3Service(Runtime& rt, ObjectGateway& gateway, S3Config config);

@@ -1,0 +1,32 @@
+// ObjectSource: a stored object (or a byte range of it) read back as a
+// ByteSource, a stripe at a time: the body of CopyObject and UploadPartCopy
+// with bounded memory.
+#pragma once
+
+#include "core/gateway/object_gateway.h"
+
+namespace tessera::prod::s3 {
+
+class ObjectSource final : public ByteSource {
+ public:
+  ObjectSource(ObjectGateway& gateway, proto::ObjectVersion version, ByteRange range)
+      : gateway_(gateway), version_(std::move(version)), next_(range.first), last_(range.last),
+        empty_(version_.size() == 0) {}
+  Task<Result<std::string>> read(size_t max) override {
+    if (empty_ || next_ > last_) co_return std::string();
+    const uint64_t end = std::min(last_, next_ + std::min<uint64_t>(max, gateway_.config().part_bytes) - 1);
+    StringSink sink;
+    Status s = co_await gateway_.read_object(version_, ByteRange{next_, end}, sink);
+    if (!s.is_ok()) co_return s;
+    next_ = end + 1;
+    co_return std::move(sink.bytes());
+  }
+
+ private:
+  ObjectGateway& gateway_;
+  proto::ObjectVersion version_;
+  uint64_t next_, last_;
+  bool empty_;
+};
+
+}  // namespace tessera::prod::s3
