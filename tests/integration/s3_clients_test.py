@@ -100,6 +100,41 @@ def aws(server, *args, check_rc=True):
     return r
 
 
+def signed(server, method, path, headers=None, signed_body=b""):
+    """Headers of a SigV4-signed request (botocore's signer), for raw sockets.
+    signed_body: the body whose SHA-256 is signed."""
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    req = AWSRequest(method=method, url=server.url + path, headers=dict(headers or {}), data=signed_body)
+    S3SigV4Auth(Credentials(ACCESS, SECRET), "s3", "us-east-1").add_auth(req)
+    out = dict(req.headers.items())
+    out["Host"] = f"127.0.0.1:{server.port}"
+    return out
+
+
+def raw_request(server, head, body=b"", read=True):
+    """Sends bytes as they are; returns the status line and body."""
+    import socket
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(head + body)
+        if not read:
+            return ""
+        sock.shutdown(socket.SHUT_WR)
+        data = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    return data.decode(errors="replace")
+
+
+def head_bytes(method, path, headers):
+    lines = [f"{method} {path} HTTP/1.1"] + [f"{k}: {v}" for k, v in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
 def body(n, seed):
     out = bytearray()
     h = hashlib.sha256(seed.encode()).digest()
@@ -290,6 +325,43 @@ def main():
             urllib.request.urlopen(req)
         except urllib.error.HTTPError as e:
             check(e.code == 403, "unsigned listing refused")
+        # Control: the same raw PUT with its whole body is stored.
+        h = signed(server, "PUT", "/alpha/raw", {"Content-Length": "100000"}, b"x" * 100000)
+        r = raw_request(server, head_bytes("PUT", "/alpha/raw", h), b"x" * 100000)
+        check(" 200 " in r.split("\r\n")[0], "raw signed PUT")
+        check(s3.get_object(Bucket="alpha", Key="raw")["Body"].read() == b"x" * 100000, "raw PUT stored")
+        acked[("alpha", "raw")] = b"x" * 100000
+        # A client that disconnects mid-PUT leaves nothing visible.
+        h = signed(server, "PUT", "/alpha/truncated", {"Content-Length": "10000000"}, b"x" * 10000000)
+        raw_request(server, head_bytes("PUT", "/alpha/truncated", h), b"x" * 100000, read=False)
+        time.sleep(0.3)
+        expect_error("NoSuchKey", lambda: s3.get_object(Bucket="alpha", Key="truncated"), "truncated PUT invisible")
+        # PUT without Content-Length.
+        h = signed(server, "PUT", "/alpha/nolength")
+        r = raw_request(server, head_bytes("PUT", "/alpha/nolength", h))
+        check(" 411 " in r.split("\r\n")[0] and "MissingContentLength" in r, "missing Content-Length: 411")
+        # A header section over 16 KiB.
+        h = signed(server, "GET", "/alpha", {"X-Big": "y" * 20000})
+        r = raw_request(server, head_bytes("GET", "/alpha", h))
+        check(" 400 " in r.split("\r\n")[0] and "RequestHeaderSectionTooLarge" in r, "oversized header: 400")
+        # Garbage instead of HTTP.
+        r = raw_request(server, b"\x00\x01garbage\r\n\r\n")
+        check(" 400 " in r.split("\r\n")[0], "garbage request: 400")
+        # Malformed XML in a multipart completion.
+        uid = s3.create_multipart_upload(Bucket="alpha", Key="xml")["UploadId"]
+        payload = b"<CompleteMultipartUpload><Part><PartNumber>1</Part>"
+        h = signed(server, "POST", f"/alpha/xml?uploadId={uid}", {"Content-Length": str(len(payload))}, payload)
+        r = raw_request(server, head_bytes("POST", f"/alpha/xml?uploadId={uid}", h), payload)
+        check(" 400 " in r.split("\r\n")[0] and "MalformedXML" in r, "malformed XML: 400 MalformedXML")
+        # A body that does not match its signed SHA-256.
+        payload = b"what was signed"
+        h = signed(server, "PUT", "/alpha/sha", {"Content-Length": str(len(payload))}, b"something else")
+        r = raw_request(server, head_bytes("PUT", "/alpha/sha", h), payload)
+        check("XAmzContentSHA256Mismatch" in r, "x-amz-content-sha256 mismatch")
+        expect_error("NoSuchKey", lambda: s3.get_object(Bucket="alpha", Key="sha"), "mismatched body invisible")
+        # A key over 1024 bytes.
+        expect_error("KeyTooLongError", lambda: s3.put_object(Bucket="alpha", Key="k" * 1025, Body=b"x"),
+                     "key too long")
         check(urllib.request.urlopen(f"{server.url}/health").status == 200, "health")
         metrics = urllib.request.urlopen(f"{server.url}/metrics").read().decode()
         check('tessera_s3_requests_total{op="PutObject",status="200"}' in metrics, "metrics")
