@@ -47,6 +47,7 @@ class RpcEndpoint {
   void notify(NodeId to, std::string method, std::string payload);
 
   NodeId self() const { return net_.self(); }
+  Runtime& runtime() { return rt_; }
   const Stats& stats() const { return stats_; }
 
  private:

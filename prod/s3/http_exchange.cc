@@ -16,11 +16,14 @@ Task<Result<std::string>> BodySource::read(size_t max) {
   auto& parser = x_.parser_;
   if (!md5_ && md5_expected_) md5_.emplace(StreamDigest::Kind::kMd5);
   if (!sha256_ && sha256_expected_) sha256_.emplace(StreamDigest::Kind::kSha256);
-  std::string chunk;
-  while (chunk.empty() && !parser.is_done()) {
-    chunk.resize(std::min(max, kReadChunkBytes));
-    parser.get().body().data = chunk.data();
-    parser.get().body().size = chunk.size();
+  // Fill a reused, uninitialised buffer: read_some may return a few KiB at
+  // a time, and zeroing a fresh MiB per call cost more than the rest.
+  const size_t want = std::min(max, kReadChunkBytes);
+  if (!buffer_) buffer_.reset(new char[kReadChunkBytes]);
+  size_t filled = 0;
+  while (filled < want && !parser.is_done()) {
+    parser.get().body().data = buffer_.get() + filled;
+    parser.get().body().size = want - filled;
     auto r = co_await asio_op(x_.alive_, [&](auto handler) {
       http::async_read_some(x_.stream_, x_.buffer_, parser, std::move(handler));
     });
@@ -28,8 +31,9 @@ Task<Result<std::string>> BodySource::read(size_t max) {
       finished_ = true;
       co_return s3_status("IncompleteBody", "the request body ended early: " + r.ec.message());
     }
-    chunk.resize(chunk.size() - parser.get().body().size);
+    filled = want - parser.get().body().size;
   }
+  std::string chunk(buffer_.get(), filled);
   total_ += chunk.size();
   if (md5_) md5_->update(chunk);
   if (sha256_) sha256_->update(chunk);

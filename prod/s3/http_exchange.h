@@ -69,6 +69,7 @@ class BodySource final : public ByteSource {
   uint64_t total_ = 0;
   std::optional<std::string> md5_expected_, sha256_expected_;
   std::optional<StreamDigest> md5_, sha256_;
+  std::unique_ptr<char[]> buffer_;
   bool finished_ = false;
 };
 

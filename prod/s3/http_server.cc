@@ -53,6 +53,10 @@ Task<void> HttpServer::accept_loop() {
     });
     if (shutting_down_) break;
     if (r.ec) continue;  // a failed accept (e.g. out of descriptors) does not stop the server
+    // Responses go out as header then body writes: without NODELAY, Nagle
+    // and delayed ACKs stall each small response ~40 ms.
+    boost::system::error_code ec;
+    socket.set_option(boost::asio::ip::tcp::no_delay(true), ec);
     rt_.spawn(connection(std::move(socket)));
   }
 }
