@@ -37,6 +37,7 @@ Task<Result<std::string>> BodySource::read(size_t max) {
   total_ += chunk.size();
   if (md5_) md5_->update(chunk);
   if (sha256_) sha256_->update(chunk);
+  for (auto& [checksum, expected] : checksums_) checksum->update(chunk);
   if (parser.is_done() || chunk.empty()) {
     finished_ = true;
     if (md5_ && md5_->finish() != *md5_expected_) {
@@ -45,6 +46,12 @@ Task<Result<std::string>> BodySource::read(size_t max) {
     if (sha256_ && sha256_->finish() != *sha256_expected_) {
       co_return s3_status("XAmzContentSHA256Mismatch",
                           "the provided x-amz-content-sha256 does not match what was computed");
+    }
+    for (auto& [checksum, expected] : checksums_) {
+      if (checksum->finish() != expected) {
+        co_return s3_status("BadDigest", std::string("the ") + checksum->name() +
+                                             " you specified did not match the calculated checksum");
+      }
     }
   }
   co_return chunk;

@@ -1,7 +1,6 @@
 // S3 object operations: PutObject, CopyObject, GetObject/HeadObject (ranges,
 // conditions, partNumber, response-* overrides), DeleteObject.
-#include <openssl/evp.h>
-
+#include "prod/s3/checksums.h"
 #include "prod/s3/object_source.h"
 #include "prod/s3/s3_error.h"
 #include "prod/s3/s3_service.h"
@@ -16,19 +15,6 @@ constexpr const char* kStoredHeaders[] = {"cache-control", "content-disposition"
                                           "content-language", "expires", "x-amz-checksum-crc32",
                                           "x-amz-checksum-crc32c", "x-amz-checksum-sha1",
                                           "x-amz-checksum-sha256", "x-amz-checksum-crc64nvme"};
-
-std::optional<std::string> base64_decode(const std::string& in) {
-  if (in.empty() || in.size() % 4 != 0) return std::nullopt;
-  std::string out(in.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  if (n < 0) return std::nullopt;
-  size_t pad = 0;
-  if (in.back() == '=') ++pad;
-  if (in.size() > 1 && in[in.size() - 2] == '=') ++pad;
-  out.resize(static_cast<size_t>(n) - pad);
-  return out;
-}
 
 // bytes=a-b, bytes=a-, bytes=-n. nullopt: no usable range (S3 then sends
 // the whole object); an unsatisfiable one is InvalidRange.
@@ -60,6 +46,16 @@ Result<std::optional<ByteRange>> parse_range(const std::string& h, uint64_t size
 }  // namespace
 
 Status S3Service::prepare_body(S3Request& r) {
+  for (const char* h : kStoredHeaders) {
+    const std::string value = r.header(h);
+    auto checksum = BodyChecksum::for_header(h);
+    if (value.empty() || !checksum) continue;
+    auto raw = base64_decode(value);
+    if (!raw || raw->size() != checksum->finish().size()) {
+      return s3_status("InvalidRequest", std::string("value for ") + h + " header is invalid");
+    }
+    r.x.body().expect_checksum(BodyChecksum::for_header(h), *raw);
+  }
   const std::string md5 = r.header("content-md5");
   if (!md5.empty()) {
     auto raw = base64_decode(md5);
@@ -264,7 +260,11 @@ Task<Status> S3Service::get_object(S3Request& r, bool head) {
   r.x.set_header("Accept-Ranges", "bytes");
   r.x.set_header("Content-Type", v.content_type().empty() ? "binary/octet-stream" : v.content_type());
   for (const auto& m : v.user_metadata()) r.x.set_header("x-amz-meta-" + m.name(), m.value());
-  for (const auto& h : v.headers()) r.x.set_header(h.name(), h.value());
+  // Checksums are returned when asked for, as S3 does.
+  const bool checksums = r.header("x-amz-checksum-mode") == "ENABLED";
+  for (const auto& h : v.headers()) {
+    if (checksums || h.name().rfind("x-amz-checksum-", 0) != 0) r.x.set_header(h.name(), h.value());
+  }
   if (!v.storage_class().empty() && v.storage_class() != "STANDARD") {
     r.x.set_header("x-amz-storage-class", v.storage_class());
   }

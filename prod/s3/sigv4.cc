@@ -207,7 +207,10 @@ Result<AuthResult> verify_sigv4(const SignedRequest& r, const SecretLookup& secr
     auto date = r.headers.find("x-amz-date");
     if (date != r.headers.end()) amz_date = date->second;
     auto hash = r.headers.find("x-amz-content-sha256");
-    payload_hash = hash == r.headers.end() ? "UNSIGNED-PAYLOAD" : hash->second;
+    if (hash == r.headers.end()) {
+      return denied("missing required header for this request: x-amz-content-sha256", "InvalidRequest");
+    }
+    payload_hash = hash->second;
     if (credential.empty() || signed_list.empty() || given.empty()) {
       return denied("malformed Authorization header", "AuthorizationHeaderMalformed");
     }

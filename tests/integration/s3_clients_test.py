@@ -359,6 +359,17 @@ def main():
         r = raw_request(server, head_bytes("PUT", "/alpha/sha", h), payload)
         check("XAmzContentSHA256Mismatch" in r, "x-amz-content-sha256 mismatch")
         expect_error("NoSuchKey", lambda: s3.get_object(Bucket="alpha", Key="sha"), "mismatched body invisible")
+        # Additional checksums: verified on PUT, returned with checksum mode.
+        for algorithm in ("CRC32", "CRC32C", "SHA1", "SHA256"):
+            r = s3.put_object(Bucket="alpha", Key=f"sum-{algorithm}", Body=b"checked bytes",
+                              ChecksumAlgorithm=algorithm)
+            got = s3.head_object(Bucket="alpha", Key=f"sum-{algorithm}", ChecksumMode="ENABLED")
+            check(got.get(f"Checksum{algorithm}") == r.get(f"Checksum{algorithm}") is not None,
+                  f"x-amz-checksum-{algorithm.lower()} stored and returned")
+            acked[("alpha", f"sum-{algorithm}")] = b"checked bytes"
+        expect_error("BadDigest", lambda: s3.put_object(Bucket="alpha", Key="badsum", Body=b"abc",
+                                                        ChecksumCRC32="AAAAAA=="), "wrong x-amz-checksum-crc32")
+        expect_error("NoSuchKey", lambda: s3.get_object(Bucket="alpha", Key="badsum"), "bad checksum left nothing")
         # A key over 1024 bytes.
         expect_error("KeyTooLongError", lambda: s3.put_object(Bucket="alpha", Key="k" * 1025, Body=b"x"),
                      "key too long")
