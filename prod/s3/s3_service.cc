@@ -1,6 +1,7 @@
 #include "prod/s3/s3_service.h"
 
 #include <boost/beast/http/field.hpp>
+#include <cstdio>
 
 #include "prod/s3/s3_error.h"
 #include "prod/s3/sigv4.h"
@@ -67,6 +68,23 @@ Status parse_target(std::string_view target, std::string* raw_path,
 }
 
 }  // namespace
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
 
 S3Service::S3Service(Runtime& rt, ObjectGateway& gateway, S3Config config)
     : rt_(rt), gateway_(gateway), config_(std::move(config)) {}
@@ -143,7 +161,17 @@ Task<void> S3Service::serve(HttpExchange& x, std::string request_id) {
     const std::string body = r.method == "HEAD" || e.http_status == 304 ? "" : error_xml(e, raw_path, request_id);
     co_await x.send(e.http_status, body);
   }
-  metrics_.record(op, x.status(), rt_.now().us - start, x.body().bytes_read(), x.bytes_out());
+  const int64_t micros = rt_.now().us - start;
+  metrics_.record(op, x.status(), micros, x.body().bytes_read(), x.bytes_out());
+  if (config_.log_requests || x.status() >= 500) {
+    std::fprintf(stderr,
+                 "{\"level\":\"%s\",\"request_id\":\"%s\",\"op\":\"%s\",\"status\":%u,\"bucket\":%s,\"key\":%s,"
+                 "\"ms\":%.3f,\"bytes_in\":%llu,\"bytes_out\":%llu,\"error\":%s}\n",
+                 x.status() >= 500 ? "error" : "info", request_id.c_str(), op.c_str(), x.status(),
+                 json_string(r.bucket).c_str(), json_string(r.key).c_str(), static_cast<double>(micros) / 1000.0,
+                 static_cast<unsigned long long>(x.body().bytes_read()),
+                 static_cast<unsigned long long>(x.bytes_out()), json_string(s.is_ok() ? "" : s.to_string()).c_str());
+  }
 }
 
 Task<Status> S3Service::authorize_bucket(S3Request& r, bool anonymous_read_ok, proto::BucketRecord* out) {

@@ -20,7 +20,13 @@ struct S3Config {
   std::string domain = "localhost";
   uint64_t put_bytes_max = 5ull << 30;        // single PUT / part: S3's 5 GiB
   size_t xml_body_bytes_max = 1u << 20;
+  // Every request is logged (one JSON line on stderr) when true; otherwise
+  // only server errors (5xx).
+  bool log_requests = false;
 };
+
+// A JSON string literal of s (quotes included), for log lines.
+std::string json_string(std::string_view s);
 
 // One request as the operations see it.
 struct S3Request {

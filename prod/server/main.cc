@@ -104,7 +104,8 @@ int main(int argc, char** argv) {
       ("domain", po::value<std::string>()->default_value("localhost"),
        "virtual-hosted-style base domain (Host: <bucket>.<domain>)")                                      //
       ("region", po::value<std::string>()->default_value("us-east-1"), "region reported to clients")  //
-      ("log-level", po::value<std::string>()->default_value("info"), "info or debug");
+      ("log-level", po::value<std::string>()->default_value("info"),
+       "info (server errors only) or debug (one JSON line per request, with its request id)");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, opts), vm);
@@ -175,6 +176,12 @@ int main(int argc, char** argv) {
   s3_config.users = users;
   s3_config.domain = vm["domain"].as<std::string>();
   s3_config.region = vm["region"].as<std::string>();
+  const std::string level = vm["log-level"].as<std::string>();
+  if (level != "info" && level != "debug") {
+    std::cerr << "tessera-server: --log-level must be info or debug\n";
+    return 2;
+  }
+  s3_config.log_requests = level == "debug";
   prod::s3::S3Service s3(rt, gateway, s3_config);
   prod::s3::HttpServer server(rt, io, s3, [&] {
     std::map<std::string, double> g;
