@@ -13,7 +13,28 @@ namespace tessera::prod::s3 {
 namespace {
 constexpr size_t kHeaderBytesMax = 16 * 1024;
 constexpr auto kIdleTimeout = std::chrono::seconds(60);
+constexpr int64_t kBadRequestWindowUs = 10'000'000;
+constexpr uint32_t kBadRequestsMax = 500;
+constexpr size_t kTrackedClientsMax = 10000;
 }  // namespace
+
+bool HttpServer::throttled(const std::string& client) {
+  auto found = bad_requests_.find(client);
+  if (found == bad_requests_.end()) return false;
+  if (rt_.now().us - found->second.window_start_us > kBadRequestWindowUs) {
+    bad_requests_.erase(found);
+    return false;
+  }
+  return found->second.count >= kBadRequestsMax;
+}
+
+void HttpServer::count_bad_request(const std::string& client) {
+  if (bad_requests_.size() >= kTrackedClientsMax && bad_requests_.count(client) == 0) bad_requests_.clear();
+  BadRequests& b = bad_requests_[client];
+  const int64_t now = rt_.now().us;
+  if (now - b.window_start_us > kBadRequestWindowUs) b = BadRequests{now, 0};
+  ++b.count;
+}
 
 HttpServer::HttpServer(Runtime& rt, boost::asio::io_context& io, S3Service& s3,
                        std::function<std::map<std::string, double>()> extra_metrics)
@@ -62,6 +83,8 @@ Task<void> HttpServer::accept_loop() {
 }
 
 Task<void> HttpServer::connection(boost::asio::ip::tcp::socket socket) {
+  boost::system::error_code peer_ec;
+  const std::string client = socket.remote_endpoint(peer_ec).address().to_string();
   boost::beast::tcp_stream stream(std::move(socket));
   boost::beast::flat_buffer buffer;
   while (!shutting_down_) {
@@ -74,8 +97,17 @@ Task<void> HttpServer::connection(boost::asio::ip::tcp::socket socket) {
     auto r = co_await asio_op(alive_, [&](auto handler) {
       http::async_read_header(stream, buffer, parser, std::move(handler));
     });
-    if (r.ec) {
-      if (r.ec == http::error::header_limit) {
+    const std::string target(parser.get().target());
+    const bool ops = target == "/health" || target == "/ready" || target == "/metrics";
+    if (r.ec || (!ops && throttled(client))) {
+      if (!r.ec) {
+        http::response<http::string_body> res{http::status::service_unavailable, 11};
+        res.body() = error_xml({503, "SlowDown", "too many bad requests from " + client + "; slow down"}, "", "");
+        res.prepare_payload();
+        res.keep_alive(false);
+        co_await asio_op(alive_, [&](auto handler) { http::async_write(stream, res, std::move(handler)); });
+      } else if (r.ec == http::error::header_limit) {
+        count_bad_request(client);
         http::response<http::string_body> res{http::status::bad_request, 11};
         res.body() = error_xml({400, "RequestHeaderSectionTooLarge", "the request header is over 16 KiB"}, "", "");
         res.prepare_payload();
@@ -83,6 +115,7 @@ Task<void> HttpServer::connection(boost::asio::ip::tcp::socket socket) {
         co_await asio_op(alive_, [&](auto handler) { http::async_write(stream, res, std::move(handler)); });
       } else if (r.ec != http::error::end_of_stream && r.ec != boost::asio::error::eof &&
                  r.ec != boost::beast::error::timeout && r.ec != boost::asio::error::connection_reset) {
+        count_bad_request(client);
         http::response<http::string_body> res{http::status::bad_request, 11};
         res.body() = error_xml({400, "BadRequest", "malformed HTTP request: " + r.ec.message()}, "", "");
         res.prepare_payload();
@@ -104,8 +137,7 @@ Task<void> HttpServer::connection(boost::asio::ip::tcp::socket socket) {
     char id[20];
     std::snprintf(id, sizeof id, "%016llX", static_cast<unsigned long long>(++next_request_));
     HttpExchange x(stream, buffer, parser, alive_);
-    const std::string target(parser.get().target());
-    if (target == "/health" || target == "/ready" || target == "/metrics") {
+    if (ops) {
       if (target == "/metrics") {
         co_await x.send(200, s3_.metrics().render(extra_metrics_()), "text/plain; version=0.0.4");
       } else if (target == "/ready" && !ready_) {
@@ -117,6 +149,9 @@ Task<void> HttpServer::connection(boost::asio::ip::tcp::socket socket) {
       co_await s3_.serve(x, id);
     }
     --in_flight_;
+    // Malformed or unauthenticated requests; not ordinary outcomes like 404, 409, 412.
+    const unsigned st = x.status();
+    if (st == 400 || st == 403 || st == 405 || st == 411) count_bad_request(client);
     // A response cut short, an unread body or Connection: close ends it.
     if (!x.sent() || x.broken() || !parser.is_done() || !parser.get().keep_alive()) break;
   }

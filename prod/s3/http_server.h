@@ -33,6 +33,15 @@ class HttpServer {
  private:
   Task<void> accept_loop();
   Task<void> connection(boost::asio::ip::tcp::socket socket);
+  // Clients that keep sending bad requests (4xx) are slowed down: beyond
+  // kBadRequestsMax in a window, their requests get 503 SlowDown unread.
+  bool throttled(const std::string& client);
+  void count_bad_request(const std::string& client);
+  struct BadRequests {
+    int64_t window_start_us = 0;
+    uint32_t count = 0;
+  };
+  std::map<std::string, BadRequests> bad_requests_;
 
   Runtime& rt_;
   boost::asio::io_context& io_;
