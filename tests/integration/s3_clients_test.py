@@ -419,6 +419,15 @@ def main():
         s3 = client(server)
         bad = [k for k, v in acked.items() if s3.get_object(Bucket=k[0], Key=k[1])["Body"].read() != v]
         check(not bad, f"after kill -9 and restart, {len(acked)} objects read back ({bad[:3]})")
+        # A flood of unauthenticated requests is slowed down; health still answers.
+        codes = []
+        for _ in range(520):
+            try:
+                urllib.request.urlopen(f"{server.url}/")
+            except urllib.error.HTTPError as e:
+                codes.append(e.code)
+        check(codes.count(403) == 500 and codes.count(503) == 20, "malformed-request flood throttled")
+        check(urllib.request.urlopen(f"{server.url}/health").status == 200, "health during throttling")
         rc = server.stop()
         check(rc == 0, "graceful shutdown on SIGTERM")
     finally:
