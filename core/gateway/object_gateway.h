@@ -20,6 +20,7 @@
 // one object version atomically (see MetadataStore::complete_upload).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -54,6 +55,10 @@ struct GatewayConfig {
   // Test only: false skips checksum verification of fetched fragments (a
   // deliberately broken variant the simulator's checkers must catch).
   bool verify_fragments = true;
+  // Hedged reads: parity fetches start this long after the data fetches
+  // unless the data fragments are all in by then; 0 = parity only after a
+  // data fragment failed.
+  Duration hedge_after = Duration::micros(0);
   // Test only: commit metadata before fragment writes are acknowledged (a
   // broken variant: a crash in between leaves a visible, unreadable object).
   bool commit_before_fragments = false;
@@ -84,6 +89,9 @@ class ObjectGateway {
                 GatewayConfig config);
 
   MetadataStore& metadata() { return metadata_; }
+  // The failure detector's view: placement skips nodes that are down and
+  // reads take parity for their fragments at once. Default: all up.
+  void set_liveness(std::function<bool(NodeId)> node_up) { node_up_ = std::move(node_up); }
   const GatewayConfig& config() const { return config_; }
   // kInvalidArgument (InvalidStorageClass) for a name no class has.
   Result<const StorageClass*> storage_class(const std::string& name) const;
@@ -136,6 +144,7 @@ class ObjectGateway {
   Task<Result<std::string>> read_stripe(const std::string& object, uint64_t upload_id,
                                         const proto::PartRecord& part);
   Result<const ReedSolomon*> codec(uint32_t k, uint32_t m);
+  bool node_up(NodeId node) const { return !node_up_ || node_up_(node); }
   Result<const StorageClass*> class_for(const proto::BucketRecord& bucket, const std::string& requested) const;
 
   Runtime& rt_;
@@ -144,6 +153,7 @@ class ObjectGateway {
   std::vector<DiskInfo> disks_;
   GatewayConfig config_;
   std::map<std::pair<uint32_t, uint32_t>, ReedSolomon> codecs_;
+  std::function<bool(NodeId)> node_up_;
   Stats stats_;
 };
 

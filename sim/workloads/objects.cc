@@ -56,6 +56,7 @@ class GatewayApp final : public NodeApp {
                                       s.placement_ignores_racks ? FailureDomain::kDisk : s.level}};
     c.verify_fragments = s.verify;
     c.commit_before_fragments = s.commit_before_fragments;
+    c.hedge_after = Duration::millis(static_cast<int64_t>(s.config.hedge_after_ms()));
     c.part_bytes = s.config.part_bytes();
     c.inline_bytes_max = s.config.inline_bytes_max();
     c.fragment_deadline = Duration::millis(static_cast<int64_t>(s.config.fragment_deadline_ms()));
