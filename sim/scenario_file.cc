@@ -1,12 +1,5 @@
 #include "sim/scenario_file.h"
 
-#include <google/protobuf/io/tokenizer.h>
-#include <google/protobuf/text_format.h>
-
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "core/placement/placement.h"
 #include "sim/cluster.h"
@@ -20,16 +13,6 @@ constexpr uint64_t kPhaseMsMax = 30ull * 24 * 3600 * 1000;   // 30 days
 constexpr uint32_t kBodyBytesMax = 1u << 20;
 constexpr uint32_t kCallsInFlightMax = 1000;
 constexpr uint32_t kRateFaultsMax = 1000000;
-
-class FirstError : public google::protobuf::io::ErrorCollector {
- public:
-  void AddError(int line, google::protobuf::io::ColumnNumber column,
-                const std::string& message) override {
-    if (!error.empty()) return;
-    error = "line " + std::to_string(line + 1) + ":" + std::to_string(column + 1) + ": " + message;
-  }
-  std::string error;
-};
 
 std::string check_range(const proto::LatencyRange& r, const std::string& name) {
   if (r.min_us() > r.max_us()) return name + ": min_us > max_us";
@@ -91,23 +74,9 @@ std::string validate_schedule(const proto::Scenario& s, uint32_t nodes) {
 
 }  // namespace
 
-Result<std::string> read_whole_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(Code::kNotFound, path + ": " + std::strerror(errno));
-  std::ostringstream out;
-  out << in.rdbuf();
-  if (in.bad()) return Status(Code::kIoError, path + ": read failed");
-  return out.str();
-}
-
 Result<proto::Scenario> parse_scenario(const std::string& text, const std::string& origin) {
   proto::Scenario scenario;
-  google::protobuf::TextFormat::Parser parser;
-  FirstError errors;
-  parser.RecordErrorsTo(&errors);
-  if (!parser.ParseFromString(text, &scenario)) {
-    return Status(Code::kInvalidArgument, origin + ": " + errors.error);
-  }
+  if (Status s = parse_text_proto(text, origin, &scenario); !s.is_ok()) return s;
   const std::string problem = validate_scenario(scenario);
   if (!problem.empty()) return Status(Code::kInvalidArgument, origin + ": " + problem);
   return scenario;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "io_abstraction/status.h"
+#include "proto/text_file.h"
 #include "scenario.pb.h"
 
 namespace tessera::sim {
@@ -16,6 +17,6 @@ Result<proto::Scenario> load_scenario(const std::string& path);
 // "" when the scenario can run, else what is wrong with it.
 std::string validate_scenario(const proto::Scenario& scenario);
 
-Result<std::string> read_whole_file(const std::string& path);
+using tessera::read_whole_file;
 
 }  // namespace tessera::sim

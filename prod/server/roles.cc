@@ -1,0 +1,266 @@
+#include "prod/server/roles.h"
+
+#include <boost/asio/signal_set.hpp>
+#include <filesystem>
+#include <iostream>
+#include <set>
+
+#include "core/gateway/object_gateway.h"
+#include "core/membership/heartbeat.h"
+#include "core/storage/storage_service.h"
+#include "prod/asio_runtime.h"
+#include "prod/file_disk.h"
+#include "prod/local_network.h"
+#include "prod/rocks_kv.h"
+#include "prod/s3/http_server.h"
+#include "prod/tcp_network.h"
+
+namespace tessera::prod {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr uint64_t kDefaultCapacity = 1ull << 40;
+
+void log(const std::string& level, const std::string& msg) {
+  std::cerr << "{\"level\":\"" << level << "\",\"msg\":" << s3::json_string(msg) << "}" << std::endl;
+}
+
+int fail(const std::string& msg) {
+  std::cerr << "tessera-server: " << msg << "\n";
+  return 2;
+}
+
+// Opens <root>/diskNN for NN in [0, n).
+Result<std::vector<std::unique_ptr<FileDisk>>> open_disks(boost::asio::io_context& io, const fs::path& root,
+                                                          uint32_t n) {
+  std::vector<std::unique_ptr<FileDisk>> disks;
+  for (uint32_t d = 0; d < n; ++d) {
+    char name[16];
+    std::snprintf(name, sizeof name, "disk%02u", d);
+    auto disk = FileDisk::open(io, (root / name).string());
+    if (!disk.is_ok()) return disk.status();
+    disks.push_back(std::move(disk).value());
+  }
+  return disks;
+}
+
+std::vector<Disk*> raw(const std::vector<std::unique_ptr<FileDisk>>& disks) {
+  std::vector<Disk*> out;
+  for (const auto& d : disks) out.push_back(d.get());
+  return out;
+}
+
+// Runs the loop until SIGINT/SIGTERM, then drains in-flight requests.
+void serve_until_signal(boost::asio::io_context& io, AsioRuntime& rt, s3::HttpServer* server) {
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  std::function<void()> drain = [&] {
+    if (server == nullptr || server->in_flight() == 0) {
+      io.stop();
+      return;
+    }
+    rt.post_after(Duration::millis(50), drain);
+  };
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    log("info", "shutting down: draining in-flight requests");
+    if (server) server->begin_shutdown();
+    drain();
+  });
+  io.run();
+  rt.stop();
+  log("info", "stopped");
+}
+
+struct GatewayParts {
+  std::unique_ptr<RocksKv> kv;
+  std::unique_ptr<KvMetadataStore> metadata;
+  std::unique_ptr<ObjectGateway> gateway;
+  std::unique_ptr<s3::S3Service> s3;
+  std::unique_ptr<s3::HttpServer> server;
+};
+
+// The gateway role: metadata (RocksDB in meta_dir), the object gateway and
+// the S3 front end on address:port.
+Result<GatewayParts> start_gateway(boost::asio::io_context& io, AsioRuntime& rt, RpcEndpoint& rpc,
+                                   const ServerOptions& o, const fs::path& meta_dir, std::vector<DiskInfo> disks,
+                                   GatewayConfig config, const std::string& address, uint16_t port,
+                                   std::function<std::map<std::string, double>()> extra_metrics) {
+  GatewayParts p;
+  auto kv = RocksKv::open(io, meta_dir.string());
+  if (!kv.is_ok()) return kv.status();
+  p.kv = std::move(kv).value();
+  p.metadata = std::make_unique<KvMetadataStore>(rt, *p.kv);
+  p.gateway = std::make_unique<ObjectGateway>(rt, rpc, *p.metadata, std::move(disks), std::move(config));
+  s3::S3Config s3_config;
+  s3_config.users = o.users;
+  s3_config.domain = o.domain;
+  s3_config.region = o.region;
+  s3_config.log_requests = o.log_requests;
+  p.s3 = std::make_unique<s3::S3Service>(rt, *p.gateway, s3_config);
+  ObjectGateway* gateway = p.gateway.get();
+  p.server = std::make_unique<s3::HttpServer>(rt, io, *p.s3, [gateway, extra_metrics] {
+    std::map<std::string, double> g = extra_metrics ? extra_metrics() : std::map<std::string, double>{};
+    const auto& st = gateway->stats();
+    g["tessera_fragments_written_total"] = static_cast<double>(st.fragments_written);
+    g["tessera_fragment_write_failures_total"] = static_cast<double>(st.fragment_write_failures);
+    g["tessera_fragments_read_total"] = static_cast<double>(st.fragments_read);
+    g["tessera_fragment_read_failures_total"] = static_cast<double>(st.fragment_read_failures);
+    g["tessera_stripes_decoded_total"] = static_cast<double>(st.parts_decoded);
+    return g;
+  });
+  if (Status s = p.server->listen(address, port); !s.is_ok()) return s;
+  p.server->start();
+  p.server->set_ready(true);
+  return p;
+}
+
+GatewayConfig gateway_config(uint32_t k, uint32_t m, FailureDomain level, uint32_t part_mib, uint32_t disks) {
+  GatewayConfig config;
+  config.storage_classes = {StorageClass{"STANDARD", k, m, level},
+                            StorageClass{"REDUCED_REDUNDANCY", std::min(k, disks - 2), 2, level}};
+  config.part_bytes = uint64_t{part_mib == 0 ? 8 : part_mib} << 20;
+  return config;
+}
+
+}  // namespace
+
+int run_embedded(const ServerOptions& o) {
+  if (o.k < 1 || o.m < 1 || o.k + o.m > o.disks || o.k + o.m > 32) {
+    return fail("need 1 <= k, 1 <= m, k + m <= 32 and k + m <= --disks (" + std::to_string(o.disks) + ")");
+  }
+  const fs::path data = o.data_dir;
+  boost::asio::io_context io;
+  AsioRuntime rt(io, 2, os_random_seed());
+  LocalNetwork net(io, NodeId(0));
+  RpcEndpoint rpc(rt, net);
+  auto disks = open_disks(io, data, o.disks);
+  if (!disks.is_ok()) return fail(disks.status().to_string());
+  StorageService storage(rt, rpc, raw(disks.value()));
+  std::vector<DiskInfo> infos;
+  for (uint32_t d = 0; d < o.disks; ++d) {
+    std::error_code ec;
+    const auto space = fs::space(disks.value()[d]->root(), ec);
+    infos.push_back(DiskInfo{DiskRef{0, d}, 0, d, ec ? kDefaultCapacity : space.capacity, 0, true});
+  }
+  GatewayConfig config = gateway_config(o.k, o.m, FailureDomain::kDisk, o.part_mib, o.disks);
+  config.fragment_deadline = Duration::seconds(60);  // local disks: no network to time out
+  const auto& disk_list = disks.value();
+  auto gateway = start_gateway(io, rt, rpc, o, data / "metadata", infos, config, o.listen, o.port, [&disk_list] {
+    std::map<std::string, double> g;
+    for (const auto& d : disk_list) {
+      std::error_code ec;
+      const auto space = fs::space(d->root(), ec);
+      if (!ec && space.capacity > 0) {
+        g["tessera_disk_fill_ratio{disk=\"" + fs::path(d->root()).filename().string() + "\"}"] =
+            1.0 - static_cast<double>(space.available) / static_cast<double>(space.capacity);
+      }
+    }
+    return g;
+  });
+  if (!gateway.is_ok()) return fail(gateway.status().message());
+  std::cout << "Tessera S3 on http://" << o.listen << ":" << gateway.value().server->port() << " (data in "
+            << data.string() << ", " << o.k << "+" << o.m << " over " << o.disks << " disks)\n"
+            << std::flush;
+  serve_until_signal(io, rt, gateway.value().server.get());
+  return 0;
+}
+
+std::string validate_cluster(const proto::ClusterFile& c) {
+  if (c.nodes().empty()) return "the cluster file names no nodes";
+  std::set<uint32_t> ids;
+  uint32_t gateways = 0, disks = 0, storage_nodes = 0;
+  for (const auto& n : c.nodes()) {
+    if (!ids.insert(n.id()).second) return "node id " + std::to_string(n.id()) + " appears twice";
+    if (n.role() == "gateway") {
+      ++gateways;
+      if (n.s3_port() == 0) return "gateway node " + std::to_string(n.id()) + " needs s3_port";
+    } else if (n.role() == "storage") {
+      ++storage_nodes;
+      if (n.disks() == 0) return "storage node " + std::to_string(n.id()) + " needs disks";
+      disks += n.disks();
+    } else {
+      return "node " + std::to_string(n.id()) + ": role must be gateway or storage, not '" + n.role() + "'";
+    }
+    if (n.address().empty() || n.port() == 0 || n.port() > 65535) {
+      return "node " + std::to_string(n.id()) + " needs address and port";
+    }
+  }
+  if (gateways != 1) {
+    return "exactly one gateway is supported (the metadata store is a single replica inside it), found " +
+           std::to_string(gateways);
+  }
+  if (c.k() < 1 || c.m() < 1 || c.k() + c.m() > 32) return "need 1 <= k, 1 <= m and k + m <= 32";
+  if (!parse_failure_domain(c.failure_domain())) {
+    return "failure_domain must be disk, node, rack or zone, not '" + c.failure_domain() + "'";
+  }
+  if (disks < c.k() + c.m()) {
+    return "k + m = " + std::to_string(c.k() + c.m()) + " needs at least that many disks; the file has " +
+           std::to_string(disks) + " on " + std::to_string(storage_nodes) + " storage nodes";
+  }
+  return "";
+}
+
+int run_cluster_node(const ServerOptions& o, const proto::ClusterFile& cluster, uint32_t node_id) {
+  const proto::ClusterNode* self = nullptr;
+  for (const auto& n : cluster.nodes()) {
+    if (n.id() == node_id) self = &n;
+  }
+  if (self == nullptr) return fail("node " + std::to_string(node_id) + " is not in the cluster file");
+  boost::asio::io_context io;
+  AsioRuntime rt(io, 2, os_random_seed());
+  TcpNetwork net(io, NodeId(node_id));
+  if (Status s = net.listen(self->address(), static_cast<uint16_t>(self->port())); !s.is_ok()) {
+    return fail(s.message());
+  }
+  std::vector<NodeId> peers;
+  for (const auto& n : cluster.nodes()) {
+    if (n.id() == node_id) continue;
+    net.add_peer(NodeId(n.id()), n.address(), static_cast<uint16_t>(n.port()));
+    // Storage nodes heartbeat the gateway; the gateway hears them all.
+    if (self->role() == "gateway" ? n.role() == "storage" : n.role() == "gateway") peers.push_back(NodeId(n.id()));
+  }
+  RpcEndpoint rpc(rt, net);
+  HeartbeatConfig hb;
+  hb.interval = Duration::millis(500);
+  Heartbeater heartbeats(rt, rpc, peers, static_cast<uint64_t>(rt.unix_ms()), hb);
+  const fs::path node_dir = fs::path(o.data_dir) / ("node" + std::to_string(node_id));
+
+  if (self->role() == "storage") {
+    auto disks = open_disks(io, node_dir, self->disks());
+    if (!disks.is_ok()) return fail(disks.status().to_string());
+    StorageService storage(rt, rpc, raw(disks.value()));
+    std::cout << "Tessera storage node " << node_id << " on " << self->address() << ":" << self->port() << " ("
+              << self->disks() << " disks in " << node_dir.string() << ")\n"
+              << std::flush;
+    serve_until_signal(io, rt, nullptr);
+    return 0;
+  }
+
+  std::vector<DiskInfo> infos;
+  uint32_t total_disks = 0;
+  for (const auto& n : cluster.nodes()) {
+    if (n.role() != "storage") continue;
+    for (uint32_t d = 0; d < n.disks(); ++d, ++total_disks) {
+      const uint64_t capacity = n.disk_capacity_bytes() == 0 ? kDefaultCapacity : n.disk_capacity_bytes();
+      infos.push_back(DiskInfo{DiskRef{n.id(), d}, n.zone(), n.rack(), capacity, 0, true});
+    }
+  }
+  GatewayConfig config = gateway_config(cluster.k(), cluster.m(), *parse_failure_domain(cluster.failure_domain()),
+                                        static_cast<uint32_t>(cluster.part_mib()), total_disks);
+  config.fragment_deadline = Duration::seconds(10);
+  config.hedge_after = Duration::millis(200);
+  const std::string s3_address = self->s3_address().empty() ? "127.0.0.1" : self->s3_address();
+  auto gateway = start_gateway(io, rt, rpc, o, node_dir / "metadata", infos, config, s3_address,
+                               static_cast<uint16_t>(self->s3_port()), nullptr);
+  if (!gateway.is_ok()) return fail(gateway.status().message());
+  gateway.value().gateway->set_liveness(
+      [&heartbeats](NodeId node) { return heartbeats.state(node) == PeerState::kUp; });
+  std::cout << "Tessera S3 on http://" << s3_address << ":" << gateway.value().server->port() << " (gateway node "
+            << node_id << ", " << cluster.k() << "+" << cluster.m() << " over " << total_disks << " disks)\n"
+            << std::flush;
+  serve_until_signal(io, rt, gateway.value().server.get());
+  return 0;
+}
+
+}  // namespace tessera::prod

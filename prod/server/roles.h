@@ -1,0 +1,36 @@
+// The roles a tessera-server process plays. The embedded default is one
+// process with all of them over an in-process network; in a cluster each
+// process reads the cluster file and plays its node's role over TCP.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "cluster.pb.h"
+
+namespace tessera::prod {
+
+struct ServerOptions {
+  std::string data_dir = "./tessera-data";
+  std::string listen = "127.0.0.1";
+  uint16_t port = 9000;
+  uint32_t disks = 14;
+  uint32_t k = 10;
+  uint32_t m = 4;
+  uint32_t part_mib = 8;
+  std::map<std::string, std::string> users;  // access key -> secret
+  std::string domain = "localhost";
+  std::string region = "us-east-1";
+  bool log_requests = false;
+};
+
+// Each returns the process exit status: 0 after a clean shutdown (SIGINT or
+// SIGTERM), 2 when it cannot start (a message on stderr says why).
+int run_embedded(const ServerOptions& options);
+int run_cluster_node(const ServerOptions& options, const proto::ClusterFile& cluster, uint32_t node_id);
+
+// "" when the cluster file can run, else what is wrong with it.
+std::string validate_cluster(const proto::ClusterFile& cluster);
+
+}  // namespace tessera::prod
