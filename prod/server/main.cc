@@ -96,6 +96,7 @@ int main(int argc, char** argv) {
       ("part-mib", po::value<uint32_t>(&o.part_mib)->default_value(o.part_mib), "stripe size in MiB (embedded)")  //
       ("cluster", po::value<std::string>(), "cluster file (Protobuf text of proto/cluster.proto)")  //
       ("node", po::value<uint32_t>(), "this process's node id in the cluster file")  //
+      ("print-nodes", "with --cluster: print 'id role address port s3_port' per node and exit")  //
       ("users", po::value<std::string>(), "file of access-key:secret lines (several users)")  //
       ("domain", po::value<std::string>(&o.domain)->default_value(o.domain),
        "virtual-hosted-style base domain (Host: <bucket>.<domain>)")  //
@@ -121,7 +122,7 @@ int main(int argc, char** argv) {
   }
   o.log_requests = level == "debug";
   std::optional<proto::ClusterFile> cluster;
-  if (vm.count("cluster") != vm.count("node")) {
+  if (vm.count("cluster") != vm.count("node") && !(vm.count("cluster") && vm.count("print-nodes"))) {
     std::cerr << "tessera-server: --cluster and --node go together\n";
     return 2;
   }
@@ -135,6 +136,12 @@ int main(int argc, char** argv) {
       std::cerr << "tessera-server: " << (parsed.is_ok() ? path + ": " : "") << problem << "\n";
       return 2;
     }
+  }
+  if (cluster && vm.count("print-nodes")) {
+    for (const auto& n : cluster->nodes()) {
+      std::cout << n.id() << " " << n.role() << " " << n.address() << " " << n.port() << " " << n.s3_port() << "\n";
+    }
+    return 0;
   }
   const fs::path data = o.data_dir;
   std::error_code fs_ec;

@@ -225,6 +225,9 @@ int run_cluster_node(const ServerOptions& o, const proto::ClusterFile& cluster, 
   hb.interval = Duration::millis(500);
   Heartbeater heartbeats(rt, rpc, peers, static_cast<uint64_t>(rt.unix_ms()), hb);
   const fs::path node_dir = fs::path(o.data_dir) / ("node" + std::to_string(node_id));
+  std::error_code mkdir_ec;
+  fs::create_directories(node_dir, mkdir_ec);
+  if (mkdir_ec) return fail("cannot create " + node_dir.string() + ": " + mkdir_ec.message());
 
   if (self->role() == "storage") {
     auto disks = open_disks(io, node_dir, self->disks());
