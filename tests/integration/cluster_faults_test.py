@@ -1,0 +1,181 @@
+#!/usr/bin/python3
+"""Fault tests on a real multi-process cluster (scripts/cluster.sh, loopback).
+
+1 gateway + 18 storage processes (3 zones x 3 racks x 2 nodes), 10+4 across
+racks. kill -9 m=4 storage processes during uploads and read every
+acknowledged object back byte-exact; write with them down; restart them;
+kill -9 the gateway in the middle of an upload and show nothing partial is
+visible and a retried upload succeeds; stop and restart the whole cluster and
+read everything back.
+
+Usage: cluster_faults_test.py PATH/TO/tessera-server
+"""
+import hashlib
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import boto3
+import botocore
+from botocore.config import Config
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SCRIPT = os.path.join(REPO, "scripts/cluster.sh")
+ACCESS, SECRET = "CLUSTERACCESSKEY0001", "clustersecret000000000000000000000000001"
+failures = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        failures.append(what)
+
+
+def free_port_base(count):
+    """A base port with count free ports above it (best effort)."""
+    for base in range(21000, 60000, 97):
+        ok = True
+        for p in range(base, base + count):
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", p))
+                except OSError:
+                    ok = False
+                    break
+        if ok:
+            return base
+    raise RuntimeError("no free ports")
+
+
+def body(n, seed):
+    out = bytearray()
+    h = hashlib.sha256(seed.encode()).digest()
+    while len(out) < n:
+        h = hashlib.sha256(h).digest()
+        out += h * 128
+    return bytes(out[:n])
+
+
+def main():
+    server = os.path.abspath(sys.argv[1])
+    tmp = tempfile.mkdtemp(prefix="tessera-cluster-")
+    base = free_port_base(20)
+    template = open(os.path.join(REPO, "clusters/loopback-19.textproto")).read()
+    # The checked-in cluster moved to free ports: S3 19000 -> base, RPC 191NN -> base + 1 + NN.
+    cluster = re.sub(r"\b19(0|1)(\d\d)\b",
+                     lambda m: str(base if m.group(1) == "0" else base + 1 + int(m.group(2))), template)
+    path = os.path.join(tmp, "cluster.textproto")
+    open(path, "w").write(cluster)
+    users = os.path.join(tmp, "users")
+    open(users, "w").write(f"{ACCESS}:{SECRET}\n")
+    env = dict(os.environ, TESSERA_SERVER=server, TESSERA_USERS=users)
+    data = os.path.join(tmp, "data")
+
+    def sh(*args):
+        r = subprocess.run([SCRIPT, *args], env=env, capture_output=True, text=True)
+        if r.returncode != 0:
+            print(r.stdout, r.stderr)
+        return r
+
+    r = sh("start", path, data)
+    check(r.returncode == 0 and "cluster ready: 19 processes" in r.stdout, "cluster starts (19 processes)")
+    s3_port = int(re.search(r"127\.0\.0\.1:(\d+)", r.stdout).group(1))
+    s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{s3_port}", aws_access_key_id=ACCESS,
+                      aws_secret_access_key=SECRET, region_name="us-east-1",
+                      config=Config(s3={"addressing_style": "path"}, signature_version="s3v4",
+                                    retries={"max_attempts": 1}, read_timeout=120))
+    acked = {}
+    try:
+        s3.create_bucket(Bucket="faults")
+        for i, size in enumerate([10, 5000, 1 << 20, 9 << 20, 20 << 20]):
+            data_i = body(size, f"a{i}")
+            s3.put_object(Bucket="faults", Key=f"before/{i}", Body=data_i)
+            acked[f"before/{i}"] = data_i
+
+        # kill -9 four storage processes while uploads run.
+        results = {}
+
+        def uploader():
+            for i in range(8):
+                key = f"during/{i}"
+                payload = body(6 << 20, key)
+                try:
+                    s3.put_object(Bucket="faults", Key=key, Body=payload)
+                    results[key] = payload
+                except botocore.exceptions.ClientError as e:
+                    results[key] = e.response["Error"]["Code"]
+        t = threading.Thread(target=uploader)
+        t.start()
+        for node in (1, 5, 9, 13):
+            time.sleep(0.15)
+            sh("kill", str(node), data)
+        t.join()
+        ok_during = {k: v for k, v in results.items() if isinstance(v, bytes)}
+        acked.update(ok_during)
+        print(f"     {len(ok_during)} of 8 uploads during the kills were acknowledged")
+        bad = [k for k, v in acked.items() if s3.get_object(Bucket="faults", Key=k)["Body"].read() != v]
+        check(not bad, f"with 4 storage processes down, {len(acked)} acknowledged objects read back ({bad[:3]})")
+        time.sleep(2)  # the failure detector marks them down
+        for i in range(3):
+            payload = body(12 << 20, f"after{i}")
+            s3.put_object(Bucket="faults", Key=f"after/{i}", Body=payload)
+            acked[f"after/{i}"] = payload
+        check(all(s3.get_object(Bucket="faults", Key=f"after/{i}")["Body"].read() == acked[f"after/{i}"]
+                  for i in range(3)), "writes with 4 storage processes down succeed and read back")
+        for node in (1, 5, 9, 13):
+            sh("restart", str(node), path, data)
+
+        # kill -9 the gateway mid-upload: nothing partial becomes visible.
+        big = body(64 << 20, "gateway-crash")
+        outcome = {}
+
+        def big_upload():
+            try:
+                s3.put_object(Bucket="faults", Key="crash/big", Body=big)
+                outcome["r"] = "ok"
+            except Exception as e:  # the connection dies with the gateway
+                outcome["r"] = type(e).__name__
+        t = threading.Thread(target=big_upload)
+        t.start()
+        time.sleep(0.4)
+        sh("kill", "0", data)
+        t.join()
+        sh("restart", "0", path, data)
+        for _ in range(100):
+            try:
+                s3.list_buckets()
+                break
+            except Exception:
+                time.sleep(0.1)
+        try:
+            got = s3.get_object(Bucket="faults", Key="crash/big")["Body"].read()
+            check(outcome["r"] == "ok" and got == big, "after a gateway kill -9 the object is whole (upload had ended)")
+        except botocore.exceptions.ClientError as e:
+            check(e.response["Error"]["Code"] == "NoSuchKey", f"gateway kill -9 mid-upload left nothing visible "
+                                                              f"(client saw {outcome['r']})")
+        s3.put_object(Bucket="faults", Key="crash/big", Body=big)
+        acked["crash/big"] = big
+        check(s3.get_object(Bucket="faults", Key="crash/big")["Body"].read() == big, "retried upload succeeds")
+
+        # Stop everything, start again, read everything back.
+        r = sh("stop", data)
+        check(r.returncode == 0, "cluster stops cleanly")
+        r = sh("start", path, data)
+        check(r.returncode == 0, "cluster restarts")
+        bad = [k for k, v in acked.items() if s3.get_object(Bucket="faults", Key=k)["Body"].read() != v]
+        check(not bad, f"after a full restart, {len(acked)} objects read back byte-exact ({bad[:3]})")
+    finally:
+        sh("stop", data)
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{len(failures)} failures")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
