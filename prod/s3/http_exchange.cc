@@ -14,8 +14,6 @@ constexpr size_t kReadChunkBytes = 1u << 20;
 Task<Result<std::string>> BodySource::read(size_t max) {
   if (finished_) co_return std::string();
   auto& parser = x_.parser_;
-  if (!md5_ && md5_expected_) md5_.emplace(StreamDigest::Kind::kMd5);
-  if (!sha256_ && sha256_expected_) sha256_.emplace(StreamDigest::Kind::kSha256);
   // Fill a reused, uninitialised buffer: read_some may return a few KiB at
   // a time, and zeroing a fresh MiB per call cost more than the rest.
   const size_t want = std::min(max, kReadChunkBytes);
@@ -35,24 +33,10 @@ Task<Result<std::string>> BodySource::read(size_t max) {
   }
   std::string chunk(buffer_.get(), filled);
   total_ += chunk.size();
-  if (md5_) md5_->update(chunk);
-  if (sha256_) sha256_->update(chunk);
-  for (auto& [checksum, expected] : checksums_) checksum->update(chunk);
+  checks_.update(chunk);
   if (parser.is_done() || chunk.empty()) {
     finished_ = true;
-    if (md5_ && md5_->finish() != *md5_expected_) {
-      co_return s3_status("BadDigest", "the Content-MD5 you specified did not match what we received");
-    }
-    if (sha256_ && sha256_->finish() != *sha256_expected_) {
-      co_return s3_status("XAmzContentSHA256Mismatch",
-                          "the provided x-amz-content-sha256 does not match what was computed");
-    }
-    for (auto& [checksum, expected] : checksums_) {
-      if (checksum->finish() != expected) {
-        co_return s3_status("BadDigest", std::string("the ") + checksum->name() +
-                                             " you specified did not match the calculated checksum");
-      }
-    }
+    if (Status s = checks_.verify(); !s.is_ok()) co_return s;
   }
   co_return chunk;
 }

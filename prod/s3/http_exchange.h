@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "core/codec/sha256.h"
-#include "prod/s3/checksums.h"
+#include "prod/s3/body_checks.h"
 #include "io_abstraction/byte_stream.h"
 
 namespace tessera::prod::s3 {
@@ -54,27 +54,16 @@ auto asio_op(std::shared_ptr<bool> alive, Start start) {
 
 class HttpExchange;
 
-// The request body: bounded chunks, digests checked at the end.
-class BodySource final : public ByteSource {
+// The request body: bounded chunks, checks verified at the end.
+class BodySource final : public CheckedSource {
  public:
   explicit BodySource(HttpExchange& x) : x_(x) {}
   Task<Result<std::string>> read(size_t max) override;
   uint64_t bytes_read() const { return total_; }
-  // Expect these digests of the whole body (raw bytes); a mismatch fails
-  // the last read with BadDigest / XAmzContentSHA256Mismatch.
-  void expect_md5(std::string raw) { md5_expected_ = std::move(raw); }
-  void expect_sha256(std::string raw) { sha256_expected_ = std::move(raw); }
-  // An x-amz-checksum-* value (raw); a mismatch fails the last read with BadDigest.
-  void expect_checksum(std::unique_ptr<BodyChecksum> checksum, std::string raw) {
-    checksums_.emplace_back(std::move(checksum), std::move(raw));
-  }
 
  private:
   HttpExchange& x_;
   uint64_t total_ = 0;
-  std::optional<std::string> md5_expected_, sha256_expected_;
-  std::optional<StreamDigest> md5_, sha256_;
-  std::vector<std::pair<std::unique_ptr<BodyChecksum>, std::string>> checksums_;
   std::unique_ptr<char[]> buffer_;
   bool finished_ = false;
 };

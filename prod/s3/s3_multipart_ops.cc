@@ -59,11 +59,11 @@ Task<Status> S3Service::upload_part(S3Request& r) {
   if (!req.has_content_length() && !req.chunked()) {
     co_return s3_status("MissingContentLength", "UploadPart needs a Content-Length");
   }
-  if (req.has_content_length() && std::stoull(r.header("content-length")) > config_.put_bytes_max) {
+  if (declared_length(r) > config_.put_bytes_max) {
     co_return s3_status("EntityTooLarge", "a part is at most 5 GiB");
   }
   if (Status s = prepare_body(r); !s.is_ok()) co_return s;
-  auto part = co_await gateway_.upload_part(r.bucket, r.key, upload_id, number.value(), r.x.body());
+  auto part = co_await gateway_.upload_part(r.bucket, r.key, upload_id, number.value(), *r.body);
   if (!part.is_ok()) co_return part.status();
   r.x.set_header("ETag", quoted(part.value().etag()));
   co_await r.x.send(200, "");

@@ -54,13 +54,13 @@ Status S3Service::prepare_body(S3Request& r) {
     if (!raw || raw->size() != checksum->finish().size()) {
       return s3_status("InvalidRequest", std::string("value for ") + h + " header is invalid");
     }
-    r.x.body().expect_checksum(BodyChecksum::for_header(h), *raw);
+    r.body->checks().expect_checksum(BodyChecksum::for_header(h), *raw);
   }
   const std::string md5 = r.header("content-md5");
   if (!md5.empty()) {
     auto raw = base64_decode(md5);
     if (!raw || raw->size() != 16) return s3_status("InvalidDigest", "the Content-MD5 you specified is not valid");
-    r.x.body().expect_md5(*raw);
+    r.body->checks().expect_md5(*raw);
   }
   return Status::ok();
 }
@@ -78,7 +78,12 @@ Result<ObjectAttributes> attributes_from(const S3Request& r) {
     }
   }
   for (const char* h : kStoredHeaders) {
-    const std::string v = r.header(h);
+    std::string v = r.header(h);
+    // aws-chunked is how the body travelled, not how it is stored.
+    if (std::string_view(h) == "content-encoding") {
+      if (v == "aws-chunked") v.clear();
+      if (v.rfind("aws-chunked,", 0) == 0) v = v.substr(12);
+    }
     if (v.empty()) continue;
     auto* e = a.add_headers();
     e->set_name(h);
@@ -91,6 +96,14 @@ Result<ObjectAttributes> attributes_from(const S3Request& r) {
   a.set_public_read(acl == "public-read");
   a.set_storage_class(r.header("x-amz-storage-class"));
   return a;
+}
+
+// The body's length as the client declared it (decoded, for aws-chunked).
+uint64_t declared_length(const S3Request& r) {
+  std::string v = r.header("x-amz-decoded-content-length");
+  if (v.empty()) v = r.header("content-length");
+  if (v.empty() || v.size() > 19 || v.find_first_not_of("0123456789") != std::string::npos) return 0;
+  return std::stoull(v);
 }
 
 static CommitConditions conditions_from(const S3Request& r) {
@@ -110,13 +123,13 @@ Task<Status> S3Service::put_object(S3Request& r) {
   if (!req.has_content_length() && !req.chunked()) {
     co_return s3_status("MissingContentLength", "PUT needs a Content-Length");
   }
-  if (req.has_content_length() && std::stoull(r.header("content-length")) > config_.put_bytes_max) {
+  if (declared_length(r) > config_.put_bytes_max) {
     co_return s3_status("EntityTooLarge", "a single PUT is at most 5 GiB; use a multipart upload");
   }
   if (Status s = prepare_body(r); !s.is_ok()) co_return s;
   auto attrs = attributes_from(r);
   if (!attrs.is_ok()) co_return attrs.status();
-  auto v = co_await gateway_.put_object_stream(r.bucket, r.key, r.x.body(), conditions_from(r),
+  auto v = co_await gateway_.put_object_stream(r.bucket, r.key, *r.body, conditions_from(r),
                                                std::move(attrs).value());
   if (!v.is_ok()) co_return v.status();
   r.x.set_header("ETag", quoted(v.value().etag()));

@@ -3,6 +3,7 @@
 #include <boost/beast/http/field.hpp>
 #include <cstdio>
 
+#include "prod/s3/aws_chunked.h"
 #include "prod/s3/s3_error.h"
 #include "prod/s3/sigv4.h"
 
@@ -93,7 +94,8 @@ Task<void> S3Service::serve(HttpExchange& x, std::string request_id) {
   const int64_t start = rt_.now().us;
   x.set_header("x-amz-request-id", request_id);
   const auto& req = x.request();
-  S3Request r{x, std::string(req.method_string()), "", "", {}, "", request_id};
+  S3Request r{x, std::string(req.method_string()), "", "", {}, "", request_id, &x.body()};
+  std::unique_ptr<AwsChunkedSource> chunked;
   std::string op = "unknown";
   std::string raw_path;
   Status s = parse_target(std::string_view(req.target().data(), req.target().size()), &raw_path, &r.query);
@@ -134,14 +136,25 @@ Task<void> S3Service::serve(HttpExchange& x, std::string request_id) {
         r.access_key = auth.value().access_key;
         const std::string& hash = auth.value().payload_hash;
         if (hash.rfind("STREAMING-", 0) == 0) {
-          s = s3_status("NotImplemented", "aws-chunked streaming uploads are not supported yet; "
-                                          "use a signed or UNSIGNED-PAYLOAD body");
+          const bool signed_chunks = hash == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" ||
+                                     hash == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER";
+          const std::string decoded = r.header("x-amz-decoded-content-length");
+          if (!signed_chunks && hash != "STREAMING-UNSIGNED-PAYLOAD-TRAILER") {
+            s = s3_status("NotImplemented", hash + " is not supported");
+          } else if (decoded.empty() || decoded.size() > 19 ||
+                     decoded.find_first_not_of("0123456789") != std::string::npos) {
+            s = s3_status("MissingContentLength", "aws-chunked bodies need x-amz-decoded-content-length");
+          } else {
+            chunked = std::make_unique<AwsChunkedSource>(x.body(), auth.value(), signed_chunks,
+                                                         std::stoull(decoded), r.header("x-amz-trailer"));
+            r.body = chunked.get();
+          }
         } else if (hash != "UNSIGNED-PAYLOAD") {
           auto raw = from_hex(hash);
           if (!raw || raw->size() != 32) {
             s = s3_status("InvalidArgument", "x-amz-content-sha256 must be a hex SHA-256 or UNSIGNED-PAYLOAD");
           } else {
-            x.body().expect_sha256(*raw);
+            x.body().checks().expect_sha256(*raw);
           }
         }
       }

@@ -37,6 +37,9 @@ struct S3Request {
   std::vector<std::pair<std::string, std::string>> query;  // decoded
   std::string access_key;                                  // "" when anonymous
   std::string request_id;
+  // The body as the operation reads it: the HTTP body, or its aws-chunked
+  // decoding; checks (digests, checksums) attach here.
+  CheckedSource* body = nullptr;
   bool has(const std::string& q) const;
   std::string param(const std::string& q) const;
   std::string header(const std::string& name) const;  // lower-case name; "" when absent
@@ -45,6 +48,8 @@ struct S3Request {
 // Attributes of a new object from the request's headers: content type,
 // x-amz-meta-*, the stored standard headers, storage class, canned ACL.
 Result<ObjectAttributes> attributes_from(const S3Request& r);
+// The body's length as the client declared it (decoded, for aws-chunked).
+uint64_t declared_length(const S3Request& r);
 
 class S3Service {
  public:

@@ -100,15 +100,19 @@ std::string canonical_request(const SignedRequest& r, const std::vector<std::str
          payload_hash;
 }
 
+std::string signing_key(const std::string& secret, const std::string& date, const std::string& region,
+                        const std::string& service) {
+  std::string key = hmac("AWS4" + secret, date);
+  key = hmac(key, region);
+  key = hmac(key, service);
+  return hmac(key, "aws4_request");
+}
+
 std::string signature(const std::string& secret, const std::string& date, const std::string& region,
                       const std::string& service, const std::string& amz_date, const std::string& canonical) {
   const std::string scope = date + "/" + region + "/" + service + "/aws4_request";
   const std::string to_sign = "AWS4-HMAC-SHA256\n" + amz_date + "\n" + scope + "\n" + sha256_hex(canonical);
-  std::string key = hmac("AWS4" + secret, date);
-  key = hmac(key, region);
-  key = hmac(key, service);
-  key = hmac(key, "aws4_request");
-  return hex_of(hmac(key, to_sign));
+  return hex_of(hmac(signing_key(secret, date, region, service), to_sign));
 }
 
 bool equal_constant_time(const std::string& a, const std::string& b) {
@@ -242,7 +246,16 @@ Result<AuthResult> verify_sigv4(const SignedRequest& r, const SecretLookup& secr
     return denied("the request signature we calculated does not match the signature you provided",
                   "SignatureDoesNotMatch");
   }
-  return AuthResult{scope[0], payload_hash};
+  return AuthResult{scope[0], payload_hash, signing_key(*secret, scope[1], scope[2], scope[3]),
+                    scope[1] + "/" + scope[2] + "/" + scope[3] + "/aws4_request", amz_date, given};
+}
+
+std::string chunk_signature(const AuthResult& auth, const std::string& algorithm, const std::string& previous,
+                            const std::string& payload_sha256_hex) {
+  const std::string to_sign = algorithm + "\n" + auth.amz_date + "\n" + auth.scope + "\n" + previous + "\n" +
+                              (algorithm == "AWS4-HMAC-SHA256-PAYLOAD" ? sha256_hex("") + "\n" : std::string()) +
+                              payload_sha256_hex;
+  return hex_of(hmac(auth.signing_key, to_sign));
 }
 
 std::string sign_for_test(const SignedRequest& r, const std::string& access_key, const std::string& secret,

@@ -26,7 +26,17 @@ struct AuthResult {
   // The payload hash the client signed: hex SHA-256, "UNSIGNED-PAYLOAD" or
   // a STREAMING-* marker. The body must be checked against it.
   std::string payload_hash;
+  // What aws-chunked chunk signatures chain from.
+  std::string signing_key;  // raw HMAC key
+  std::string scope;        // date/region/service/aws4_request
+  std::string amz_date;
+  std::string signature;    // the request's (the seed signature), hex
 };
+
+// The signature of one aws-chunked chunk (or, with "AWS4-HMAC-SHA256-TRAILER"
+// and the trailer's hash, of the trailer), chained from previous (hex).
+std::string chunk_signature(const AuthResult& auth, const std::string& algorithm, const std::string& previous,
+                            const std::string& payload_sha256_hex);
 
 // secret_for(access_key) -> secret, or nullopt for an unknown key.
 using SecretLookup = std::function<std::optional<std::string>(const std::string&)>;

@@ -130,6 +130,43 @@ def raw_request(server, head, body=b"", read=True):
     return data.decode(errors="replace")
 
 
+def sigv4_headers(server, method, path, headers, payload_hash):
+    """A hand-made SigV4 signature (for aws-chunked, which botocore 1.29 sends only
+    over HTTPS). Returns (headers, signing key, scope, amz date, signature)."""
+    import datetime
+    import hmac
+    now = datetime.datetime.utcnow()
+    amz_date, date = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
+    h = {k.lower(): v for k, v in headers.items()}
+    h.update({"host": f"127.0.0.1:{server.port}", "x-amz-date": amz_date, "x-amz-content-sha256": payload_hash})
+    names = sorted(h)
+    canonical = "\n".join([method, path, "", "".join(f"{n}:{h[n]}\n" for n in names), ";".join(names),
+                            payload_hash])
+    scope = f"{date}/us-east-1/s3/aws4_request"
+    key = b"AWS4" + SECRET.encode()
+    for part in (date, "us-east-1", "s3", "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    to_sign = f"AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
+    sig = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    h["authorization"] = (f"AWS4-HMAC-SHA256 Credential={ACCESS}/{scope}, SignedHeaders={';'.join(names)}, "
+                          f"Signature={sig}")
+    return h, key, scope, amz_date, sig
+
+
+def aws_chunked(data, chunk, key, scope, amz_date, seed, tamper=False):
+    """data framed as STREAMING-AWS4-HMAC-SHA256-PAYLOAD, each chunk signed."""
+    import hmac
+    out, prev = b"", seed
+    empty = hashlib.sha256(b"").hexdigest()
+    for piece in [data[i:i + chunk] for i in range(0, len(data), chunk)] + [b""]:
+        to_sign = (f"AWS4-HMAC-SHA256-PAYLOAD\n{amz_date}\n{scope}\n{prev}\n{empty}\n"
+                   f"{hashlib.sha256(piece).hexdigest()}")
+        prev = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+        body = piece[:-1] + b"X" if tamper and piece else piece
+        out += f"{len(piece):x};chunk-signature={prev}\r\n".encode() + body + b"\r\n"
+    return out
+
+
 def head_bytes(method, path, headers):
     lines = [f"{method} {path} HTTP/1.1"] + [f"{k}: {v}" for k, v in headers.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
@@ -370,6 +407,48 @@ def main():
         expect_error("BadDigest", lambda: s3.put_object(Bucket="alpha", Key="badsum", Body=b"abc",
                                                         ChecksumCRC32="AAAAAA=="), "wrong x-amz-checksum-crc32")
         expect_error("NoSuchKey", lambda: s3.get_object(Bucket="alpha", Key="badsum"), "bad checksum left nothing")
+        # aws-chunked bodies: signed chunks, and unsigned chunks with a CRC32 trailer.
+        payload = body(200000, "chunked")
+        h, key, scope, amz_date, seed = sigv4_headers(
+            server, "PUT", "/alpha/chunked",
+            {"Content-Encoding": "aws-chunked", "x-amz-decoded-content-length": str(len(payload))},
+            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
+        framed = aws_chunked(payload, 65536, key, scope, amz_date, seed)
+        h["content-length"] = str(len(framed))
+        r = raw_request(server, head_bytes("PUT", "/alpha/chunked", h), framed)
+        check(" 200 " in r.split("\r\n")[0], "aws-chunked signed PUT")
+        got = s3.get_object(Bucket="alpha", Key="chunked")
+        check(got["Body"].read() == payload and "ContentEncoding" not in got, "aws-chunked body decoded and stored")
+        acked[("alpha", "chunked")] = payload
+        h, key, scope, amz_date, seed = sigv4_headers(
+            server, "PUT", "/alpha/chunked-bad",
+            {"Content-Encoding": "aws-chunked", "x-amz-decoded-content-length": str(len(payload))},
+            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
+        framed = aws_chunked(payload, 65536, key, scope, amz_date, seed, tamper=True)
+        h["content-length"] = str(len(framed))
+        r = raw_request(server, head_bytes("PUT", "/alpha/chunked-bad", h), framed)
+        check("SignatureDoesNotMatch" in r, "aws-chunked tampered chunk refused")
+        expect_error("NoSuchKey", lambda: s3.get_object(Bucket="alpha", Key="chunked-bad"), "tampered chunk invisible")
+        import base64
+        import zlib
+        crc = base64.b64encode(zlib.crc32(payload).to_bytes(4, "big")).decode()
+        for good in (True, False):
+            trailer = crc if good else "AAAAAA=="
+            framed = b"".join(f"{len(p):x}\r\n".encode() + p + b"\r\n"
+                              for p in [payload[i:i + 50000] for i in range(0, len(payload), 50000)])
+            framed += f"0\r\nx-amz-checksum-crc32:{trailer}\r\n\r\n".encode()
+            k = "trailer-good" if good else "trailer-bad"
+            h, *_ = sigv4_headers(server, "PUT", f"/alpha/{k}",
+                                  {"Content-Encoding": "aws-chunked", "x-amz-trailer": "x-amz-checksum-crc32",
+                                   "x-amz-decoded-content-length": str(len(payload)),
+                                   "content-length": str(len(framed))}, "STREAMING-UNSIGNED-PAYLOAD-TRAILER")
+            r = raw_request(server, head_bytes("PUT", f"/alpha/{k}", h), framed)
+            if good:
+                check(" 200 " in r.split("\r\n")[0] and
+                      s3.get_object(Bucket="alpha", Key=k)["Body"].read() == payload, "aws-chunked trailer CRC32")
+                acked[("alpha", k)] = payload
+            else:
+                check("BadDigest" in r, "aws-chunked wrong trailer CRC32 refused")
         # A key over 1024 bytes.
         expect_error("KeyTooLongError", lambda: s3.put_object(Bucket="alpha", Key="k" * 1025, Body=b"x"),
                      "key too long")

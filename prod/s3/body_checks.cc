@@ -1,0 +1,29 @@
+#include "prod/s3/body_checks.h"
+
+#include "prod/s3/s3_error.h"
+
+namespace tessera::prod::s3 {
+
+void BodyChecks::update(std::string_view bytes) {
+  if (md5_) md5_->first.update(bytes);
+  if (sha256_) sha256_->first.update(bytes);
+  for (auto& [checksum, expected] : checksums_) checksum->update(bytes);
+}
+
+Status BodyChecks::verify() {
+  if (md5_ && md5_->first.finish() != md5_->second) {
+    return s3_status("BadDigest", "the Content-MD5 you specified did not match what we received");
+  }
+  if (sha256_ && sha256_->first.finish() != sha256_->second) {
+    return s3_status("XAmzContentSHA256Mismatch", "the provided x-amz-content-sha256 does not match what was computed");
+  }
+  for (auto& [checksum, expected] : checksums_) {
+    if (checksum->finish() != expected) {
+      return s3_status("BadDigest",
+                       std::string("the ") + checksum->name() + " you specified did not match the calculated checksum");
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace tessera::prod::s3

@@ -1,0 +1,44 @@
+// What a request body must match at its end: Content-MD5, the signed
+// x-amz-content-sha256, x-amz-checksum-* values. Updated as the body
+// streams; verify() names the first mismatch with its S3 error.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/codec/sha256.h"
+#include "io_abstraction/byte_stream.h"
+#include "prod/s3/checksums.h"
+
+namespace tessera::prod::s3 {
+
+class BodyChecks {
+ public:
+  void expect_md5(std::string raw) { md5_.emplace(StreamDigest(StreamDigest::Kind::kMd5), std::move(raw)); }
+  void expect_sha256(std::string raw) {
+    sha256_.emplace(StreamDigest(StreamDigest::Kind::kSha256), std::move(raw));
+  }
+  void expect_checksum(std::unique_ptr<BodyChecksum> checksum, std::string raw) {
+    checksums_.emplace_back(std::move(checksum), std::move(raw));
+  }
+  void update(std::string_view bytes);
+  Status verify();
+
+ private:
+  std::optional<std::pair<StreamDigest, std::string>> md5_, sha256_;
+  std::vector<std::pair<std::unique_ptr<BodyChecksum>, std::string>> checksums_;
+};
+
+// A request body with its end-of-body checks.
+class CheckedSource : public ByteSource {
+ public:
+  BodyChecks& checks() { return checks_; }
+
+ protected:
+  BodyChecks checks_;
+};
+
+}  // namespace tessera::prod::s3
