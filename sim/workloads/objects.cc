@@ -3,6 +3,7 @@
 #include "core/gateway/object_gateway.h"
 #include "core/metadata/metadata_store.h"
 #include "core/storage/storage_service.h"
+#include "io_abstraction/combinators.h"
 #include "sim/workloads/objects_checker.h"
 
 namespace tessera::sim {
@@ -57,6 +58,7 @@ class GatewayApp final : public NodeApp {
     c.verify_fragments = s.verify;
     c.commit_before_fragments = s.commit_before_fragments;
     c.hedge_after = Duration::millis(static_cast<int64_t>(s.config.hedge_after_ms()));
+    c.min_upload_part_bytes = s.config.upload_part_bytes();
     c.part_bytes = s.config.part_bytes();
     c.inline_bytes_max = s.config.inline_bytes_max();
     c.fragment_deadline = Duration::millis(static_cast<int64_t>(s.config.fragment_deadline_ms()));
@@ -83,7 +85,14 @@ class GatewayApp final : public NodeApp {
         const size_t size = rt_.random().below(uint64_t{c.object_bytes_max()} + 1);
         const uint64_t put_id = shared_.checker.next_put_id();
         auto h = shared_.checker.begin_write(key, true, put_id, size, rt_.now());
-        auto r = co_await gateway_.put_object(kBucket, key_name(key), make_body(put_id, size));
+        const bool multipart = rt_.random().below(100) < c.multipart_percent();
+        // Not `?:` around co_await: GCC 12 destroys its temporaries twice.
+        Result<proto::ObjectVersion> r = Status(Code::kInternal, "not run");
+        if (multipart) {
+          r = co_await multipart_put(key_name(key), make_body(put_id, size));
+        } else {
+          r = co_await gateway_.put_object(kBucket, key_name(key), make_body(put_id, size));
+        }
         shared_.checker.end_write(h, r.is_ok(), rt_.now());
         if (r.is_ok()) shared_.checker.check_placement(r.value(), shared_.disks, shared_.level);
       } else if (dice < c.put_percent() + c.get_percent()) {
@@ -97,6 +106,40 @@ class GatewayApp final : public NodeApp {
         shared_.checker.end_write(h, r.is_ok() || r.code() == Code::kNotFound, rt_.now());
       }
     }
+  }
+
+  // A multipart upload of body: parts in parallel in a shuffled order, one
+  // of them uploaded twice (the second replaces the first), then completed.
+  Task<Result<proto::ObjectVersion>> multipart_put(std::string key, std::string body) {
+    auto id = co_await gateway_.create_upload(kBucket, key, {});
+    if (!id.is_ok()) co_return id.status();
+    const uint64_t part = std::max<uint64_t>(1, shared_.config.upload_part_bytes());
+    std::vector<std::string> parts;
+    for (uint64_t off = 0; off < body.size() || parts.empty(); off += part) parts.push_back(body.substr(off, part));
+    std::vector<uint32_t> order;
+    for (uint32_t i = 1; i <= parts.size(); ++i) order.push_back(i);
+    for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rt_.random().below(i)]);
+    order.insert(order.begin(), order[rt_.random().below(order.size())]);  // uploaded twice
+    std::vector<Task<Result<proto::UploadPartRecord>>> uploads;
+    for (uint32_t n : order) {
+      uploads.push_back([](ObjectGateway& g, std::string key, std::string id, uint32_t n,
+                           std::string bytes) -> Task<Result<proto::UploadPartRecord>> {
+        StringSource source(bytes);
+        co_return co_await g.upload_part(kBucket, key, id, n, source);
+      }(gateway_, key, id.value(), n, n == order.front() && uploads.empty() ? "stale" : parts[n - 1]));
+    }
+    // The first (stale) upload of the repeated part must finish before the
+    // good one starts, or the good one could be replaced.
+    auto stale = co_await std::move(uploads.front());
+    if (!stale.is_ok()) co_return stale.status();
+    uploads.erase(uploads.begin());
+    std::vector<CompletedPart> list(parts.size());
+    std::vector<Result<proto::UploadPartRecord>> done = co_await when_all(rt_, std::move(uploads));
+    for (auto& r : done) {
+      if (!r.is_ok()) co_return r.status();
+      list[r.value().number() - 1] = CompletedPart{r.value().number(), r.value().etag()};
+    }
+    co_return co_await gateway_.complete_upload(kBucket, key, id.value(), std::move(list), {});
   }
 
   Task<void> verify(uint32_t first, uint32_t stride) {
