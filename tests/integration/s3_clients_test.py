@@ -130,7 +130,7 @@ def raw_request(server, head, body=b"", read=True):
     return data.decode(errors="replace")
 
 
-def sigv4_headers(server, method, path, headers, payload_hash):
+def sigv4_headers(server, method, path, headers, payload_hash, host=None):
     """A hand-made SigV4 signature (for aws-chunked, which botocore 1.29 sends only
     over HTTPS). Returns (headers, signing key, scope, amz date, signature)."""
     import datetime
@@ -138,7 +138,8 @@ def sigv4_headers(server, method, path, headers, payload_hash):
     now = datetime.datetime.utcnow()
     amz_date, date = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
     h = {k.lower(): v for k, v in headers.items()}
-    h.update({"host": f"127.0.0.1:{server.port}", "x-amz-date": amz_date, "x-amz-content-sha256": payload_hash})
+    h.update({"host": host or f"127.0.0.1:{server.port}", "x-amz-date": amz_date,
+              "x-amz-content-sha256": payload_hash})
     names = sorted(h)
     canonical = "\n".join([method, path, "", "".join(f"{n}:{h[n]}\n" for n in names), ";".join(names),
                             payload_hash])
@@ -449,6 +450,11 @@ def main():
                 acked[("alpha", k)] = payload
             else:
                 check("BadDigest" in r, "aws-chunked wrong trailer CRC32 refused")
+        # Virtual-hosted style: the bucket in the Host header.
+        h, *_ = sigv4_headers(server, "GET", "/dir/obj-4096", {}, hashlib.sha256(b"").hexdigest(),
+                              host=f"alpha.localhost:{server.port}")
+        r = raw_request(server, head_bytes("GET", "/dir/obj-4096", h))
+        check(" 200 " in r.split("\r\n")[0] and "Content-Length: 4096" in r, "virtual-hosted-style GET")
         # A key over 1024 bytes.
         expect_error("KeyTooLongError", lambda: s3.put_object(Bucket="alpha", Key="k" * 1025, Body=b"x"),
                      "key too long")
