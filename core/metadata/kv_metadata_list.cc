@@ -1,5 +1,8 @@
 // LIST (current versions) and LIST VERSIONS: each one range scan over
 // order-preserving keys, skipping whole common prefixes at once.
+#include <functional>
+#include <optional>
+
 #include "core/metadata/kv_store_util.h"
 #include "core/metadata/metadata_store.h"
 
@@ -25,6 +28,60 @@ Status check_max(uint32_t max) {
   return Status::ok();
 }
 
+// One grouped range scan, shared by LIST and LIST VERSIONS: visits the rows
+// of [from, end) in order until a row's key leaves prefix, folding the keys
+// under one common prefix into a single entry (and skipping past them with
+// a new scan), and stops after max entries. Rows `take` declines are not
+// entries. Returns whether entries were left (truncated).
+struct GroupedScan {
+  std::string base;        // the kv prefix of the bucket's rows
+  std::string from, end;   // kv range
+  std::string prefix, delimiter;
+  std::string marker;      // common prefixes at or before it were returned already
+  uint32_t max = 0;
+  std::function<std::string(std::string_view rest)> key_of;  // row key (past base) -> object key
+  std::function<Result<bool>(const std::string& key, const std::string& value)> take;
+  std::function<Status(const std::string& key, const std::string& value)> add_object;
+  std::function<void(const std::string& common)> add_prefix;
+};
+
+Task<Result<bool>> grouped_scan(Kv& kv, GroupedScan g) {
+  uint32_t returned = 0;
+  std::string from = g.from;
+  for (;;) {
+    auto rows = co_await kv.scan(from, g.end, kScanBatch);
+    if (!rows.is_ok()) co_return rows.status();
+    bool skipped = false;
+    for (auto& [kv_key, value] : rows.value()) {
+      const std::string key = g.key_of(std::string_view(kv_key).substr(g.base.size()));
+      if (key.compare(0, g.prefix.size(), g.prefix) != 0) co_return false;  // past the prefix
+      auto take = g.take(key, value);
+      if (!take.is_ok()) co_return take.status();
+      if (!take.value()) continue;
+      if (returned == g.max) co_return true;
+      const std::string common = common_prefix_of(key, g.prefix, g.delimiter);
+      if (common.empty()) {
+        if (Status s = g.add_object(key, value); !s.is_ok()) co_return s;
+        ++returned;
+        continue;
+      }
+      if (g.marker.empty() || common > g.marker) {
+        g.add_prefix(common);
+        ++returned;
+      }
+      // Rescan from past this common prefix.
+      const std::string next = keys::prefix_successor(common);
+      if (next.empty()) co_return false;
+      from = g.base + keys::escape(next);
+      skipped = true;
+      break;
+    }
+    if (skipped) continue;
+    if (rows.value().size() < kScanBatch) co_return false;
+    from = rows.value().back().first + std::string(1, '\0');
+  }
+}
+
 }  // namespace
 
 Task<Result<ListResult>> KvMetadataStore::list_objects(std::string bucket, ListRequest req) {
@@ -37,44 +94,34 @@ Task<Result<ListResult>> KvMetadataStore::list_objects(std::string bucket, ListR
   // Start at the later of the prefix and just past start_after.
   std::string from_key = req.prefix;
   if (!req.start_after.empty() && req.start_after >= req.prefix) from_key = req.start_after + std::string(1, '\0');
-  std::string from = base + keys::escape(from_key);
-  uint32_t returned = 0;
-  for (;;) {
-    auto rows = co_await kv_.scan(from, end, kScanBatch);
-    if (!rows.is_ok()) co_return rows.status();
-    bool skipped = false;
-    for (auto& [kv_key, value] : rows.value()) {
-      const std::string key = keys::unescape(std::string_view(kv_key).substr(base.size()));
-      if (key.compare(0, req.prefix.size(), req.prefix) != 0) co_return out;  // past the prefix
-      proto::ObjectVersion v;
-      if (!v.ParseFromString(value)) co_return Status(Code::kCorrupt, "object record does not parse");
-      if (v.delete_marker()) continue;
-      if (returned == req.max_keys) {
-        out.truncated = true;
-        co_return out;
-      }
-      const std::string common = common_prefix_of(key, req.prefix, req.delimiter);
-      if (!common.empty()) {
-        // Continuing after this prefix skips it whole.
-        if (req.start_after.empty() || common > req.start_after) {
-          out.common_prefixes.push_back(common);
-          out.next_marker = common;
-          ++returned;
-        }
-        const std::string next = keys::prefix_successor(common);
-        if (next.empty()) co_return out;
-        from = base + keys::escape(next);
-        skipped = true;
-        break;  // rescan from past this common prefix
-      }
-      out.next_marker = key;
-      out.objects.push_back(std::move(v));
-      ++returned;
-    }
-    if (skipped) continue;
-    if (rows.value().size() < kScanBatch) co_return out;
-    from = rows.value().back().first + std::string(1, '\0');
-  }
+  GroupedScan g;
+  g.base = base;
+  g.from = base + keys::escape(from_key);
+  g.end = end;
+  g.prefix = req.prefix;
+  g.delimiter = req.delimiter;
+  g.marker = req.start_after;
+  g.max = req.max_keys;
+  g.key_of = [](std::string_view rest) { return keys::unescape(rest); };
+  proto::ObjectVersion v;
+  // Delete markers are not listed, and do not make a common prefix.
+  g.take = [&v](const std::string&, const std::string& value) -> Result<bool> {
+    if (!v.ParseFromString(value)) return Status(Code::kCorrupt, "object record does not parse");
+    return !v.delete_marker();
+  };
+  g.add_object = [&](const std::string& key, const std::string&) {
+    out.next_marker = key;
+    out.objects.push_back(v);
+    return Status::ok();
+  };
+  g.add_prefix = [&](const std::string& common) {
+    out.common_prefixes.push_back(common);
+    out.next_marker = common;
+  };
+  auto truncated = co_await grouped_scan(kv_, std::move(g));
+  if (!truncated.is_ok()) co_return truncated.status();
+  out.truncated = truncated.value();
+  co_return out;
 }
 
 Task<Result<ListVersionsResult>> KvMetadataStore::list_versions(std::string bucket, ListVersionsRequest req) {
@@ -101,45 +148,36 @@ Task<Result<ListVersionsResult>> KvMetadataStore::list_versions(std::string buck
     }
   }
   std::optional<std::string> previous_key = inside_key;
-  uint32_t returned = 0;
-  for (;;) {
-    auto rows = co_await kv_.scan(from, end, kScanBatch);
-    if (!rows.is_ok()) co_return rows.status();
-    bool skipped = false;
-    for (auto& [kv_key, value] : rows.value()) {
-      const std::string key = keys::key_of_version_row(std::string_view(kv_key).substr(base.size()));
-      if (key.compare(0, req.prefix.size(), req.prefix) != 0) co_return out;
-      if (returned == req.max_keys) {
-        out.truncated = true;
-        co_return out;
-      }
-      const std::string common = common_prefix_of(key, req.prefix, req.delimiter);
-      if (!common.empty()) {
-        if (req.key_marker.empty() || common > req.key_marker) {
-          out.common_prefixes.push_back(common);
-          out.next_key_marker = common;
-          out.next_version_id_marker.clear();
-          ++returned;
-        }
-        const std::string next = keys::prefix_successor(common);
-        if (next.empty()) co_return out;
-        from = base + keys::escape(next);
-        skipped = true;
-        break;
-      }
-      VersionEntry entry;
-      if (!entry.version.ParseFromString(value)) co_return Status(Code::kCorrupt, "object record does not parse");
-      entry.is_latest = !previous_key || *previous_key != key;
-      previous_key = key;
-      out.next_key_marker = key;
-      out.next_version_id_marker = entry.version.version_id();
-      out.versions.push_back(std::move(entry));
-      ++returned;
-    }
-    if (skipped) continue;
-    if (rows.value().size() < kScanBatch) co_return out;
-    from = rows.value().back().first + std::string(1, '\0');
-  }
+  GroupedScan g;
+  g.base = base;
+  g.from = from;
+  g.end = end;
+  g.prefix = req.prefix;
+  g.delimiter = req.delimiter;
+  g.marker = req.key_marker;
+  g.max = req.max_keys;
+  g.key_of = [](std::string_view rest) { return keys::key_of_version_row(rest); };
+  g.take = [](const std::string&, const std::string&) -> Result<bool> { return true; };
+  g.add_object = [&](const std::string& key, const std::string& value) {
+    VersionEntry entry;
+    if (!entry.version.ParseFromString(value)) return Status(Code::kCorrupt, "object record does not parse");
+    // The first row of a key is its newest version.
+    entry.is_latest = !previous_key || *previous_key != key;
+    previous_key = key;
+    out.next_key_marker = key;
+    out.next_version_id_marker = entry.version.version_id();
+    out.versions.push_back(std::move(entry));
+    return Status::ok();
+  };
+  g.add_prefix = [&](const std::string& common) {
+    out.common_prefixes.push_back(common);
+    out.next_key_marker = common;
+    out.next_version_id_marker.clear();
+  };
+  auto truncated = co_await grouped_scan(kv_, std::move(g));
+  if (!truncated.is_ok()) co_return truncated.status();
+  out.truncated = truncated.value();
+  co_return out;
 }
 
 }  // namespace tessera
