@@ -72,6 +72,12 @@ class GatewayTest : public ::testing::Test {
   Result<std::string> get(const std::string& key, std::optional<ByteRange> range = std::nullopt) {
     return run(gateway.get_object("b", key, range));
   }
+  // Blobs on every disk of the storage node.
+  size_t blob_count() {
+    size_t n = 0;
+    for (auto& d : disks) n += run(d->list("")).value().size();
+    return n;
+  }
   Result<proto::UploadPartRecord> part(const std::string& key, const std::string& id, uint32_t n,
                                        const std::string& bytes) {
     StringSource source(bytes);
@@ -247,6 +253,31 @@ TEST_F(GatewayTest, CompletionIsConditional) {
   // The failed completion left the upload in place.
   EXPECT_TRUE(run(gateway.complete_upload("b", "k", id.value(), {{1, p.value().etag()}}, {})).is_ok());
   EXPECT_EQ(get("k").value(), "tiny");
+}
+
+TEST_F(GatewayTest, GarbageCollectionDeletesOnlyUnreferencedFragments) {
+  ASSERT_TRUE(put("k", body(2500, 'a')).is_ok());  // 3 stripes x 3 fragments
+  EXPECT_EQ(blob_count(), 9u);
+  ASSERT_TRUE(put("k", body(1500, 'b')).is_ok());  // overwrites: the first 9 become garbage
+  ASSERT_TRUE(put("tiny", "inline").is_ok());       // inline: nothing to collect, ever
+  EXPECT_EQ(blob_count(), 15u);
+  // Within the grace period nothing goes (a read may still be using them).
+  EXPECT_EQ(run(gateway.collect_garbage(Duration::seconds(3600), 100)).value(), 0u);
+  EXPECT_EQ(blob_count(), 15u);
+  EXPECT_EQ(run(gateway.collect_garbage(Duration::micros(0), 100)).value(), 1u);
+  EXPECT_EQ(blob_count(), 6u);
+  EXPECT_EQ(get("k").value(), body(1500, 'b'));
+  // A delete, a replaced part and an aborted upload are garbage too.
+  ASSERT_TRUE(run(gateway.delete_object("b", "k")).is_ok());
+  auto id = run(gateway.create_upload("b", "mp", {}));
+  ASSERT_TRUE(part("mp", id.value(), 1, body(1200, 'c')).is_ok());
+  ASSERT_TRUE(part("mp", id.value(), 1, body(1200, 'd')).is_ok());
+  ASSERT_TRUE(run(metadata.abort_upload("b", "mp", id.value())).is_ok());
+  EXPECT_EQ(blob_count(), 6u + 12u);
+  EXPECT_EQ(run(gateway.collect_garbage(Duration::micros(0), 100)).value(), 3u);
+  EXPECT_EQ(blob_count(), 0u);
+  EXPECT_TRUE(run(metadata.list_garbage(~0ull >> 1, 100)).value().empty());
+  EXPECT_EQ(get("tiny").value(), "inline");
 }
 
 }  // namespace

@@ -81,6 +81,7 @@ class ObjectGateway {
     uint64_t fragments_read = 0;
     uint64_t fragment_read_failures = 0;
     uint64_t parts_decoded = 0;
+    uint64_t fragments_collected = 0;
   };
 
   // disks: the cluster's disks as placement sees them; the gateway adds
@@ -118,6 +119,16 @@ class ObjectGateway {
                                                     uint32_t number, ByteSource& body);
   Task<Result<proto::ObjectVersion>> complete_upload(std::string bucket, std::string key, std::string upload_id,
                                                      std::vector<CompletedPart> parts, CommitConditions conditions);
+
+  // One garbage-collection pass: deletes the fragments of stripes recorded
+  // as garbage at least grace ago (reads in flight may still use younger
+  // ones), then their records. A record whose fragments cannot all be
+  // deleted now (a node down) stays for the next pass. Returns how many
+  // records were collected.
+  Task<Result<uint64_t>> collect_garbage(Duration grace, size_t records_max);
+  // Runs collect_garbage every interval until the runtime stops; adds the
+  // records collected to *collected when given.
+  Task<void> run_collector(Duration interval, Duration grace, uint64_t* collected = nullptr);
 
   const Stats& stats() const { return stats_; }
 

@@ -6,6 +6,7 @@
 //                                                   newest first within a key)
 //   "U" bucket 0x00 0x01 esc(key) 0x00 0x01 id   -> UploadRecord
 //   "P" upload_id 0x00 be32(part number)         -> UploadPartRecord
+//   "G" be64(unix ms) be64(random)               -> GarbageRecord, oldest first
 // esc() maps 0x00 to 0x00 0xFF, so for any keys a < b, esc(a) < esc(b) and
 // every key of a bucket is one contiguous, sorted range: LIST is a scan.
 // Bucket names never contain 0x00 (S3 names are [a-z0-9.-]).
@@ -101,6 +102,11 @@ inline std::string upload_parts_range_end(std::string_view upload_id) {
 inline std::string upload_part(std::string_view upload_id, uint32_t number) {
   return upload_parts_prefix(upload_id) + big_endian(number, 4);
 }
+
+inline std::string garbage(uint64_t unix_ms, uint64_t unique) {
+  return "G" + big_endian(unix_ms, 8) + big_endian(unique, 8);
+}
+inline std::string garbage_range_end() { return "H"; }
 
 // The smallest string greater than every string that starts with prefix;
 // "" when there is none (prefix is all 0xFF).

@@ -116,12 +116,17 @@ Task<Result<proto::ObjectVersion>> KvMetadataStore::stage_commit(const proto::Bu
     // The new "null" version replaces the old one.
     version.set_version_id(kNullVersionId);
     if (bucket.versioning() == proto::VERSIONING_OFF) {
-      if (head.is_ok()) batch.remove(keys::version(name, key, head.value().version()));
+      if (head.is_ok()) {
+        batch.remove(keys::version(name, key, head.value().version()));
+        stage_garbage(name, key, head.value().upload_id(), head.value().parts(), batch);
+      }
     } else {
       auto all = co_await key_versions(name, key);
       if (!all.is_ok()) co_return all.status();
       for (const auto& v : all.value()) {
-        if (v.version_id() == kNullVersionId) batch.remove(keys::version(name, key, v.version()));
+        if (v.version_id() != kNullVersionId) continue;
+        batch.remove(keys::version(name, key, v.version()));
+        stage_garbage(name, key, v.upload_id(), v.parts(), batch);
       }
     }
   }
@@ -204,11 +209,52 @@ Task<Result<DeleteResult>> KvMetadataStore::delete_object(std::string bucket, st
     }
     out.version_id = gone.version_id();
     out.delete_marker = gone.delete_marker();
-    if (!gone.delete_marker()) out.removed = gone;
+    if (!gone.delete_marker()) {
+      out.removed = gone;
+      stage_garbage(bucket, key, gone.upload_id(), gone.parts(), batch);
+    }
   }
   Status s = co_await kv_.write(std::move(batch), Durability::kSync);
   if (!s.is_ok()) co_return s;
   co_return out;
+}
+
+void KvMetadataStore::stage_garbage(const std::string& bucket, const std::string& key, uint64_t upload_id,
+                                    const google::protobuf::RepeatedPtrField<proto::PartRecord>& stripes,
+                                    KvBatch& batch) {
+  proto::GarbageRecord g;
+  for (const auto& s : stripes) {
+    if (s.fragments_size() > 0) *g.add_stripes() = s;  // inline data needs no collecting
+  }
+  if (g.stripes_size() == 0) return;
+  g.set_bucket(bucket);
+  g.set_key(key);
+  g.set_upload_id(upload_id);
+  const uint64_t now = static_cast<uint64_t>(rt_.unix_ms());
+  g.set_created_ms(now);
+  batch.put(keys::garbage(now, rt_.random().next()), g.SerializeAsString());
+}
+
+Task<Result<std::vector<GarbageEntry>>> KvMetadataStore::list_garbage(uint64_t before_ms, size_t limit) {
+  auto rows = co_await kv_.scan(keys::garbage(0, 0), keys::garbage(before_ms + 1, 0), limit);
+  if (!rows.is_ok()) co_return rows.status();
+  std::vector<GarbageEntry> out;
+  for (auto& [k, v] : rows.value()) {
+    GarbageEntry e;
+    e.id = k;
+    if (!e.record.ParseFromString(v)) co_return Status(Code::kCorrupt, "garbage record does not parse");
+    out.push_back(std::move(e));
+  }
+  co_return out;
+}
+
+Task<Status> KvMetadataStore::remove_garbage(std::vector<std::string> ids) {
+  KvBatch batch;
+  for (const std::string& id : ids) {
+    if (id.empty() || id[0] != 'G') co_return Status(Code::kInvalidArgument, "not a garbage record id");
+    batch.remove(id);
+  }
+  co_return co_await kv_.write(std::move(batch), Durability::kSync);
 }
 
 }  // namespace tessera

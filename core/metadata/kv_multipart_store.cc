@@ -67,6 +67,7 @@ Task<Result<std::optional<proto::UploadPartRecord>>> KvMetadataStore::put_upload
   if (!old.is_ok() && old.code() != Code::kNotFound) co_return old.status();
   KvBatch batch;
   batch.put(keys::upload_part(upload_id, part.number()), part.SerializeAsString());
+  if (old.is_ok()) stage_garbage(bucket, key, 0, old.value().stripes(), batch);
   Status s = co_await kv_.write(std::move(batch), Durability::kSync);
   if (!s.is_ok()) co_return s;
   if (old.is_ok()) co_return std::optional<proto::UploadPartRecord>(std::move(old).value());
@@ -135,7 +136,10 @@ Task<Result<std::vector<proto::UploadPartRecord>>> KvMetadataStore::abort_upload
   if (!parts.is_ok()) co_return parts.status();
   KvBatch batch;
   batch.remove(keys::upload(bucket, key, upload_id));
-  for (const auto& p : parts.value()) batch.remove(keys::upload_part(upload_id, p.number()));
+  for (const auto& p : parts.value()) {
+    batch.remove(keys::upload_part(upload_id, p.number()));
+    stage_garbage(bucket, key, 0, p.stripes(), batch);
+  }
   Status s = co_await kv_.write(std::move(batch), Durability::kSync);
   if (!s.is_ok()) co_return s;
   co_return parts;
@@ -211,7 +215,12 @@ Task<Result<proto::ObjectVersion>> KvMetadataStore::complete_upload(std::string 
   auto staged = co_await stage_commit(b.value(), std::move(version), conditions, batch);
   if (!staged.is_ok()) co_return staged.status();
   batch.remove(keys::upload(bucket, key, upload_id));
-  for (const auto& p : parts.value()) batch.remove(keys::upload_part(upload_id, p.number()));
+  for (const auto& p : parts.value()) {
+    batch.remove(keys::upload_part(upload_id, p.number()));
+    // Uploaded parts the completion left out are garbage.
+    const bool used = std::any_of(chosen.begin(), chosen.end(), [&](auto* c) { return c->number() == p.number(); });
+    if (!used) stage_garbage(bucket, key, 0, p.stripes(), batch);
+  }
   Status s = co_await kv_.write(std::move(batch), Durability::kSync);
   if (!s.is_ok()) co_return s;
   co_return staged;

@@ -99,6 +99,11 @@ struct ListPartsResult {
   bool truncated = false;
 };
 
+struct GarbageEntry {
+  std::string id;  // opaque; pass back to remove_garbage
+  proto::GarbageRecord record;
+};
+
 class MetadataStore {
  public:
   virtual ~MetadataStore() = default;
@@ -151,6 +156,11 @@ class MetadataStore {
                                                              std::vector<CompletedPart> parts,
                                                              uint64_t min_part_bytes, uint64_t modified_ms,
                                                              CommitConditions conditions) = 0;
+
+  // Garbage: stripes no version refers to, recorded atomically with the
+  // change that dropped them. Oldest first, created at or before before_ms.
+  virtual Task<Result<std::vector<GarbageEntry>>> list_garbage(uint64_t before_ms, size_t limit) = 0;
+  virtual Task<Status> remove_garbage(std::vector<std::string> ids) = 0;
 };
 
 class KvMetadataStore final : public MetadataStore {
@@ -185,8 +195,13 @@ class KvMetadataStore final : public MetadataStore {
   Task<Result<proto::ObjectVersion>> complete_upload(std::string bucket, std::string key, std::string upload_id,
                                                      std::vector<CompletedPart> parts, uint64_t min_part_bytes,
                                                      uint64_t modified_ms, CommitConditions conditions) override;
+  Task<Result<std::vector<GarbageEntry>>> list_garbage(uint64_t before_ms, size_t limit) override;
+  Task<Status> remove_garbage(std::vector<std::string> ids) override;
 
  private:
+  // Adds a garbage record of stripes (if any hold fragments) to batch.
+  void stage_garbage(const std::string& bucket, const std::string& key, uint64_t upload_id,
+                     const google::protobuf::RepeatedPtrField<proto::PartRecord>& stripes, KvBatch& batch);
   // Every version of a key, newest first (bounded by what one key holds).
   Task<Result<std::vector<proto::ObjectVersion>>> key_versions(const std::string& bucket, const std::string& key);
   // With the key's lock held: checks conditions, numbers and names version,

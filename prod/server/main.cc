@@ -101,6 +101,8 @@ int main(int argc, char** argv) {
       ("domain", po::value<std::string>(&o.domain)->default_value(o.domain),
        "virtual-hosted-style base domain (Host: <bucket>.<domain>)")  //
       ("region", po::value<std::string>(&o.region)->default_value(o.region), "region reported to clients")  //
+      ("gc-grace-s", po::value<uint32_t>(&o.gc_grace_s)->default_value(o.gc_grace_s),
+       "seconds before the fragments of overwritten or deleted objects are deleted")  //
       ("log-level", po::value<std::string>()->default_value("info"),
        "info (server errors only) or debug (one JSON line per request, with its request id)");
   po::variables_map vm;

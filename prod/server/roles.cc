@@ -3,6 +3,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <filesystem>
 #include <iostream>
+#include <algorithm>
 #include <set>
 
 #include "core/gateway/object_gateway.h"
@@ -107,9 +108,14 @@ Result<GatewayParts> start_gateway(boost::asio::io_context& io, AsioRuntime& rt,
     g["tessera_fragments_read_total"] = static_cast<double>(st.fragments_read);
     g["tessera_fragment_read_failures_total"] = static_cast<double>(st.fragment_read_failures);
     g["tessera_stripes_decoded_total"] = static_cast<double>(st.parts_decoded);
+    g["tessera_fragments_collected_total"] = static_cast<double>(st.fragments_collected);
     return g;
   });
   if (Status s = p.server->listen(address, port); !s.is_ok()) return s;
+  // A pass every grace/2 (1 s to 10 s) deletes what has been garbage for grace.
+  const Duration grace = Duration::seconds(o.gc_grace_s);
+  const Duration interval = Duration::seconds(std::clamp<int64_t>(o.gc_grace_s / 2, 1, 10));
+  rt.spawn(p.gateway->run_collector(interval, grace));
   p.server->start();
   p.server->set_ready(true);
   return p;

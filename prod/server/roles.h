@@ -23,6 +23,9 @@ struct ServerOptions {
   std::string domain = "localhost";
   std::string region = "us-east-1";
   bool log_requests = false;
+  // Fragments that became garbage are deleted after this long (reads in
+  // flight may still be using them).
+  uint32_t gc_grace_s = 300;
 };
 
 // Each returns the process exit status: 0 after a clean shutdown (SIGINT or

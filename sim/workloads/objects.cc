@@ -35,6 +35,7 @@ struct Shared {
   bool placement_ignores_racks = false;  // test-only broken variants
   bool verify = true;
   bool commit_before_fragments = false;
+  uint64_t garbage_collected = 0;  // garbage records whose fragments are gone
 };
 
 class GatewayApp final : public NodeApp {
@@ -71,6 +72,11 @@ class GatewayApp final : public NodeApp {
     Status s = co_await metadata_.create_bucket(bucket);
     ASSERT(s.is_ok() || s.code() == Code::kAlreadyExists);
     for (uint32_t i = 0; i < shared_.config.clients(); ++i) rt_.spawn(client());
+    if (shared_.config.gc_interval_ms() > 0) {
+      rt_.spawn(gateway_.run_collector(Duration::millis(static_cast<int64_t>(shared_.config.gc_interval_ms())),
+                                       Duration::millis(static_cast<int64_t>(shared_.config.gc_grace_ms())),
+                                       &shared_.garbage_collected));
+    }
   }
 
   // Ends when the workload stops issuing (or node 0 crashes).
@@ -206,7 +212,9 @@ class ObjectsWorkloadImpl final : public Workload {
                               std::to_string(shared_.config.keys()) + " keys in the time allowed");
     }
   }
-  std::string stats() const override { return shared_.checker.stats(); }
+  std::string stats() const override {
+    return shared_.checker.stats() + " garbage_collected=" + std::to_string(shared_.garbage_collected);
+  }
 
  private:
   Shared shared_;

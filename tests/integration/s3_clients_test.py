@@ -61,7 +61,7 @@ class Server:
         env = dict(os.environ)
         env.pop("TESSERA_ACCESS_KEY", None)
         self.proc = subprocess.Popen([SERVER, "--data-dir", os.path.join(self.data, "d"), "--port", "0",
-                                      "--users", users], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                      "--users", users, "--gc-grace-s", "1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True, env=env)
         line = self.proc.stdout.readline()
         m = re.search(r"http://127\.0\.0\.1:(\d+)", line)
@@ -266,6 +266,20 @@ def main():
         # Asked for explicitly, botocore leaves the keys encoded.
         check([o["Key"] for o in r["Contents"]] == ["sp%20ace"], "encoding-type=url")
 
+        # Garbage collection: an overwritten object's fragments leave the disks.
+        def blobs():
+            d = os.path.join(tmp, "d")
+            return sum(len(os.listdir(os.path.join(d, x))) for x in os.listdir(d) if x.startswith("disk"))
+        s3.put_object(Bucket="alpha", Key="gc", Body=body(20 << 20, "gc1"))
+        before = blobs()
+        s3.put_object(Bucket="alpha", Key="gc", Body=body(20 << 20, "gc2"))
+        check(blobs() > before, "overwrite adds fragments")
+        deadline = time.time() + 15
+        while blobs() > before and time.time() < deadline:
+            time.sleep(0.5)
+        check(blobs() == before, "the overwritten object's fragments are collected")
+        check(s3.get_object(Bucket="alpha", Key="gc")["Body"].read() == body(20 << 20, "gc2"), "gc kept the live one")
+        acked[("alpha", "gc")] = body(20 << 20, "gc2")
         # Multi-delete.
         r = s3.delete_objects(Bucket="alpha", Delete={"Objects": [{"Key": "page/000"}, {"Key": "page/001"}]})
         check(len(r["Deleted"]) == 2, "delete objects")

@@ -1,0 +1,61 @@
+// The gateway's garbage collector: deletes the fragments of stripes no
+// version refers to any more, from the metadata's garbage index.
+#include "core/gateway/gateway_util.h"
+#include "core/gateway/object_gateway.h"
+#include "core/storage/storage_service.h"
+#include "io_abstraction/combinators.h"
+
+namespace tessera {
+
+using namespace gateway_util;
+
+Task<Result<uint64_t>> ObjectGateway::collect_garbage(Duration grace, size_t records_max) {
+  const int64_t before = rt_.unix_ms() - grace.us / 1000;
+  if (before <= 0) co_return uint64_t{0};
+  auto entries = co_await metadata_.list_garbage(static_cast<uint64_t>(before), records_max);
+  if (!entries.is_ok()) co_return entries.status();
+  std::vector<std::string> done;
+  for (const GarbageEntry& e : entries.value()) {
+    const proto::GarbageRecord& g = e.record;
+    const std::string object = object_id(g.bucket(), g.key());
+    std::vector<Task<Status>> deletes;
+    for (const proto::PartRecord& stripe : g.stripes()) {
+      const uint64_t version = stripe.fragment_version() != 0 ? stripe.fragment_version() : g.upload_id();
+      for (int i = 0; i < stripe.fragments_size(); ++i) {
+        const auto& loc = stripe.fragments(i);
+        deletes.push_back(delete_fragment(rpc_, NodeId(loc.node()), loc.disk(),
+                                          fragment_id(object, version, stripe.number(), static_cast<uint32_t>(i)),
+                                          config_.fragment_deadline));
+      }
+    }
+    bool all = true;
+    for (const Status& s : co_await when_all(rt_, std::move(deletes))) {
+      // Already gone counts as deleted: a pass may have died half-way.
+      if (s.is_ok() || s.code() == Code::kNotFound) {
+        ++stats_.fragments_collected;
+      } else {
+        all = false;
+      }
+    }
+    if (all) done.push_back(e.id);
+  }
+  if (done.empty()) co_return uint64_t{0};
+  const uint64_t n = done.size();
+  if (Status s = co_await metadata_.remove_garbage(std::move(done)); !s.is_ok()) co_return s;
+  co_return n;
+}
+
+Task<void> ObjectGateway::run_collector(Duration interval, Duration grace, uint64_t* collected_total) {
+  constexpr size_t kRecordsPerPass = 64;
+  for (;;) {
+    co_await sleep(rt_, interval);
+    // Drain the backlog in batches; a failed pass waits for the next tick.
+    for (;;) {
+      auto collected = co_await collect_garbage(grace, kRecordsPerPass);
+      if (collected.is_ok() && collected_total) *collected_total += collected.value();
+      if (!collected.is_ok() || collected.value() < kRecordsPerPass) break;
+    }
+  }
+}
+
+}  // namespace tessera
