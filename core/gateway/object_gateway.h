@@ -22,6 +22,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -140,11 +141,13 @@ class ObjectGateway {
     std::optional<std::string> inline_body;
   };
   struct StripeJob;
+  struct StripePipeline;
 
   // Reads body to its end, writing stripes of class cls. With allow_inline,
   // a body that fits inline_bytes_max is returned inline instead.
   Task<Result<Written>> write_stream(std::string object, const StorageClass& cls, uint32_t upload_part,
                                      ByteSource& body, bool allow_inline);
+  Task<void> stripe_job(StripePipeline* pipeline, StripeJob* job);
   Task<Status> run_stripe(StripeJob* job);
   Task<Result<proto::PartRecord>> write_stripe(std::string object, const StorageClass& cls, uint64_t fragment_version,
                                                uint32_t number, const EncodedPart& encoded,

@@ -45,9 +45,29 @@ struct ObjectGateway::StripeJob {
   uint32_t number = 0;
   uint32_t upload_part = 0;
   std::string bytes;
-  StreamDigest* md5 = nullptr;
+  Status status;
   std::optional<proto::PartRecord> out;
 };
+
+// Stripes being encoded and written while the body is still being read.
+struct ObjectGateway::StripePipeline {
+  size_t in_flight = 0;
+  std::unique_ptr<detail::Wakeup> waiter;  // the reader, waiting for room
+  void finished(Runtime& rt) {
+    --in_flight;
+    if (waiter) waiter->fire(rt);
+  }
+  auto wait_for_room() {
+    waiter = std::make_unique<detail::Wakeup>();
+    return waiter->wait();
+  }
+};
+
+namespace {
+// Stripes encoded and written at once per body: memory stays near this many
+// stripes (plus their fragments) however large the body.
+constexpr size_t kStripesInFlight = 3;
+}  // namespace
 
 Task<Result<ObjectGateway::Written>> ObjectGateway::write_stream(std::string object, const StorageClass& cls,
                                                                  uint32_t upload_part, ByteSource& body,
@@ -64,22 +84,54 @@ Task<Result<ObjectGateway::Written>> ObjectGateway::write_stream(std::string obj
   }
   StreamDigest md5(StreamDigest::Kind::kMd5);
   const uint64_t fragment_version = rt_.random().next() | 1;
+  // The jobs and the pipeline live in this frame, which outlives every job:
+  // it waits for them all below. (Raw pointers to them, not shared_ptr
+  // copies: GCC 12 may destroy non-trivial temporaries of a co_await twice.)
+  StripePipeline pipeline;
+  std::vector<std::unique_ptr<StripeJob>> jobs;
+  Status failed;
   for (uint32_t number = 1; !current.empty(); ++number) {
-    StripeJob job{object, &cls, fragment_version, number, upload_part, std::move(current), &md5, std::nullopt};
-    const bool more = job.bytes.size() == config_.part_bytes;
-    // Write this stripe while the next one is read.
-    std::vector<Task<Status>> both;
-    both.push_back(run_stripe(&job));
-    if (more) both.push_back(read_full(&body, config_.part_bytes, &current));
-    for (const Status& s : co_await when_all(rt_, std::move(both))) {
-      if (!s.is_ok()) co_return s;  // written stripes are orphans; GC reclaims them
+    jobs.push_back(std::make_unique<StripeJob>());
+    StripeJob* job = jobs.back().get();
+    job->object = object;
+    job->cls = &cls;
+    job->fragment_version = fragment_version;
+    job->number = number;
+    job->upload_part = upload_part;
+    job->bytes = std::move(current);
+    const bool more = job->bytes.size() == config_.part_bytes;
+    ++pipeline.in_flight;
+    rt_.spawn(stripe_job(&pipeline, job));
+    // The body's MD5 runs in order here, beside the stripes' encoding.
+    StreamDigest* digest = &md5;
+    co_await offload(rt_, [digest, job] {
+      digest->update(job->bytes);
+      return true;
+    });
+    current.clear();
+    if (more) {
+      while (pipeline.in_flight >= kStripesInFlight) co_await pipeline.wait_for_room();
+      if (Status s = co_await read_full(&body, config_.part_bytes, &current); !s.is_ok()) {
+        failed = s;
+        break;
+      }
     }
-    if (!more) current.clear();
-    w.size += job.bytes.size();
-    w.stripes.push_back(std::move(*job.out));
+  }
+  // Every stripe ends before the caller may commit (or give up).
+  while (pipeline.in_flight > 0) co_await pipeline.wait_for_room();
+  if (!failed.is_ok()) co_return failed;  // written stripes are orphans
+  for (auto& job : jobs) {
+    if (!job->status.is_ok()) co_return job->status;
+    w.size += job->bytes.size();
+    w.stripes.push_back(std::move(*job->out));
   }
   w.md5_hex = hex_of(md5.finish());  // MD5 of "" when there were no stripes
   co_return w;
+}
+
+Task<void> ObjectGateway::stripe_job(StripePipeline* pipeline, StripeJob* job) {
+  job->status = co_await run_stripe(job);
+  pipeline->finished(rt_);
 }
 
 Task<Status> ObjectGateway::run_stripe(StripeJob* job) {
@@ -87,19 +139,11 @@ Task<Status> ObjectGateway::run_stripe(StripeJob* job) {
   if (!codec.is_ok()) co_return codec.status();
   EncodedPart encoded;
   std::vector<Sha256> digests;
-  // Both cores: the body's MD5 (sequential over stripes) on one, encoding
-  // and fragment checksums on the other.
-  std::vector<Task<bool>> cpu;
-  cpu.push_back(offload(rt_, [job] {
-    job->md5->update(job->bytes);
-    return true;
-  }));
-  cpu.push_back(offload(rt_, [&, job] {
+  co_await offload(rt_, [&, job] {
     codec.value()->encode(job->bytes, encoded);
     for (const auto& f : encoded.fragments) digests.push_back(sha256(f));
     return true;
-  }));
-  co_await when_all(rt_, std::move(cpu));
+  });
   auto part = co_await write_stripe(job->object, *job->cls, job->fragment_version, job->number, encoded, digests,
                                     job->bytes.size());
   if (!part.is_ok()) co_return part.status();

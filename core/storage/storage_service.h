@@ -34,7 +34,8 @@ class StorageService {
   StorageService(Runtime& rt, RpcEndpoint& rpc, std::vector<Disk*> disks, bool verify_reads = true);
   const Stats& stats() const { return stats_; }
 
-  Task<Status> put(proto::PutFragmentRequest request);
+  // verify: check the bytes against the writer's checksum before writing.
+  Task<Status> put(proto::PutFragmentRequest request, bool verify = true);
   Task<Result<proto::GetFragmentResponse>> get(proto::GetFragmentRequest request);
   Task<Status> remove(proto::DeleteFragmentRequest request);
 
