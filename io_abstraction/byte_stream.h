@@ -16,6 +16,18 @@ class ByteSource {
   // Up to max (> 0) bytes; "" at the end. An error (a client gone, a
   // digest that does not match at the end) ends the stream.
   virtual Task<Result<std::string>> read(size_t max) = 0;
+  // Fills *out (cleared first) until it holds max bytes or the body ends.
+  // Sources that can read straight into out's memory override it.
+  virtual Task<Status> read_full(std::string* out, size_t max) {
+    out->clear();
+    while (out->size() < max) {
+      auto chunk = co_await read(max - out->size());
+      if (!chunk.is_ok()) co_return chunk.status();
+      if (chunk.value().empty()) break;
+      out->append(chunk.value());
+    }
+    co_return Status::ok();
+  }
 };
 
 class ByteSink {

@@ -17,18 +17,6 @@ namespace {
 // Room a fragment's header takes on disk beyond its bytes (an upper bound).
 constexpr uint64_t kFragmentHeaderBytesMax = 1024;
 
-// Reads until max bytes or the end of the body.
-Task<Status> read_full(ByteSource* body, size_t max, std::string* out) {
-  out->clear();
-  while (out->size() < max) {
-    auto chunk = co_await body->read(max - out->size());
-    if (!chunk.is_ok()) co_return chunk.status();
-    if (chunk.value().empty()) break;
-    out->append(chunk.value());
-  }
-  co_return Status::ok();
-}
-
 // The broken variant's write-back: the writes start a while after the
 // commit, as a cache that acknowledges before it flushes would.
 Task<void> flush_later(Runtime& rt, std::vector<Task<Status>> writes) {
@@ -45,6 +33,8 @@ struct ObjectGateway::StripeJob {
   uint32_t number = 0;
   uint32_t upload_part = 0;
   std::string bytes;
+  uint64_t size = 0;
+  bool finished = false;
   Status status;
   std::optional<proto::PartRecord> out;
 };
@@ -74,7 +64,7 @@ Task<Result<ObjectGateway::Written>> ObjectGateway::write_stream(std::string obj
                                                                  bool allow_inline) {
   Written w;
   std::string current;
-  if (Status s = co_await read_full(&body, config_.part_bytes, &current); !s.is_ok()) co_return s;
+  if (Status s = co_await body.read_full(&current, config_.part_bytes); !s.is_ok()) co_return s;
   if (allow_inline && current.size() <= config_.inline_bytes_max) {
     // Shorter than a stripe, so this is the whole body.
     w.size = current.size();
@@ -99,7 +89,8 @@ Task<Result<ObjectGateway::Written>> ObjectGateway::write_stream(std::string obj
     job->number = number;
     job->upload_part = upload_part;
     job->bytes = std::move(current);
-    const bool more = job->bytes.size() == config_.part_bytes;
+    job->size = job->bytes.size();
+    const bool more = job->size == config_.part_bytes;
     ++pipeline.in_flight;
     rt_.spawn(stripe_job(&pipeline, job));
     // The body's MD5 runs in order here, beside the stripes' encoding.
@@ -109,9 +100,14 @@ Task<Result<ObjectGateway::Written>> ObjectGateway::write_stream(std::string obj
       return true;
     });
     current.clear();
+    // Stripes that are written and hashed need their bytes no more: memory
+    // stays at a few stripes however long the body.
+    for (auto& j : jobs) {
+      if (j->finished) std::string().swap(j->bytes);
+    }
     if (more) {
       while (pipeline.in_flight >= kStripesInFlight) co_await pipeline.wait_for_room();
-      if (Status s = co_await read_full(&body, config_.part_bytes, &current); !s.is_ok()) {
+      if (Status s = co_await body.read_full(&current, config_.part_bytes); !s.is_ok()) {
         failed = s;
         break;
       }
@@ -122,7 +118,7 @@ Task<Result<ObjectGateway::Written>> ObjectGateway::write_stream(std::string obj
   if (!failed.is_ok()) co_return failed;  // written stripes are orphans
   for (auto& job : jobs) {
     if (!job->status.is_ok()) co_return job->status;
-    w.size += job->bytes.size();
+    w.size += job->size;
     w.stripes.push_back(std::move(*job->out));
   }
   w.md5_hex = hex_of(md5.finish());  // MD5 of "" when there were no stripes
@@ -131,6 +127,7 @@ Task<Result<ObjectGateway::Written>> ObjectGateway::write_stream(std::string obj
 
 Task<void> ObjectGateway::stripe_job(StripePipeline* pipeline, StripeJob* job) {
   job->status = co_await run_stripe(job);
+  job->finished = true;
   pipeline->finished(rt_);
 }
 
@@ -145,7 +142,7 @@ Task<Status> ObjectGateway::run_stripe(StripeJob* job) {
     return true;
   });
   auto part = co_await write_stripe(job->object, *job->cls, job->fragment_version, job->number, encoded, digests,
-                                    job->bytes.size());
+                                    job->size);
   if (!part.is_ok()) co_return part.status();
   part.value().set_upload_part(job->upload_part);
   part.value().set_fragment_version(job->fragment_version);

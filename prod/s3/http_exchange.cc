@@ -11,17 +11,13 @@ namespace {
 constexpr size_t kReadChunkBytes = 1u << 20;
 }
 
-Task<Result<std::string>> BodySource::read(size_t max) {
-  if (finished_) co_return std::string();
+Task<Result<size_t>> BodySource::read_into(char* dst, size_t n) {
+  if (finished_) co_return size_t{0};
   auto& parser = x_.parser_;
-  // Fill a reused, uninitialised buffer: read_some may return a few KiB at
-  // a time, and zeroing a fresh MiB per call cost more than the rest.
-  const size_t want = std::min(max, kReadChunkBytes);
-  if (!buffer_) buffer_.reset(new char[kReadChunkBytes]);
   size_t filled = 0;
-  while (filled < want && !parser.is_done()) {
-    parser.get().body().data = buffer_.get() + filled;
-    parser.get().body().size = want - filled;
+  while (filled < n && !parser.is_done()) {
+    parser.get().body().data = dst + filled;
+    parser.get().body().size = n - filled;
     auto r = co_await asio_op(x_.alive_, [&](auto handler) {
       http::async_read_some(x_.stream_, x_.buffer_, parser, std::move(handler));
     });
@@ -29,16 +25,38 @@ Task<Result<std::string>> BodySource::read(size_t max) {
       finished_ = true;
       co_return s3_status("IncompleteBody", "the request body ended early: " + r.ec.message());
     }
-    filled = want - parser.get().body().size;
+    filled = n - parser.get().body().size;
   }
-  std::string chunk(buffer_.get(), filled);
-  total_ += chunk.size();
-  checks_.update(chunk);
-  if (parser.is_done() || chunk.empty()) {
+  total_ += filled;
+  checks_.update(std::string_view(dst, filled));
+  if (parser.is_done()) {
     finished_ = true;
     if (Status s = checks_.verify(); !s.is_ok()) co_return s;
   }
-  co_return chunk;
+  co_return filled;
+}
+
+Task<Result<std::string>> BodySource::read(size_t max) {
+  // A reused, uninitialised buffer: zeroing a fresh MiB per call cost more
+  // than the rest when read_some returns a few KiB at a time.
+  const size_t want = std::min(max, kReadChunkBytes);
+  if (!buffer_) buffer_.reset(new char[kReadChunkBytes]);
+  auto n = co_await read_into(buffer_.get(), want);
+  if (!n.is_ok()) co_return n.status();
+  co_return std::string(buffer_.get(), n.value());
+}
+
+Task<Status> BodySource::read_full(std::string* out, size_t max) {
+  out->resize(max);  // one fill per stripe, then the socket writes straight into it
+  size_t filled = 0;
+  while (filled < max) {
+    auto n = co_await read_into(out->data() + filled, max - filled);
+    if (!n.is_ok()) co_return n.status();
+    if (n.value() == 0) break;
+    filled += n.value();
+  }
+  out->resize(filled);
+  co_return Status::ok();
 }
 
 Task<Result<std::string>> HttpExchange::read_all(size_t max) {

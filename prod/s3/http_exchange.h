@@ -59,11 +59,16 @@ class BodySource final : public CheckedSource {
  public:
   explicit BodySource(HttpExchange& x) : x_(x) {}
   Task<Result<std::string>> read(size_t max) override;
+  // Reads straight into out's memory: no copy through a buffer.
+  Task<Status> read_full(std::string* out, size_t max) override;
   uint64_t bytes_read() const { return total_; }
 
  private:
   HttpExchange& x_;
   uint64_t total_ = 0;
+  // Reads up to n bytes into dst; returns how many (0 at the end).
+  Task<Result<size_t>> read_into(char* dst, size_t n);
+
   std::unique_ptr<char[]> buffer_;
   bool finished_ = false;
 };
