@@ -47,7 +47,12 @@ Task<Result<std::string>> BodySource::read(size_t max) {
 }
 
 Task<Status> BodySource::read_full(std::string* out, size_t max) {
-  out->resize(max);  // one fill per stripe, then the socket writes straight into it
+  // One fill per stripe (no more than the body has left), then the socket
+  // writes straight into it.
+  auto& parser = x_.parser_;
+  const auto left = parser.content_length_remaining();
+  out->resize(left && !parser.chunked() ? std::min<uint64_t>(max, *left) : max);
+  max = out->size();
   size_t filled = 0;
   while (filled < max) {
     auto n = co_await read_into(out->data() + filled, max - filled);
