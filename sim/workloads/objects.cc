@@ -99,12 +99,14 @@ class GatewayApp final : public NodeApp {
         } else {
           r = co_await gateway_.put_object(kBucket, key_name(key), make_body(put_id, size));
         }
-        shared_.checker.end_write(h, r.is_ok(), rt_.now());
+        shared_.checker.end_write(h, r.is_ok(), rt_.now(), r.is_ok() ? r.value().etag() : "");
         if (r.is_ok()) shared_.checker.check_placement(r.value(), shared_.disks, shared_.level);
       } else if (dice < c.put_percent() + c.get_percent()) {
         const Instant start = rt_.now();
         auto r = co_await gateway_.get_object(kBucket, key_name(key));
         shared_.checker.check_read(key, start, rt_.now(), r);
+      } else if (dice < c.put_percent() + c.get_percent() + c.list_percent()) {
+        co_await list_all();
       } else {
         auto h = shared_.checker.begin_write(key, false, 0, 0, rt_.now());
         auto r = co_await gateway_.delete_object(kBucket, key_name(key));
@@ -112,6 +114,25 @@ class GatewayApp final : public NodeApp {
         shared_.checker.end_write(h, r.is_ok() || r.code() == Code::kNotFound, rt_.now());
       }
     }
+  }
+
+  // LIST of the whole bucket, paged by a random page size; every key's
+  // presence, size and ETag must fit its history.
+  Task<void> list_all() {
+    const Instant start = rt_.now();
+    ListRequest req;
+    req.max_keys = static_cast<uint32_t>(rt_.random().between(1, 2 * shared_.config.keys()));
+    std::map<uint32_t, ObjectsChecker::Listed> listed;
+    for (;;) {
+      auto page = co_await metadata_.list_objects(kBucket, req);
+      if (!page.is_ok()) co_return;  // an error is allowed under faults
+      for (const auto& o : page.value().objects) {
+        listed[static_cast<uint32_t>(std::stoul(o.key().substr(4)))] = ObjectsChecker::Listed{o.size(), o.etag()};
+      }
+      if (!page.value().truncated) break;
+      req.start_after = page.value().next_marker;
+    }
+    shared_.checker.check_list(shared_.config.keys(), start, rt_.now(), listed);
   }
 
   // A multipart upload of body: parts in parallel in a shuffled order, one

@@ -24,14 +24,15 @@ std::string make_body(uint64_t put_id, size_t size) {
 ObjectsChecker::WriteHandle ObjectsChecker::begin_write(uint32_t key, bool is_put, uint64_t put_id, size_t size,
                                                         Instant now) {
   auto& writes = history_[key];
-  writes.push_back(Write{is_put, put_id, size, now, kNever, State::kInFlight});
+  writes.push_back(Write{is_put, put_id, size, now, kNever, State::kInFlight, ""});
   return WriteHandle{key, writes.size() - 1};
 }
 
-void ObjectsChecker::end_write(WriteHandle h, bool committed, Instant now) {
+void ObjectsChecker::end_write(WriteHandle h, bool committed, Instant now, const std::string& etag) {
   Write& w = history_[h.key][h.index];
   if (w.state != State::kInFlight) return;  // already turned into a maybe by a crash
   w.end = now;
+  w.etag = etag;
   w.state = committed ? State::kAcked : State::kFailed;
   committed ? ++writes_acked_ : ++writes_failed_;
 }
@@ -47,15 +48,15 @@ void ObjectsChecker::gateway_crashed(Instant now) {
   }
 }
 
-bool ObjectsChecker::allowed(uint32_t key, Instant start, Instant end, const Result<std::string>& result,
-                             bool* torn) const {
+bool ObjectsChecker::allowed_if(uint32_t key, Instant start, Instant end,
+                                const std::function<bool(const Write&)>& matches, bool* matched_any) const {
   static const std::vector<Write> kNone;
   auto it = history_.find(key);
   const std::vector<Write>& writes = it == history_.end() ? kNone : it->second;
   // The initial state: absent, as if deleted at the beginning of time.
-  std::vector<Write> all{Write{false, 0, 0, kBeginning, kBeginning, State::kAcked}};
+  std::vector<Write> all{Write{false, 0, 0, kBeginning, kBeginning, State::kAcked, ""}};
   all.insert(all.end(), writes.begin(), writes.end());
-  *torn = result.is_ok();
+  *matched_any = false;
   bool ok = false;
   for (const Write& w : all) {
     if (w.state == State::kFailed || w.start >= end) continue;
@@ -66,13 +67,47 @@ bool ObjectsChecker::allowed(uint32_t key, Instant start, Instant end, const Res
         break;
       }
     }
-    const bool matches = result.is_ok() ? (w.is_put && w.size == result.value().size() &&
-                                          make_body(w.put_id, w.size) == result.value())
-                                        : !w.is_put;
-    if (matches) *torn = false;
-    if (matches && !superseded) ok = true;
+    const bool m = matches(w);
+    if (m) *matched_any = true;
+    if (m && !superseded) ok = true;
   }
   return ok;
+}
+
+bool ObjectsChecker::allowed(uint32_t key, Instant start, Instant end, const Result<std::string>& result,
+                             bool* torn) const {
+  bool any = false;
+  const bool ok = allowed_if(
+      key, start, end,
+      [&](const Write& w) {
+        return result.is_ok()
+                   ? (w.is_put && w.size == result.value().size() && make_body(w.put_id, w.size) == result.value())
+                   : !w.is_put;
+      },
+      &any);
+  *torn = result.is_ok() && !any;
+  return ok;
+}
+
+void ObjectsChecker::check_list(uint32_t keys, Instant start, Instant end, const std::map<uint32_t, Listed>& listed) {
+  ++lists_;
+  for (uint32_t key = 0; key < keys; ++key) {
+    auto found = listed.find(key);
+    bool any = false;
+    const bool ok = allowed_if(
+        key, start, end,
+        [&](const Write& w) {
+          if (found == listed.end()) return !w.is_put;
+          return w.is_put && w.size == found->second.size && (w.etag.empty() || w.etag == found->second.etag);
+        },
+        &any);
+    if (ok) continue;
+    const std::string what =
+        found == listed.end() ? "absent" : "with " + std::to_string(found->second.size) + " bytes";
+    violations_.add("read_after_write", "LIST during [" + std::to_string(start.us) + ", " + std::to_string(end.us) +
+                                            "] us shows key " + std::to_string(key) + " " + what +
+                                            ", which no linearization allows");
+  }
 }
 
 void ObjectsChecker::check_read(uint32_t key, Instant start, Instant end, const Result<std::string>& result) {
@@ -127,7 +162,7 @@ std::string ObjectsChecker::stats() const {
   return "writes_acked=" + std::to_string(writes_acked_) + " writes_failed=" + std::to_string(writes_failed_) +
          " writes_maybe=" + std::to_string(writes_maybe_) + " reads_ok=" + std::to_string(reads_ok_) +
          " reads_not_found=" + std::to_string(reads_not_found_) + " reads_failed=" + std::to_string(reads_failed_) +
-         " final_reads_ok=" + std::to_string(final_ok_);
+         " lists=" + std::to_string(lists_) + " final_reads_ok=" + std::to_string(final_ok_);
 }
 
 }  // namespace tessera::sim

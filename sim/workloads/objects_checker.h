@@ -1,7 +1,9 @@
 // ObjectsChecker: judges the objects workload. Every write (PUT, DELETE)
 // is recorded with its interval; a crash of the gateway turns in-flight
 // writes into maybe-writes (they may or may not have committed). Checkers:
-//  - read_after_write: a GET returns a value some linearization allows: a
+//  - read_after_write: a GET (or what a LIST shows of each key: absent,
+//    or present with a size and ETag) returns a value some linearization
+//    allows: a
 //    write not superseded before the GET began (superseded = an
 //    acknowledged write began after it ended and ended before the GET
 //    began), or one concurrent with it;
@@ -12,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -34,10 +37,17 @@ class ObjectsChecker {
   };
 
   WriteHandle begin_write(uint32_t key, bool is_put, uint64_t put_id, size_t size, Instant now);
-  void end_write(WriteHandle h, bool committed, Instant now);
+  // etag: the committed version's, when known (a PUT's reply).
+  void end_write(WriteHandle h, bool committed, Instant now, const std::string& etag = "");
   // The gateway crashed: its in-flight writes may or may not have committed.
   void gateway_crashed(Instant now);
   void check_read(uint32_t key, Instant start, Instant end, const Result<std::string>& result);
+  struct Listed {
+    uint64_t size = 0;
+    std::string etag;
+  };
+  // A LIST of keys [0, keys) during [start, end]: listed holds the keys it showed.
+  void check_list(uint32_t keys, Instant start, Instant end, const std::map<uint32_t, Listed>& listed);
   void check_placement(const proto::ObjectVersion& version, const std::vector<DiskInfo>& disks,
                        FailureDomain level);
   void record_final(uint32_t key, const Result<std::string>& result, Instant now);
@@ -55,7 +65,13 @@ class ObjectsChecker {
     Instant start;
     Instant end;
     State state;
+    std::string etag;  // when known
   };
+  // Whether some write that a linearization allows to be the key's last at
+  // some point in [start, end] satisfies matches; *matched_any: whether any
+  // write at all does (else the value was never written: torn).
+  bool allowed_if(uint32_t key, Instant start, Instant end, const std::function<bool(const Write&)>& matches,
+                  bool* matched_any) const;
   // Whether result is what one of the allowed writes left.
   bool allowed(uint32_t key, Instant start, Instant end, const Result<std::string>& result, bool* torn) const;
 
@@ -63,7 +79,7 @@ class ObjectsChecker {
   uint64_t next_put_id_ = 1;
   Violations violations_;
   uint64_t reads_ok_ = 0, reads_not_found_ = 0, reads_failed_ = 0, writes_acked_ = 0, writes_failed_ = 0,
-           writes_maybe_ = 0, final_ok_ = 0;
+           writes_maybe_ = 0, final_ok_ = 0, lists_ = 0;
 };
 
 }  // namespace tessera::sim
