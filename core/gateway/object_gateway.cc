@@ -90,8 +90,8 @@ Task<Result<proto::ObjectVersion>> ObjectGateway::head_object(std::string bucket
 }
 
 Task<Result<std::string>> ObjectGateway::get_object(std::string bucket, std::string key,
-                                                    std::optional<ByteRange> range) {
-  auto head = co_await head_object(bucket, key);
+                                                    std::optional<ByteRange> range, std::string version_id) {
+  auto head = co_await head_object(bucket, key, version_id);
   if (!head.is_ok()) co_return head.status();
   const proto::ObjectVersion& v = head.value();
   ByteRange wanted{0, v.size() == 0 ? 0 : v.size() - 1};

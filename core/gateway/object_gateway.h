@@ -108,7 +108,7 @@ class ObjectGateway {
   // The whole body, or the bytes of range (kInvalidArgument when it starts
   // past the end).
   Task<Result<std::string>> get_object(std::string bucket, std::string key,
-                                       std::optional<ByteRange> range = std::nullopt);
+                                       std::optional<ByteRange> range = std::nullopt, std::string version_id = "");
   // Streams bytes [range.first, range.last] of version into sink.
   Task<Status> read_object(const proto::ObjectVersion& version, ByteRange range, ByteSink& sink);
   Task<Result<DeleteResult>> delete_object(std::string bucket, std::string key, std::string version_id = "");

@@ -69,6 +69,7 @@ class GatewayApp final : public NodeApp {
   Task<void> boot() {
     proto::BucketRecord bucket;
     bucket.set_name(kBucket);
+    if (shared_.config.versioned()) bucket.set_versioning(proto::VERSIONING_ENABLED);
     Status s = co_await metadata_.create_bucket(bucket);
     ASSERT(s.is_ok() || s.code() == Code::kAlreadyExists);
     for (uint32_t i = 0; i < shared_.config.clients(); ++i) rt_.spawn(client());
@@ -100,7 +101,14 @@ class GatewayApp final : public NodeApp {
           r = co_await gateway_.put_object(kBucket, key_name(key), make_body(put_id, size));
         }
         shared_.checker.end_write(h, r.is_ok(), rt_.now(), r.is_ok() ? r.value().etag() : "");
+        if (r.is_ok() && c.versioned()) shared_.checker.record_version(key, r.value().version_id(), put_id, size);
         if (r.is_ok()) shared_.checker.check_placement(r.value(), shared_.disks, shared_.level);
+      } else if (dice < c.put_percent() + c.get_percent() && c.versioned() &&
+                 rt_.random().below(100) < c.versioned_read_percent() &&
+                 !shared_.checker.some_version(key, 0).empty()) {
+        const std::string version = shared_.checker.some_version(key, rt_.random().next());
+        auto r = co_await gateway_.get_object(kBucket, key_name(key), std::nullopt, version);
+        shared_.checker.check_versioned_read(key, version, r);
       } else if (dice < c.put_percent() + c.get_percent()) {
         const Instant start = rt_.now();
         auto r = co_await gateway_.get_object(kBucket, key_name(key));

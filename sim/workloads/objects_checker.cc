@@ -158,11 +158,40 @@ void ObjectsChecker::check_placement(const proto::ObjectVersion& version, const 
   }
 }
 
+void ObjectsChecker::record_version(uint32_t key, const std::string& version_id, uint64_t put_id, size_t size) {
+  versions_[key].push_back(Version{version_id, put_id, size});
+}
+
+std::string ObjectsChecker::some_version(uint32_t key, uint64_t r) const {
+  auto it = versions_.find(key);
+  if (it == versions_.end() || it->second.empty()) return "";
+  return it->second[r % it->second.size()].id;
+}
+
+void ObjectsChecker::check_versioned_read(uint32_t key, const std::string& version_id,
+                                          const Result<std::string>& result) {
+  if (!result.is_ok() && result.code() != Code::kNotFound) {
+    ++reads_failed_;  // an explicit error is allowed under faults
+    return;
+  }
+  ++versioned_reads_;
+  for (const Version& v : versions_[key]) {
+    if (v.id != version_id) continue;
+    if (result.is_ok() && result.value() == make_body(v.put_id, v.size)) return;
+    violations_.add("read_after_write", "GET of key " + std::to_string(key) + " version " + version_id + " returned " +
+                                            (result.is_ok() ? std::to_string(result.value().size()) + " bytes"
+                                                            : result.status().to_string()) +
+                                            ", not the bytes that version was written with");
+    return;
+  }
+}
+
 std::string ObjectsChecker::stats() const {
   return "writes_acked=" + std::to_string(writes_acked_) + " writes_failed=" + std::to_string(writes_failed_) +
          " writes_maybe=" + std::to_string(writes_maybe_) + " reads_ok=" + std::to_string(reads_ok_) +
          " reads_not_found=" + std::to_string(reads_not_found_) + " reads_failed=" + std::to_string(reads_failed_) +
-         " lists=" + std::to_string(lists_) + " final_reads_ok=" + std::to_string(final_ok_);
+         " lists=" + std::to_string(lists_) + " versioned_reads=" + std::to_string(versioned_reads_) +
+         " final_reads_ok=" + std::to_string(final_ok_);
 }
 
 }  // namespace tessera::sim

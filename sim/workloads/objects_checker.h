@@ -48,6 +48,13 @@ class ObjectsChecker {
   };
   // A LIST of keys [0, keys) during [start, end]: listed holds the keys it showed.
   void check_list(uint32_t keys, Instant start, Instant end, const std::map<uint32_t, Listed>& listed);
+  // Versioned buckets: an acknowledged PUT made version_id of key.
+  void record_version(uint32_t key, const std::string& version_id, uint64_t put_id, size_t size);
+  // A version id of key acknowledged so far ("" when none); r picks which.
+  std::string some_version(uint32_t key, uint64_t r) const;
+  // A read of that version must return its bytes (or an error; never
+  // NotFound or other bytes: versions are never removed in this workload).
+  void check_versioned_read(uint32_t key, const std::string& version_id, const Result<std::string>& result);
   void check_placement(const proto::ObjectVersion& version, const std::vector<DiskInfo>& disks,
                        FailureDomain level);
   void record_final(uint32_t key, const Result<std::string>& result, Instant now);
@@ -76,6 +83,13 @@ class ObjectsChecker {
   bool allowed(uint32_t key, Instant start, Instant end, const Result<std::string>& result, bool* torn) const;
 
   std::map<uint32_t, std::vector<Write>> history_;
+  struct Version {
+    std::string id;
+    uint64_t put_id;
+    size_t size;
+  };
+  std::map<uint32_t, std::vector<Version>> versions_;
+  uint64_t versioned_reads_ = 0;
   uint64_t next_put_id_ = 1;
   Violations violations_;
   uint64_t reads_ok_ = 0, reads_not_found_ = 0, reads_failed_ = 0, writes_acked_ = 0, writes_failed_ = 0,
