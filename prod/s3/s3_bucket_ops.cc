@@ -238,6 +238,38 @@ Task<Status> S3Service::list_versions(S3Request& r) {
   co_return Status::ok();
 }
 
+Task<Status> S3Service::get_acl(S3Request& r) {
+  proto::BucketRecord b;
+  if (Status s = co_await authorize_bucket(r, false, &b); !s.is_ok()) co_return s;
+  bool public_read = b.public_read();
+  if (!r.key.empty()) {
+    auto v = co_await gateway_.head_object(r.bucket, r.key, r.param("versionId"));
+    if (!v.is_ok()) co_return v.status();
+    public_read = v.value().public_read();
+  }
+  XmlDoc doc("AccessControlPolicy");
+  add_owner(doc.root(), b.owner());
+  auto list = doc.root().append_child("AccessControlList");
+  auto grant = [&](bool everyone, const char* permission) {
+    auto g = list.append_child("Grant");
+    auto grantee = g.append_child("Grantee");
+    grantee.append_attribute("xmlns:xsi") = "http://www.w3.org/2001/XMLSchema-instance";
+    if (everyone) {
+      grantee.append_attribute("xsi:type") = "Group";
+      add_text(grantee, "URI", "http://acs.amazonaws.com/groups/global/AllUsers");
+    } else {
+      grantee.append_attribute("xsi:type") = "CanonicalUser";
+      add_text(grantee, "ID", b.owner());
+      add_text(grantee, "DisplayName", b.owner());
+    }
+    add_text(g, "Permission", permission);
+  };
+  grant(false, "FULL_CONTROL");
+  if (public_read) grant(true, "READ");
+  co_await r.x.send(200, doc.str());
+  co_return Status::ok();
+}
+
 Task<Status> S3Service::delete_objects(S3Request& r) {
   if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
   if (Status s = prepare_body(r); !s.is_ok()) co_return s;

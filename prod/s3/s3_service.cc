@@ -223,7 +223,8 @@ Task<Status> S3Service::dispatch(S3Request& r, std::string& op) {
       if (r.has("versioning")) { op = "GetBucketVersioning"; co_return co_await get_versioning(r); }
       if (r.has("versions")) { op = "ListObjectVersions"; co_return co_await list_versions(r); }
       if (r.has("uploads")) { op = "ListMultipartUploads"; co_return co_await list_uploads(r); }
-      for (const char* unsupported : {"acl", "policy", "lifecycle", "cors", "tagging", "website", "logging",
+      if (r.has("acl")) { op = "GetBucketAcl"; co_return co_await get_acl(r); }
+      for (const char* unsupported : {"policy", "lifecycle", "cors", "tagging", "website", "logging",
                                       "notification", "replication", "encryption", "object-lock"}) {
         if (r.has(unsupported)) {
           op = "Unsupported";
@@ -242,6 +243,7 @@ Task<Status> S3Service::dispatch(S3Request& r, std::string& op) {
     { op = "PutObject"; co_return co_await put_object(r); }
   }
   if (m == "GET" && r.has("uploadId")) { op = "ListParts"; co_return co_await list_parts(r); }
+  if (m == "GET" && r.has("acl")) { op = "GetObjectAcl"; co_return co_await get_acl(r); }
   if (m == "GET") { op = "GetObject"; co_return co_await get_object(r, false); }
   if (m == "HEAD") { op = "HeadObject"; co_return co_await get_object(r, true); }
   if (m == "DELETE" && r.has("uploadId")) { op = "AbortMultipartUpload"; co_return co_await abort_upload(r); }

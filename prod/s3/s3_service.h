@@ -74,6 +74,9 @@ class S3Service {
   Task<Status> list_objects(S3Request& r, bool v2);
   Task<Status> list_versions(S3Request& r);
   Task<Status> delete_objects(S3Request& r);
+  // The canned ACL as S3's grant list (owner FULL_CONTROL, AllUsers READ if
+  // public-read), for a bucket or an object.
+  Task<Status> get_acl(S3Request& r);
 
   // Objects (s3_object_ops.cc).
   Task<Status> put_object(S3Request& r);

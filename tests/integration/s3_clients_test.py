@@ -366,6 +366,10 @@ def main():
         s3.create_bucket(Bucket="public", ACL="public-read")
         s3.put_object(Bucket="public", Key="p", Body=b"for all")
         check(urllib.request.urlopen(f"{server.url}/public/p").read() == b"for all", "public-read anonymous GET")
+        grants = s3.get_bucket_acl(Bucket="public")["Grants"]
+        check(sorted(g["Permission"] for g in grants) == ["FULL_CONTROL", "READ"], "public-read bucket ACL")
+        check([g["Permission"] for g in s3.get_object_acl(Bucket="alpha", Key="presigned")["Grants"]] ==
+              ["FULL_CONTROL"], "private object ACL")
         acked[("public", "p")] = b"for all"
 
         # Bad input: wrong Content-MD5, malformed XML; the server keeps serving.
