@@ -40,20 +40,7 @@ Task<Status> KvMetadataStore::delete_bucket(std::string name) {
 }
 
 Task<Result<std::vector<proto::BucketRecord>>> KvMetadataStore::list_buckets() {
-  std::vector<proto::BucketRecord> out;
-  std::string from = keys::bucket("");
-  for (;;) {
-    auto rows = co_await kv_.scan(from, keys::bucket_range_end(), kScanBatch);
-    if (!rows.is_ok()) co_return rows.status();
-    for (auto& [k, v] : rows.value()) {
-      proto::BucketRecord r;
-      if (!r.ParseFromString(v)) co_return Status(Code::kCorrupt, "bucket record does not parse");
-      out.push_back(std::move(r));
-    }
-    if (rows.value().size() < kScanBatch) break;
-    from = rows.value().back().first + std::string(1, '\0');
-  }
-  co_return out;
+  co_return co_await scan_records<proto::BucketRecord>(kv_, keys::bucket(""), keys::bucket_range_end(), "bucket");
 }
 
 Task<Status> KvMetadataStore::set_versioning(std::string name, proto::Versioning state) {
@@ -78,20 +65,7 @@ std::string KvMetadataStore::new_version_id() {
 Task<Result<std::vector<proto::ObjectVersion>>> KvMetadataStore::key_versions(const std::string& bucket,
                                                                               const std::string& key) {
   const std::string prefix = keys::key_versions_prefix(bucket, key);
-  const std::string end = keys::prefix_successor(prefix);
-  std::vector<proto::ObjectVersion> out;
-  std::string from = prefix;
-  for (;;) {
-    auto rows = co_await kv_.scan(from, end, kScanBatch);
-    if (!rows.is_ok()) co_return rows.status();
-    for (auto& [k, v] : rows.value()) {
-      proto::ObjectVersion r;
-      if (!r.ParseFromString(v)) co_return Status(Code::kCorrupt, "object record does not parse");
-      out.push_back(std::move(r));
-    }
-    if (rows.value().size() < kScanBatch) co_return out;
-    from = rows.value().back().first + std::string(1, '\0');
-  }
+  co_return co_await scan_records<proto::ObjectVersion>(kv_, prefix, keys::prefix_successor(prefix), "object");
 }
 
 Task<Result<proto::ObjectVersion>> KvMetadataStore::stage_commit(const proto::BucketRecord& bucket,

@@ -39,20 +39,8 @@ Task<Result<proto::UploadRecord>> KvMetadataStore::get_upload(std::string bucket
 }
 
 Task<Result<std::vector<proto::UploadPartRecord>>> KvMetadataStore::upload_parts(const std::string& upload_id) {
-  std::vector<proto::UploadPartRecord> out;
-  std::string from = keys::upload_parts_prefix(upload_id);
-  const std::string end = keys::upload_parts_range_end(upload_id);
-  for (;;) {
-    auto rows = co_await kv_.scan(from, end, kScanBatch);
-    if (!rows.is_ok()) co_return rows.status();
-    for (auto& [k, v] : rows.value()) {
-      proto::UploadPartRecord r;
-      if (!r.ParseFromString(v)) co_return Status(Code::kCorrupt, "upload part record does not parse");
-      out.push_back(std::move(r));
-    }
-    if (rows.value().size() < kScanBatch) co_return out;
-    from = rows.value().back().first + std::string(1, '\0');
-  }
+  co_return co_await scan_records<proto::UploadPartRecord>(kv_, keys::upload_parts_prefix(upload_id),
+                                                           keys::upload_parts_range_end(upload_id), "upload part");
 }
 
 Task<Result<std::optional<proto::UploadPartRecord>>> KvMetadataStore::put_upload_part(

@@ -4,8 +4,11 @@
 
 #include <string>
 
+#include <vector>
+
 #include "core/codec/sha256.h"
 #include "core/metadata/key_encoding.h"
+#include "io_abstraction/kv.h"
 #include "io_abstraction/status.h"
 
 namespace tessera::kv_store_util {
@@ -22,6 +25,23 @@ Result<Record> parse(const Result<std::string>& raw, const char* what) {
   Record r;
   if (!r.ParseFromString(raw.value())) return Status(Code::kCorrupt, std::string(what) + " record does not parse");
   return r;
+}
+
+// Every record in [from, end), in key order, a batch of rows at a time.
+template <typename Record>
+Task<Result<std::vector<Record>>> scan_records(Kv& kv, std::string from, std::string end, const char* what) {
+  std::vector<Record> out;
+  for (;;) {
+    auto rows = co_await kv.scan(from, end, kScanBatch);
+    if (!rows.is_ok()) co_return rows.status();
+    for (auto& [k, v] : rows.value()) {
+      Record r;
+      if (!r.ParseFromString(v)) co_return Status(Code::kCorrupt, std::string(what) + " record does not parse");
+      out.push_back(std::move(r));
+    }
+    if (rows.value().size() < kScanBatch) co_return out;
+    from = rows.value().back().first + std::string(1, '\0');
+  }
 }
 
 // Lock order: the bucket's lock, then the key's, then the upload's. Object

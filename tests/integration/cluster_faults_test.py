@@ -25,6 +25,9 @@ import boto3
 import botocore
 from botocore.config import Config
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from s3test_util import body  # noqa: E402
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPT = os.path.join(REPO, "scripts/cluster.sh")
 ACCESS, SECRET = "CLUSTERACCESSKEY0001", "clustersecret000000000000000000000000001"
@@ -52,14 +55,6 @@ def free_port_base(count):
             return base
     raise RuntimeError("no free ports")
 
-
-def body(n, seed):
-    out = bytearray()
-    h = hashlib.sha256(seed.encode()).digest()
-    while len(out) < n:
-        h = hashlib.sha256(h).digest()
-        out += h * 128
-    return bytes(out[:n])
 
 
 def main():

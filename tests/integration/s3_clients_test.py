@@ -25,6 +25,9 @@ import boto3
 import botocore
 from botocore.config import Config
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from s3test_util import body  # noqa: E402
+
 SERVER = sys.argv[1]
 AWS = "/usr/bin/aws"
 ACCESS, SECRET = "TESTACCESSKEY0000001", "testsecretkey0000000000000000000000000001"
@@ -172,14 +175,6 @@ def head_bytes(method, path, headers):
     lines = [f"{method} {path} HTTP/1.1"] + [f"{k}: {v}" for k, v in headers.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
-
-def body(n, seed):
-    out = bytearray()
-    h = hashlib.sha256(seed.encode()).digest()
-    while len(out) < n:
-        h = hashlib.sha256(h).digest()
-        out += h * 64
-    return bytes(out[:n])
 
 
 def main():
