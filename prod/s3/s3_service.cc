@@ -141,6 +141,8 @@ Task<void> S3Service::serve(HttpExchange& x, std::string request_id) {
           const std::string decoded = r.header("x-amz-decoded-content-length");
           if (!signed_chunks && hash != "STREAMING-UNSIGNED-PAYLOAD-TRAILER") {
             s = s3_status("NotImplemented", hash + " is not supported");
+          } else if (!r.header("x-amz-trailer").empty() && !BodyChecksum::for_header(r.header("x-amz-trailer"))) {
+            s = s3_status("InvalidRequest", "x-amz-trailer names an unsupported checksum: " + r.header("x-amz-trailer"));
           } else if (decoded.empty() || decoded.size() > 19 ||
                      decoded.find_first_not_of("0123456789") != std::string::npos) {
             s = s3_status("MissingContentLength", "aws-chunked bodies need x-amz-decoded-content-length");
