@@ -146,6 +146,12 @@ TEST(Metadata, ListWithPrefixAndDelimiter) {
   EXPECT_EQ(r.objects[0].key(), "b/x");
   EXPECT_EQ(r.common_prefixes, std::vector<std::string>{"b/y/"});
 
+  ListRequest none;
+  none.max_keys = 0;
+  auto empty = f.run(f.store.list_objects("b", none)).value();
+  EXPECT_TRUE(empty.objects.empty() && empty.common_prefixes.empty());
+  EXPECT_FALSE(empty.truncated);  // else a paging client would loop forever
+
   ListRequest bad;
   bad.max_keys = 1001;
   EXPECT_EQ(f.run(f.store.list_objects("b", bad)).code(), Code::kInvalidArgument);

@@ -46,6 +46,7 @@ struct GroupedScan {
 };
 
 Task<Result<bool>> grouped_scan(Kv& kv, GroupedScan g) {
+  if (g.max == 0) co_return false;  // S3: max-keys=0 lists nothing and is not truncated
   uint32_t returned = 0;
   std::string from = g.from;
   for (;;) {
