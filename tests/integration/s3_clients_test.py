@@ -26,19 +26,12 @@ import botocore
 from botocore.config import Config
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from s3test_util import body  # noqa: E402
+from s3test_util import body, check, failures  # noqa: E402
 
 SERVER = sys.argv[1]
 AWS = "/usr/bin/aws"
 ACCESS, SECRET = "TESTACCESSKEY0000001", "testsecretkey0000000000000000000000000001"
 OTHER_ACCESS, OTHER_SECRET = "TESTACCESSKEY0000002", "testsecretkey0000000000000000000000000002"
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
 
 
 def expect_error(code, fn, what):
