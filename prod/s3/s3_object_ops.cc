@@ -209,13 +209,11 @@ Task<Status> S3Service::copy_object(S3Request& r) {
 }
 
 Task<Status> S3Service::get_object(S3Request& r, bool head) {
-  if (Status s = co_await authorize_bucket(r, true, nullptr); !s.is_ok()) {
-    // An object marked public-read may be read anonymously in a private bucket.
-    if (!(r.access_key.empty() && s.reason() == "AccessDenied")) co_return s;
-    auto v = co_await gateway_.head_object(r.bucket, r.key, r.param("versionId"));
-    if (!v.is_ok() || !v.value().public_read()) co_return s;
-  }
+  const Status access = co_await authorize_bucket(r, true, nullptr);
+  // An object marked public-read may be read anonymously in a private bucket.
+  if (!access.is_ok() && !(r.access_key.empty() && access.reason() == "AccessDenied")) co_return access;
   auto found = co_await gateway_.head_object(r.bucket, r.key, r.param("versionId"));
+  if (!access.is_ok() && (!found.is_ok() || !found.value().public_read())) co_return access;
   if (!found.is_ok()) co_return found.status();
   const proto::ObjectVersion& v = found.value();
   const std::string etag = quoted(v.etag());

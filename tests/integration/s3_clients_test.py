@@ -354,6 +354,10 @@ def main():
         s3.create_bucket(Bucket="public", ACL="public-read")
         s3.put_object(Bucket="public", Key="p", Body=b"for all")
         check(urllib.request.urlopen(f"{server.url}/public/p").read() == b"for all", "public-read anonymous GET")
+        s3.put_object(Bucket="alpha", Key="shared", Body=b"one public object", ACL="public-read")
+        check(urllib.request.urlopen(f"{server.url}/alpha/shared").read() == b"one public object",
+              "public-read object in a private bucket: anonymous GET")
+        acked[("alpha", "shared")] = b"one public object"
         grants = s3.get_bucket_acl(Bucket="public")["Grants"]
         check(sorted(g["Permission"] for g in grants) == ["FULL_CONTROL", "READ"], "public-read bucket ACL")
         check([g["Permission"] for g in s3.get_object_acl(Bucket="alpha", Key="presigned")["Grants"]] ==
