@@ -134,6 +134,7 @@ class ObjectGateway {
   const Stats& stats() const { return stats_; }
 
  private:
+  friend class Repairer;  // core/repair/: reads fragments, rebuilds and moves them
   struct Written {
     std::vector<proto::PartRecord> stripes;
     uint64_t size = 0;

@@ -104,6 +104,16 @@ struct GarbageEntry {
   proto::GarbageRecord record;
 };
 
+// Where a stripe's record lives, for repair: an object version (by its
+// number), or a part of an upload in progress.
+struct StripeOwner {
+  std::string bucket;
+  std::string key;
+  uint64_t version = 0;   // when upload_id is empty
+  std::string upload_id;  // else a part of this upload
+  uint32_t upload_part = 0;
+};
+
 class MetadataStore {
  public:
   virtual ~MetadataStore() = default;
@@ -161,6 +171,15 @@ class MetadataStore {
   // change that dropped them. Oldest first, created at or before before_ms.
   virtual Task<Result<std::vector<GarbageEntry>>> list_garbage(uint64_t before_ms, size_t limit) = 0;
   virtual Task<Status> remove_garbage(std::vector<std::string> ids) = 0;
+
+  // Repair: in one atomic step, gives the stripe (fragment_version, number)
+  // of owner the locations `updated` if it still has `expected` (both rows
+  // of a newest version). kNotFound when the owner or the stripe is gone
+  // (it became garbage), kFailedPrecondition when its locations changed.
+  // With updated == expected it only checks and writes nothing.
+  virtual Task<Status> move_stripe(StripeOwner owner, uint64_t fragment_version, uint32_t number,
+                                   std::vector<proto::FragmentLocation> expected,
+                                   std::vector<proto::FragmentLocation> updated) = 0;
 };
 
 class KvMetadataStore final : public MetadataStore {
@@ -197,6 +216,9 @@ class KvMetadataStore final : public MetadataStore {
                                                      uint64_t modified_ms, CommitConditions conditions) override;
   Task<Result<std::vector<GarbageEntry>>> list_garbage(uint64_t before_ms, size_t limit) override;
   Task<Status> remove_garbage(std::vector<std::string> ids) override;
+  Task<Status> move_stripe(StripeOwner owner, uint64_t fragment_version, uint32_t number,
+                           std::vector<proto::FragmentLocation> expected,
+                           std::vector<proto::FragmentLocation> updated) override;
 
  private:
   // Adds a garbage record of stripes (if any hold fragments) to batch.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 
 #include "io_abstraction/random.h"
 
@@ -109,6 +110,39 @@ Result<std::vector<DiskRef>> pick_disks(const std::vector<DiskInfo>& disks, cons
   }
   ASSERT(chosen.size() == n);
   return chosen;
+}
+
+Result<DiskRef> pick_replacement(const std::vector<DiskInfo>& disks, const std::vector<DiskRef>& kept,
+                                 const PlacementRequest& req) {
+  std::map<DiskRef, const DiskInfo*> by_ref;
+  for (const DiskInfo& d : disks) by_ref[d.ref] = &d;
+  std::map<uint64_t, uint32_t> per_domain;
+  std::map<uint32_t, uint32_t> per_node;
+  for (const DiskRef& ref : kept) {
+    auto it = by_ref.find(ref);
+    if (it != by_ref.end()) ++per_domain[domain_of(*it->second, req.level)];
+    ++per_node[ref.node];
+  }
+  const DiskInfo* best = nullptr;
+  std::tuple<bool, uint64_t, uint64_t> best_rank;
+  for (const DiskInfo& d : disks) {
+    if (!d.writable || d.capacity_bytes == 0) continue;
+    if (d.capacity_bytes - std::min(d.used_bytes, d.capacity_bytes) < req.fragment_bytes) continue;
+    if (std::find(kept.begin(), kept.end(), d.ref) != kept.end()) continue;
+    auto in_domain = per_domain.find(domain_of(d, req.level));
+    if (in_domain != per_domain.end() && in_domain->second >= req.m) continue;
+    const auto rank = std::make_tuple(per_node.count(d.ref.node) > 0, fill_step(d),
+                                      mix_seed(req.key, (uint64_t{d.ref.node} << 32) | d.ref.disk));
+    if (!best || rank < best_rank) {
+      best = &d;
+      best_rank = rank;
+    }
+  }
+  if (!best) {
+    return Status(Code::kUnavailable, std::string("no writable disk keeps at most ") + std::to_string(req.m) +
+                                          " fragments per " + failure_domain_name(req.level) + " for this part");
+  }
+  return best->ref;
 }
 
 bool placement_keeps_rule(const std::vector<DiskInfo>& disks, const std::vector<DiskRef>& chosen,

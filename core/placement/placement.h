@@ -57,6 +57,13 @@ struct PlacementRequest {
 Result<std::vector<DiskRef>> pick_disks(const std::vector<DiskInfo>& disks,
                                         const PlacementRequest& request);
 
+// Repair: a disk for one fragment of a part whose other fragments stay on
+// `kept`. The new set keeps rules 1 and 2; among such disks it prefers one
+// on a node the part does not use yet (rule 3), then the least filled,
+// then the rendezvous hash of (request.key, disk). kUnavailable when none.
+Result<DiskRef> pick_replacement(const std::vector<DiskInfo>& disks, const std::vector<DiskRef>& kept,
+                                 const PlacementRequest& request);
+
 // True when no disk holds two fragments and no domain at `level` holds more
 // than m: the rule the placement checker verifies for every committed part.
 bool placement_keeps_rule(const std::vector<DiskInfo>& disks, const std::vector<DiskRef>& chosen,

@@ -1,6 +1,7 @@
 #include "core/storage/fragment_format.h"
 
 #include <cstring>
+#include <utility>
 
 namespace tessera {
 namespace {
@@ -37,9 +38,10 @@ std::string encode_fragment_blob(const proto::FragmentId& id, std::string_view d
   return blob;
 }
 
-Result<DecodedFragment> decode_fragment_blob(std::string blob, const proto::FragmentId& expected,
-                                             bool verify_checksum) {
-  const std::string name = fragment_blob_name(expected);
+namespace {
+
+// The header of blob and where the data starts; name is for messages.
+Result<std::pair<proto::FragmentHeader, size_t>> read_header(std::string_view blob, const std::string& name) {
   if (blob.size() < kPrefixBytes || std::memcmp(blob.data(), kMagic, sizeof kMagic) != 0) {
     return Status(Code::kCorrupt, name + ": bad fragment magic");
   }
@@ -48,19 +50,32 @@ Result<DecodedFragment> decode_fragment_blob(std::string blob, const proto::Frag
   if (n > kHeaderBytesMax || n > blob.size() - kPrefixBytes) {
     return Status(Code::kCorrupt, name + ": bad fragment header length");
   }
-  DecodedFragment out;
-  if (!out.header.ParseFromArray(blob.data() + kPrefixBytes, static_cast<int>(n))) {
+  proto::FragmentHeader header;
+  if (!header.ParseFromArray(blob.data() + kPrefixBytes, static_cast<int>(n))) {
     return Status(Code::kCorrupt, name + ": fragment header does not parse");
   }
+  return std::make_pair(std::move(header), kPrefixBytes + n);
+}
+
+}  // namespace
+
+Result<DecodedFragment> decode_fragment_blob(std::string blob, const proto::FragmentId& expected,
+                                             bool verify_checksum) {
+  const std::string name = fragment_blob_name(expected);
+  auto header = read_header(blob, name);
+  if (!header.is_ok()) return header.status();
+  DecodedFragment out;
+  out.header = std::move(header.value().first);
+  const size_t data_start = header.value().second;
   if (!same_fragment_id(out.header.id(), expected)) {
     return Status(Code::kCorrupt, name + ": header names another fragment");
   }
-  const size_t data_bytes = blob.size() - kPrefixBytes - n;
+  const size_t data_bytes = blob.size() - data_start;
   if (out.header.length() != data_bytes) {
     return Status(Code::kCorrupt, name + ": length " + std::to_string(data_bytes) + ", header says " +
                                       std::to_string(out.header.length()));
   }
-  blob.erase(0, kPrefixBytes + n);
+  blob.erase(0, data_start);
   out.data = std::move(blob);
   if (!verify_checksum) return out;
   const Sha256 digest = sha256(out.data);
@@ -69,6 +84,15 @@ Result<DecodedFragment> decode_fragment_blob(std::string blob, const proto::Frag
     return Status(Code::kCorrupt, name + ": checksum mismatch");
   }
   return out;
+}
+
+Status check_fragment_blob(const std::string& name, std::string blob) {
+  auto header = read_header(blob, name);
+  if (!header.is_ok()) return header.status();
+  const proto::FragmentId id = header.value().first.id();
+  if (fragment_blob_name(id) != name) return Status(Code::kCorrupt, name + ": header names another fragment");
+  auto decoded = decode_fragment_blob(std::move(blob), id);
+  return decoded.is_ok() ? Status::ok() : decoded.status();
 }
 
 }  // namespace tessera

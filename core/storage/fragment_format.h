@@ -29,6 +29,10 @@ struct DecodedFragment {
 Result<DecodedFragment> decode_fragment_blob(std::string blob, const proto::FragmentId& expected,
                                              bool verify_checksum = true);
 
+// The scrubber's check of a stored blob that only its name identifies:
+// the header must name the fragment the blob name does, and verify.
+Status check_fragment_blob(const std::string& name, std::string blob);
+
 bool same_fragment_id(const proto::FragmentId& a, const proto::FragmentId& b);
 
 }  // namespace tessera

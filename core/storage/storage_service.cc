@@ -6,6 +6,7 @@
 
 #include "core/codec/sha256.h"
 #include "core/storage/fragment_format.h"
+#include "io_abstraction/assert.h"
 
 namespace tessera {
 namespace {
@@ -36,7 +37,7 @@ RpcEndpoint::Handler typed(Fn fn) {
 }  // namespace
 
 StorageService::StorageService(Runtime& rt, RpcEndpoint& rpc, std::vector<Disk*> disks, bool verify_reads)
-    : rt_(rt), disks_(std::move(disks)), verify_reads_(verify_reads) {
+    : rt_(rt), disks_(std::move(disks)), verify_reads_(verify_reads), corrupt_(disks_.size()) {
   // A put from this very node crossed no trust boundary: its checksum was
   // computed from these bytes in this process a moment ago.
   rpc.serve("storage.put", typed<proto::PutFragmentRequest>([this, self = rpc.self()](NodeId from, auto r) {
@@ -46,6 +47,13 @@ StorageService::StorageService(Runtime& rt, RpcEndpoint& rpc, std::vector<Disk*>
             typed<proto::GetFragmentRequest>([this](NodeId, auto r) { return get(std::move(r)); }));
   rpc.serve("storage.delete",
             typed<proto::DeleteFragmentRequest>([this](NodeId, auto r) { return remove(std::move(r)); }));
+  rpc.serve("storage.inventory",
+            typed<proto::InventoryRequest>([this](NodeId, auto r) { return inventory(std::move(r)); }));
+}
+
+void StorageService::report_corrupt(uint32_t disk, const std::string& blob_name) {
+  ASSERT(disk < corrupt_.size());
+  corrupt_[disk].insert(blob_name);
 }
 
 Result<Disk*> StorageService::disk(uint32_t index) {
@@ -69,8 +77,12 @@ Task<Status> StorageService::put(proto::PutFragmentRequest request, bool verify)
     co_return Status(Code::kCorrupt, "fragment bytes do not match the writer's checksum");
   }
   std::string blob = encode_fragment_blob(request.id(), data, digest);
-  Status s = co_await d.value()->write(fragment_blob_name(request.id()), std::move(blob), Durability::kSync);
-  if (s.is_ok()) ++stats_.puts;
+  std::string name = fragment_blob_name(request.id());
+  Status s = co_await d.value()->write(name, std::move(blob), Durability::kSync);
+  if (s.is_ok()) {
+    ++stats_.puts;
+    corrupt_[request.disk()].erase(name);
+  }
   co_return s;
 }
 
@@ -87,6 +99,7 @@ Task<Result<proto::GetFragmentResponse>> StorageService::get(proto::GetFragmentR
       rt_, [&bytes, &id, verify] { return decode_fragment_blob(std::move(bytes), id, verify); });
   if (!decoded.is_ok()) {
     ++stats_.corrupt_reads;
+    report_corrupt(request.disk(), fragment_blob_name(id));
     co_return decoded.status();
   }
   proto::GetFragmentResponse response;
@@ -98,7 +111,32 @@ Task<Result<proto::GetFragmentResponse>> StorageService::get(proto::GetFragmentR
 Task<Status> StorageService::remove(proto::DeleteFragmentRequest request) {
   auto d = disk(request.disk());
   if (!d.is_ok()) co_return d.status();
-  co_return co_await d.value()->remove(fragment_blob_name(request.id()));
+  std::string name = fragment_blob_name(request.id());
+  Status s = co_await d.value()->remove(name);
+  if (s.is_ok() || s.code() == Code::kNotFound) corrupt_[request.disk()].erase(name);
+  co_return s;
+}
+
+Task<Result<proto::InventoryResponse>> StorageService::inventory(proto::InventoryRequest request) {
+  constexpr uint32_t kPageMax = 10000;
+  auto d = disk(request.disk());
+  if (!d.is_ok()) co_return d.status();
+  ++stats_.inventories;
+  proto::InventoryResponse out;
+  // Disk::list has no paging: each page lists the disk again (fine for the
+  // inventories of this slice; a Merkle summary would avoid it).
+  auto names = co_await d.value()->list("f-");
+  if (names.code() == Code::kDiskGone) {
+    out.set_disk_failed(true);
+    co_return out;
+  }
+  if (!names.is_ok()) co_return names.status();
+  const uint32_t limit = std::clamp<uint32_t>(request.limit(), 1, kPageMax);
+  auto it = std::upper_bound(names.value().begin(), names.value().end(), request.after());
+  for (; it != names.value().end() && static_cast<uint32_t>(out.names_size()) < limit; ++it) out.add_names(*it);
+  out.set_truncated(it != names.value().end());
+  for (const std::string& name : corrupt_[request.disk()]) out.add_corrupt(name);
+  co_return out;
 }
 
 Task<Status> put_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk, proto::FragmentId id,
@@ -130,6 +168,15 @@ Task<Result<std::string>> get_fragment(RpcEndpoint& rpc, NodeId node, uint32_t d
     }
   }
   co_return std::move(*r.value().mutable_data());
+}
+
+Task<Result<proto::InventoryResponse>> list_inventory(RpcEndpoint& rpc, NodeId node, uint32_t disk,
+                                                      std::string after, uint32_t limit, Duration deadline) {
+  proto::InventoryRequest request;
+  request.set_disk(disk);
+  request.set_after(std::move(after));
+  request.set_limit(limit);
+  co_return co_await call_message<proto::InventoryResponse>(rpc, node, "storage.inventory", request, deadline);
 }
 
 Task<Status> delete_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk,

@@ -4,12 +4,16 @@
 //    is refused, not stored) and answers only once the fragment is durable
 //    (Durability::kSync);
 //  - get verifies magic, header, id, length and SHA-256, and reports any
-//    mismatch as kCorrupt: rot is never served as data.
+//    mismatch as kCorrupt: rot is never served as data;
+//  - inventory lists a disk's fragments a page at a time, with those found
+//    corrupt (by a read or the scrubber) since they were last written, so
+//    repair can compare what is here with what the metadata expects.
 // Hashing runs through Runtime::offload.
 #pragma once
 
 #include <optional>
-
+#include <set>
+#include <string>
 #include <vector>
 
 #include "core/codec/sha256.h"
@@ -27,6 +31,7 @@ class StorageService {
     uint64_t gets = 0;
     uint64_t corrupt_reads = 0;
     uint64_t refused_puts = 0;
+    uint64_t inventories = 0;
   };
 
   // Registers the "storage.*" methods on rpc. disks must outlive the service.
@@ -38,6 +43,11 @@ class StorageService {
   Task<Status> put(proto::PutFragmentRequest request, bool verify = true);
   Task<Result<proto::GetFragmentResponse>> get(proto::GetFragmentRequest request);
   Task<Status> remove(proto::DeleteFragmentRequest request);
+  Task<Result<proto::InventoryResponse>> inventory(proto::InventoryRequest request);
+
+  // The blob named on disk failed verification; reported by inventory
+  // until it is written again or removed.
+  void report_corrupt(uint32_t disk, const std::string& blob_name);
 
  private:
   Result<Disk*> disk(uint32_t index);
@@ -45,6 +55,7 @@ class StorageService {
   Runtime& rt_;
   std::vector<Disk*> disks_;
   bool verify_reads_;
+  std::vector<std::set<std::string>> corrupt_;  // per disk
   Stats stats_;
 };
 
@@ -58,6 +69,9 @@ Task<Status> put_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk, proto::F
                           std::string data, Duration deadline, std::optional<Sha256> digest = std::nullopt);
 Task<Result<std::string>> get_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk,
                                        proto::FragmentId id, Duration deadline, bool verify = true);
+// One page of a disk's inventory: names after `after`, at most limit.
+Task<Result<proto::InventoryResponse>> list_inventory(RpcEndpoint& rpc, NodeId node, uint32_t disk,
+                                                      std::string after, uint32_t limit, Duration deadline);
 Task<Status> delete_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk,
                              proto::FragmentId id, Duration deadline);
 

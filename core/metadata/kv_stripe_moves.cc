@@ -1,0 +1,77 @@
+// KvMetadataStore::move_stripe: repair's compare-and-set of a stripe's
+// fragment locations, under the same locks as the writes it races with
+// (a commit of the key, a re-upload of the part, a completion).
+#include "core/metadata/kv_store_util.h"
+#include "core/metadata/metadata_store.h"
+#include "io_abstraction/assert.h"
+
+namespace tessera {
+
+using namespace kv_store_util;
+
+namespace {
+
+bool same_locations(const google::protobuf::RepeatedPtrField<proto::FragmentLocation>& a,
+                    const std::vector<proto::FragmentLocation>& b) {
+  if (static_cast<size_t>(a.size()) != b.size()) return false;
+  for (size_t i = 0; i < b.size(); ++i) {
+    if (a[static_cast<int>(i)].node() != b[i].node() || a[static_cast<int>(i)].disk() != b[i].disk()) return false;
+  }
+  return true;
+}
+
+// Finds the stripe in stripes and checks or moves it; *changed tells
+// whether the record must be written.
+Status move_in(google::protobuf::RepeatedPtrField<proto::PartRecord>& stripes, uint64_t fragment_version,
+               uint32_t number, const std::vector<proto::FragmentLocation>& expected,
+               const std::vector<proto::FragmentLocation>& updated, bool* changed) {
+  for (proto::PartRecord& stripe : stripes) {
+    if (stripe.fragment_version() != fragment_version || stripe.number() != number) continue;
+    if (!same_locations(stripe.fragments(), expected)) {
+      return Status(Code::kFailedPrecondition, "the stripe's locations changed");
+    }
+    *changed = !same_locations(stripe.fragments(), updated);
+    if (*changed) {
+      stripe.clear_fragments();
+      for (const auto& loc : updated) *stripe.add_fragments() = loc;
+    }
+    return Status::ok();
+  }
+  return Status(Code::kNotFound, "no such stripe");
+}
+
+}  // namespace
+
+Task<Status> KvMetadataStore::move_stripe(StripeOwner owner, uint64_t fragment_version, uint32_t number,
+                                          std::vector<proto::FragmentLocation> expected,
+                                          std::vector<proto::FragmentLocation> updated) {
+  ASSERT(expected.size() == updated.size());
+  bool changed = false;
+  KvBatch batch;
+  if (!owner.upload_id.empty()) {
+    auto upload_guard = co_await locks_.lock_shared(upload_lock(owner.upload_id));
+    auto part_guard = co_await locks_.lock(upload_part_lock(owner.upload_id, owner.upload_part));
+    const std::string row = keys::upload_part(owner.upload_id, owner.upload_part);
+    auto part = parse<proto::UploadPartRecord>(co_await kv_.get(row), "part");
+    if (!part.is_ok()) co_return part.status();
+    Status s = move_in(*part.value().mutable_stripes(), fragment_version, number, expected, updated, &changed);
+    if (!s.is_ok() || !changed) co_return s;
+    batch.put(row, part.value().SerializeAsString());
+    co_return co_await kv_.write(std::move(batch), Durability::kSync);
+  }
+  auto bucket_guard = co_await locks_.lock_shared(bucket_lock(owner.bucket));
+  auto key_guard = co_await locks_.lock(key_lock(owner.bucket, owner.key));
+  const std::string row = keys::version(owner.bucket, owner.key, owner.version);
+  auto version = parse<proto::ObjectVersion>(co_await kv_.get(row), "object");
+  if (!version.is_ok()) co_return version.status();
+  Status s = move_in(*version.value().mutable_parts(), fragment_version, number, expected, updated, &changed);
+  if (!s.is_ok() || !changed) co_return s;
+  const std::string record = version.value().SerializeAsString();
+  batch.put(row, record);
+  auto head = parse<proto::ObjectVersion>(co_await kv_.get(keys::head(owner.bucket, owner.key)), "object");
+  if (!head.is_ok() && head.code() != Code::kNotFound) co_return head.status();
+  if (head.is_ok() && head.value().version() == owner.version) batch.put(keys::head(owner.bucket, owner.key), record);
+  co_return co_await kv_.write(std::move(batch), Durability::kSync);
+}
+
+}  // namespace tessera

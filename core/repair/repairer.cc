@@ -1,0 +1,315 @@
+#include "core/repair/repairer.h"
+
+#include <algorithm>
+
+#include "core/gateway/gateway_util.h"
+#include "core/storage/fragment_format.h"
+#include "core/storage/storage_service.h"
+#include "io_abstraction/combinators.h"
+
+namespace tessera {
+
+using namespace gateway_util;
+
+namespace {
+constexpr uint64_t kFragmentHeaderBytesMax = 1024;  // room placement reserves beside the bytes
+constexpr uint32_t kListPage = 1000;
+}  // namespace
+
+Repairer::Repairer(ObjectGateway& gateway, RepairConfig config) : gateway_(gateway), config_(config) {
+  ASSERT(config_.bytes_per_second > 0);
+  ASSERT(config_.inventory_page > 0);
+}
+
+Task<Status> Repairer::collect_stripes(std::vector<Stripe>& out) {
+  MetadataStore& md = gateway_.metadata();
+  auto buckets = co_await md.list_buckets();
+  if (!buckets.is_ok()) co_return buckets.status();
+  for (const proto::BucketRecord& bucket : buckets.value()) {
+    const std::string& name = bucket.name();
+    auto level_of = [&](const std::string& cls) {
+      auto c = gateway_.class_for(bucket, cls);
+      return c.is_ok() ? c.value()->level : gateway_.config().storage_classes.front().level;
+    };
+    auto add = [&](StripeOwner owner, uint64_t default_version, const proto::PartRecord& part, FailureDomain level) {
+      if (part.fragments_size() == 0) return;  // inline
+      const uint64_t fv = part.fragment_version() != 0 ? part.fragment_version() : default_version;
+      out.push_back(Stripe{owner, object_id(owner.bucket, owner.key), fv, part, level});
+    };
+    ListVersionsRequest versions;
+    versions.max_keys = kListPage;
+    for (;;) {
+      auto page = co_await md.list_versions(name, versions);
+      if (!page.is_ok()) co_return page.status();
+      for (const VersionEntry& e : page.value().versions) {
+        const proto::ObjectVersion& v = e.version;
+        if (v.delete_marker()) continue;
+        const FailureDomain level = level_of(v.storage_class());
+        for (const proto::PartRecord& part : v.parts()) {
+          add(StripeOwner{name, v.key(), v.version(), "", 0}, v.upload_id(), part, level);
+        }
+      }
+      if (!page.value().truncated) break;
+      versions.key_marker = page.value().next_key_marker;
+      versions.version_id_marker = page.value().next_version_id_marker;
+    }
+    ListUploadsRequest uploads;
+    uploads.max_uploads = kListPage;
+    for (;;) {
+      auto page = co_await md.list_uploads(name, uploads);
+      if (!page.is_ok()) co_return page.status();
+      for (const proto::UploadRecord& u : page.value().uploads) {
+        const FailureDomain level = level_of(u.storage_class());
+        uint32_t after = 0;
+        for (;;) {
+          auto parts = co_await md.list_upload_parts(name, u.key(), u.upload_id(), after, kListPage);
+          if (!parts.is_ok()) break;  // completed or aborted meanwhile
+          for (const proto::UploadPartRecord& p : parts.value().parts) {
+            for (const proto::PartRecord& stripe : p.stripes()) {
+              add(StripeOwner{name, u.key(), 0, u.upload_id(), p.number()}, 0, stripe, level);
+            }
+            after = p.number();
+          }
+          if (!parts.value().truncated) break;
+        }
+      }
+      if (!page.value().truncated || page.value().uploads.empty()) break;
+      uploads.key_marker = page.value().uploads.back().key();
+      uploads.upload_id_marker = page.value().uploads.back().upload_id();
+    }
+  }
+  co_return Status::ok();
+}
+
+Task<Status> Repairer::fetch_inventory(DiskRef disk, DiskInventory* out) {
+  std::string after;
+  for (;;) {
+    auto page = co_await list_inventory(gateway_.rpc_, NodeId(disk.node), disk.disk, after, config_.inventory_page,
+                                        gateway_.config().fragment_deadline);
+    if (!page.is_ok()) {
+      *out = DiskInventory{};  // no answer: nothing known about this disk
+      co_return Status::ok();
+    }
+    out->answered = true;
+    if (page.value().disk_failed()) {
+      out->failed = true;
+      co_return Status::ok();
+    }
+    for (const std::string& name : page.value().corrupt()) out->corrupt.insert(name);
+    for (const std::string& name : page.value().names()) out->names.insert(name);
+    if (!page.value().truncated() || page.value().names().empty()) co_return Status::ok();
+    after = page.value().names(page.value().names_size() - 1);
+  }
+}
+
+Repairer::FragmentState Repairer::state_of(const Stripe& s, uint32_t index) const {
+  const auto& loc = s.part.fragments(static_cast<int>(index));
+  auto it = inventory_.find(DiskRef{loc.node(), loc.disk()});
+  if (it == inventory_.end() || !it->second.answered) return FragmentState::kUnknown;
+  if (it->second.failed) return FragmentState::kDiskGone;
+  const std::string name = fragment_blob_name(fragment_id(s.object, s.fragment_version, s.part.number(), index));
+  if (it->second.corrupt.count(name) > 0) return FragmentState::kCorrupt;
+  if (it->second.names.count(name) == 0) return FragmentState::kMissing;
+  return FragmentState::kOk;
+}
+
+Task<bool> Repairer::repair(const Stripe& s) {
+  const proto::PartRecord& part = s.part;
+  const uint32_t k = part.k(), m = part.m(), n = k + m;
+  auto codec = gateway_.codec(k, m);
+  if (!codec.is_ok() || static_cast<uint32_t>(part.fragments_size()) != n) {
+    ++progress_.stripes_unrepairable;
+    co_return false;
+  }
+  auto loc = [&](uint32_t i) { return DiskRef{part.fragments(static_cast<int>(i)).node(), part.fragments(static_cast<int>(i)).disk()}; };
+  auto id = [&](uint32_t i) { return fragment_id(s.object, s.fragment_version, part.number(), i); };
+  const Duration deadline = gateway_.config().fragment_deadline;
+
+  // Read every fragment we can reach; each is verified on arrival.
+  std::vector<FragmentState> state(n);
+  std::vector<Task<Result<std::string>>> reads;
+  for (uint32_t i = 0; i < n; ++i) {
+    state[i] = state_of(s, i);
+    const bool reachable = state[i] != FragmentState::kUnknown && state[i] != FragmentState::kDiskGone &&
+                           gateway_.node_up(NodeId(loc(i).node));
+    if (reachable) {
+      reads.push_back(get_fragment(gateway_.rpc_, NodeId(loc(i).node), loc(i).disk, id(i), deadline));
+    } else {
+      reads.push_back([]() -> Task<Result<std::string>> { co_return Status(Code::kUnavailable, "not read"); }());
+    }
+  }
+  std::vector<Result<std::string>> got = co_await when_all(gateway_.rt_, std::move(reads));
+  std::vector<uint32_t> bad;
+  std::vector<const uint8_t*> present(n, nullptr);
+  uint32_t good = 0;
+  bool unresolved = false;
+  for (uint32_t i = 0; i < n; ++i) {
+    const Code code = got[i].code();
+    const bool wrong_size = got[i].is_ok() && got[i].value().size() != part.fragment_bytes();
+    const bool lost = code == Code::kNotFound || code == Code::kCorrupt || code == Code::kDiskGone || wrong_size;
+    // A fragment reported corrupt is rewritten even if it reads well now
+    // (same bytes), which clears the report.
+    if (lost || state[i] == FragmentState::kMissing || state[i] == FragmentState::kCorrupt ||
+        state[i] == FragmentState::kDiskGone) {
+      bad.push_back(i);
+      if (code == Code::kDiskGone) state[i] = FragmentState::kDiskGone;
+    } else if (got[i].is_ok()) {
+      present[i] = reinterpret_cast<const uint8_t*>(got[i].value().data());
+      ++good;
+    } else {
+      unresolved = true;  // unreachable now: neither good nor known lost
+    }
+  }
+  uint64_t moved_bytes = uint64_t{good} * part.fragment_bytes();
+  if (bad.empty()) co_return !unresolved;
+  if (good < k) {
+    ++progress_.stripes_unrepairable;
+    co_return false;
+  }
+  std::vector<std::string> rebuilt(bad.size(), std::string(part.fragment_bytes(), '\0'));
+  std::vector<uint8_t*> out;
+  for (std::string& r : rebuilt) out.push_back(reinterpret_cast<uint8_t*>(r.data()));
+  const ReedSolomon* rs = codec.value();
+  Status decoded = co_await offload(gateway_.rt_, [&] {
+    return rs->reconstruct(part.fragment_bytes(), present, bad, out);
+  });
+  if (!decoded.is_ok()) {
+    ++progress_.stripes_unrepairable;
+    co_return false;
+  }
+  if (broken_rebuild_) std::rotate(rebuilt.begin(), rebuilt.begin() + 1, rebuilt.end());
+
+  // Targets: in place, or for a gone disk a replacement keeping the rule.
+  std::vector<proto::FragmentLocation> before(part.fragments().begin(), part.fragments().end());
+  std::vector<proto::FragmentLocation> after = before;
+  std::vector<DiskInfo> candidates = gateway_.disks_;
+  for (DiskInfo& d : candidates) {
+    auto inv = inventory_.find(d.ref);
+    d.writable = d.writable && gateway_.node_up(NodeId(d.ref.node)) &&
+                 !(inv != inventory_.end() && inv->second.failed);
+  }
+  std::vector<DiskRef> targets;
+  std::vector<bool> moved;
+  for (uint32_t i : bad) {
+    if (state[i] != FragmentState::kDiskGone) {
+      targets.push_back(loc(i));
+      moved.push_back(false);
+      continue;
+    }
+    std::vector<DiskRef> kept;
+    for (uint32_t j = 0; j < n; ++j) {
+      if (j != i) kept.push_back(DiskRef{after[j].node(), after[j].disk()});
+    }
+    PlacementRequest request{k, m, s.level, placement_key(s.object, s.fragment_version, part.number()),
+                             part.fragment_bytes() + kFragmentHeaderBytesMax};
+    auto pick = pick_replacement(candidates, kept, request);
+    if (!pick.is_ok()) {
+      ++progress_.stripes_unrepairable;
+      co_return false;
+    }
+    after[i].set_node(pick.value().node);
+    after[i].set_disk(pick.value().disk);
+    targets.push_back(pick.value());
+    moved.push_back(true);
+  }
+  std::vector<Task<Status>> writes;
+  for (size_t b = 0; b < bad.size(); ++b) {
+    writes.push_back(put_fragment(gateway_.rpc_, NodeId(targets[b].node), targets[b].disk, id(bad[b]),
+                                  rebuilt[b], deadline));
+  }
+  std::vector<Status> wrote = co_await when_all(gateway_.rt_, std::move(writes));
+  moved_bytes += bad.size() * part.fragment_bytes();
+  bool all_written = true;
+  for (size_t b = 0; b < bad.size(); ++b) {
+    if (wrote[b].is_ok()) continue;
+    all_written = false;
+    if (moved[b]) after[bad[b]] = before[bad[b]];  // not moved after all
+  }
+  // Commit the moves (or, with none, check the stripe is still referenced).
+  Status committed = co_await gateway_.metadata().move_stripe(s.owner, part.fragment_version(), part.number(),
+                                                              before, after);
+  if (!committed.is_ok()) {
+    // Gone: everything written is an orphan. Changed: only the moved ones
+    // are (an in-place fragment may still be referenced).
+    std::vector<Task<Status>> deletes;
+    for (size_t b = 0; b < bad.size(); ++b) {
+      if (!wrote[b].is_ok() || (committed.code() != Code::kNotFound && !moved[b])) continue;
+      deletes.push_back(delete_fragment(gateway_.rpc_, NodeId(targets[b].node), targets[b].disk, id(bad[b]), deadline));
+    }
+    co_await when_all(gateway_.rt_, std::move(deletes));
+    co_return committed.code() == Code::kNotFound;  // nothing left to repair
+  }
+  for (size_t b = 0; b < bad.size(); ++b) {
+    if (!wrote[b].is_ok()) continue;
+    ++(moved[b] ? progress_.fragments_moved : progress_.fragments_rebuilt);
+    if (moved[b]) {
+      for (DiskInfo& d : gateway_.disks_) {
+        if (d.ref == targets[b]) d.used_bytes = std::min(d.capacity_bytes, d.used_bytes + part.fragment_bytes());
+      }
+    }
+  }
+  // The rate budget: the bytes this stripe moved.
+  co_await sleep(gateway_.rt_, Duration::micros(static_cast<int64_t>(moved_bytes * 1'000'000 / config_.bytes_per_second)));
+  if (all_written && !unresolved) ++progress_.stripes_repaired;
+  co_return all_written && !unresolved;
+}
+
+Task<Result<Repairer::PassResult>> Repairer::pass() {
+  progress_.in_pass = true;
+  progress_.pass_stripes_total = progress_.pass_stripes_damaged = progress_.pass_stripes_done = 0;
+  // Metadata first: a stripe committed after its fragments were durable is
+  // then in the inventories taken next.
+  std::vector<Stripe> stripes;
+  Status listed = co_await collect_stripes(stripes);
+  if (!listed.is_ok()) {
+    progress_.in_pass = false;
+    co_return listed;
+  }
+  progress_.pass_stripes_total = stripes.size();
+  inventory_.clear();
+  std::vector<DiskRef> disks;
+  for (const DiskInfo& d : gateway_.disks_) {
+    if (gateway_.node_up(NodeId(d.ref.node))) disks.push_back(d.ref);
+  }
+  std::vector<DiskInventory> found(disks.size());
+  std::vector<Task<Status>> fetches;
+  for (size_t i = 0; i < disks.size(); ++i) fetches.push_back(fetch_inventory(disks[i], &found[i]));
+  co_await when_all(gateway_.rt_, std::move(fetches));
+  for (size_t i = 0; i < disks.size(); ++i) inventory_[disks[i]] = std::move(found[i]);
+
+  // Damaged stripes, fewest survivors first (stable: metadata order).
+  std::vector<std::pair<uint32_t, size_t>> damaged;
+  for (size_t i = 0; i < stripes.size(); ++i) {
+    uint32_t survivors = 0;
+    bool hurt = false;
+    for (uint32_t f = 0; f < static_cast<uint32_t>(stripes[i].part.fragments_size()); ++f) {
+      const FragmentState st = state_of(stripes[i], f);
+      survivors += st == FragmentState::kOk ? 1 : 0;
+      hurt = hurt || st == FragmentState::kMissing || st == FragmentState::kCorrupt || st == FragmentState::kDiskGone;
+    }
+    if (hurt) damaged.emplace_back(survivors, i);
+  }
+  std::stable_sort(damaged.begin(), damaged.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  progress_.pass_stripes_damaged = damaged.size();
+  PassResult result;
+  result.damaged = damaged.size();
+  for (const auto& [survivors, i] : damaged) {
+    const bool whole = co_await repair(stripes[i]);
+    ++(whole ? result.repaired : result.unresolved);
+    ++progress_.pass_stripes_done;
+  }
+  inventory_.clear();
+  ++progress_.passes;
+  progress_.in_pass = false;
+  co_return result;
+}
+
+Task<void> Repairer::run(Duration interval) {
+  for (;;) {
+    co_await sleep(gateway_.rt_, interval);
+    co_await pass();
+  }
+}
+
+}  // namespace tessera

@@ -1,0 +1,97 @@
+// Repairer: finds stripes with lost or corrupt fragments and rebuilds them
+// from any k survivors. It runs beside the gateway (it needs the metadata,
+// the codecs and placement). One pass:
+//  1. collects every stripe the metadata references (object versions, and
+//     parts of uploads in progress);
+//  2. asks every storage node that is up for its inventory: the fragments
+//     each disk holds, those found corrupt (by reads or the scrubber), and
+//     whether the disk is gone;
+//  3. orders the damaged stripes by surviving fragments, fewest first;
+//  4. for each, reads every reachable fragment (verified), decodes from any
+//     k, and writes each bad one back: in place when its disk is healthy,
+//     else onto a disk that keeps the placement rule, committing the new
+//     location with MetadataStore::move_stripe. If the stripe stopped being
+//     referenced meanwhile (overwritten, deleted), what was written is
+//     deleted again so no orphan remains.
+// A fragment on a node that does not answer is not rebuilt (the node may
+// come back); it only counts against the stripe's survivors. Stripes are
+// repaired one at a time, with a pause that holds the rebuild traffic to
+// bytes_per_second.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/gateway/object_gateway.h"
+
+namespace tessera {
+
+struct RepairConfig {
+  uint64_t bytes_per_second = 64u << 20;  // fragment bytes read and written
+  uint32_t inventory_page = 4096;
+};
+
+class Repairer {
+ public:
+  struct Progress {
+    uint64_t passes = 0;               // completed
+    bool in_pass = false;
+    uint64_t pass_stripes_total = 0;   // the current (or last) pass: stripes referenced,
+    uint64_t pass_stripes_damaged = 0; // found damaged,
+    uint64_t pass_stripes_done = 0;    // and damaged ones handled so far
+    uint64_t stripes_repaired = 0;     // in all passes
+    uint64_t fragments_rebuilt = 0;    // written in place
+    uint64_t fragments_moved = 0;      // written to another disk
+    uint64_t stripes_unrepairable = 0; // fewer than k readable, or nowhere to write
+  };
+  struct PassResult {
+    uint64_t damaged = 0;     // stripes found damaged
+    uint64_t repaired = 0;    // of those, made whole
+    uint64_t unresolved = 0;  // not made whole (unrepairable, or a node did not answer)
+  };
+
+  Repairer(ObjectGateway& gateway, RepairConfig config);
+
+  Task<Result<PassResult>> pass();
+  // A pass every interval until the runtime stops.
+  Task<void> run(Duration interval);
+  const Progress& progress() const { return progress_; }
+
+  // Test only: rebuilt fragments are written with the bytes of another
+  // index (a broken variant the simulator's repair audit must catch).
+  void set_broken_rebuild(bool broken) { broken_rebuild_ = broken; }
+
+ private:
+  struct Stripe {
+    StripeOwner owner;
+    std::string object;
+    uint64_t fragment_version = 0;
+    proto::PartRecord part;
+    FailureDomain level = FailureDomain::kRack;
+  };
+  struct DiskInventory {
+    bool answered = false;
+    bool failed = false;
+    std::set<std::string> names;
+    std::set<std::string> corrupt;
+  };
+  enum class FragmentState { kOk, kUnknown, kMissing, kCorrupt, kDiskGone };
+
+  Task<Status> collect_stripes(std::vector<Stripe>& out);
+  // Always ok: a disk that does not answer is left unknown (when_all needs a value).
+  Task<Status> fetch_inventory(DiskRef disk, DiskInventory* out);
+  FragmentState state_of(const Stripe& s, uint32_t index) const;
+  // Rebuilds s; true when it is whole afterwards.
+  Task<bool> repair(const Stripe& s);
+
+  ObjectGateway& gateway_;
+  RepairConfig config_;
+  std::map<DiskRef, DiskInventory> inventory_;
+  Progress progress_;
+  bool broken_rebuild_ = false;
+};
+
+}  // namespace tessera
