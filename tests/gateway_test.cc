@@ -4,97 +4,13 @@
 // the S3 rules.
 #include <gtest/gtest.h>
 
-#include "core/gateway/object_gateway.h"
-#include "core/storage/storage_service.h"
-#include "sim/sim_disk.h"
-#include "sim/sim_kv.h"
-#include "sim/sim_network.h"
-#include "sim/sim_runtime.h"
-#include "tests/sim_run.h"
+#include "tests/gateway_fixture.h"
 
 namespace tessera {
 namespace {
 
-constexpr uint32_t kDisks = 6;
-
-GatewayConfig small_config() {
-  GatewayConfig c;
-  c.storage_classes = {StorageClass{"STANDARD", 2, 1, FailureDomain::kDisk},
-                       StorageClass{"WIDE", 3, 2, FailureDomain::kDisk}};
-  c.part_bytes = 1000;
-  c.inline_bytes_max = 64;
-  c.min_upload_part_bytes = 2000;
-  c.fragment_deadline = Duration::seconds(1);
-  return c;
-}
-
-std::vector<DiskInfo> disk_infos() {
-  std::vector<DiskInfo> out;
-  for (uint32_t d = 0; d < kDisks; ++d) out.push_back(DiskInfo{DiskRef{1, d}, 0, 0, 1 << 24, 0, true});
-  return out;
-}
-
-std::string body(size_t n, char seed) {
-  std::string s(n, '\0');
-  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>(seed + i * 7 + i / 251);
-  return s;
-}
-
-class GatewayTest : public ::testing::Test {
- protected:
-  GatewayTest()
-      : world(3), rt0(world, 0, 1), rt1(world, 1, 2),
-        net(world, testing::uniform_network(50, 100), {{0, 0}, {0, 0}}, 3), n0(net, 0), n1(net, 1),
-        kv(rt0, Duration::micros(10), 4), client(rt0, n0), server(rt1, n1), metadata(rt0, kv),
-        gateway(rt0, client, metadata, disk_infos(), small_config()) {
-    for (uint32_t d = 0; d < kDisks; ++d) {
-      disks.push_back(std::make_unique<sim::SimDisk>(rt1, testing::uniform_disk(100, 200), 1 << 24, 10 + d));
-    }
-    std::vector<Disk*> raw;
-    for (auto& d : disks) raw.push_back(d.get());
-    service = std::make_unique<StorageService>(rt1, server, raw);
-    proto::BucketRecord b;
-    b.set_name("b");
-    EXPECT_TRUE(run(metadata.create_bucket(b)).is_ok());
-  }
-  ~GatewayTest() override {
-    rt0.stop();
-    rt1.stop();
-  }
-
-  template <typename T>
-  T run(Task<T> task) {
-    return testing::run_in_sim(world, rt0, std::move(task));
-  }
-  Result<proto::ObjectVersion> put(const std::string& key, const std::string& bytes, CommitConditions c = {}) {
-    return run(gateway.put_object("b", key, bytes, c));
-  }
-  Result<std::string> get(const std::string& key, std::optional<ByteRange> range = std::nullopt) {
-    return run(gateway.get_object("b", key, range));
-  }
-  // Blobs on every disk of the storage node.
-  size_t blob_count() {
-    size_t n = 0;
-    for (auto& d : disks) n += run(d->list("")).value().size();
-    return n;
-  }
-  Result<proto::UploadPartRecord> part(const std::string& key, const std::string& id, uint32_t n,
-                                       const std::string& bytes) {
-    StringSource source(bytes);
-    return run(gateway.upload_part("b", key, id, n, source));
-  }
-
-  sim::SimWorld world;
-  sim::SimRuntime rt0, rt1;
-  sim::SimNetwork net;
-  sim::SimNodeNetwork n0, n1;
-  sim::SimKv kv;
-  RpcEndpoint client, server;
-  KvMetadataStore metadata;
-  ObjectGateway gateway;
-  std::vector<std::unique_ptr<sim::SimDisk>> disks;
-  std::unique_ptr<StorageService> service;
-};
+using GatewayTest = testing::GatewayFixture;
+using testing::body;
 
 TEST_F(GatewayTest, StripedPutGetAndRanges) {
   for (size_t size : {0u, 1u, 64u, 65u, 999u, 1000u, 1001u, 4321u}) {

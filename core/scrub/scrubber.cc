@@ -15,7 +15,7 @@ Task<bool> Scrubber::verifies(Disk& disk, const std::string& name) {
   Result<std::string> blob = co_await disk.read(name);
   if (blob.code() == Code::kNotFound || blob.code() == Code::kDiskGone) co_return true;
   uint64_t bytes = 0;
-  Status s = blob.status();
+  Status s = blob.is_ok() ? Status::ok() : blob.status();
   if (blob.is_ok()) {
     bytes = blob.value().size();
     s = co_await offload(rt_, [&name, &blob] { return check_fragment_blob(name, std::move(blob).value()); });
