@@ -102,6 +102,12 @@ void SimDisk::crash() {
   }
 }
 
+std::optional<std::string> SimDisk::peek(const std::string& name) const {
+  auto it = blobs_.find(name);
+  if (dead_ || it == blobs_.end()) return std::nullopt;
+  return it->second.data;
+}
+
 void SimDisk::kill() {
   dead_ = true;
   blobs_.clear();

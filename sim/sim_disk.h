@@ -41,6 +41,8 @@ class SimDisk final : public Disk {
   void replace();               // a new empty disk in the same slot
   bool rot_at_rest();           // flips one bit in one stored blob; false if empty
   bool dead() const { return dead_; }
+  // Checkers only: the stored bytes, without latency or rot on read.
+  std::optional<std::string> peek(const std::string& name) const;
 
   uint64_t used_bytes() const { return used_bytes_; }
   size_t blob_count() const { return blobs_.size(); }

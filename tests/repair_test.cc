@@ -96,6 +96,17 @@ TEST_F(RepairTest, ScrubFindsRotAtRestAndRepairRewritesIt) {
   EXPECT_EQ(scrubber.progress().corrupt_found, 1u);
 }
 
+TEST_F(RepairTest, AFragmentReportedCorruptThatReadsWellIsRewrittenAndCleared) {
+  ASSERT_TRUE(put("k", body(2500, 'a')).is_ok());
+  const Where w = where("k", 0, 2);
+  service->report_corrupt(w.disk, w.blob);  // e.g. a read that rotted in transit
+  const auto r = pass();
+  EXPECT_EQ(r.damaged, 1u);
+  EXPECT_EQ(r.repaired, 1u);
+  EXPECT_EQ(pass().damaged, 0u);
+  EXPECT_EQ(get("k").value(), body(2500, 'a'));
+}
+
 TEST_F(RepairTest, FragmentsOnAGoneDiskMoveAndTheMetadataFollows) {
   ASSERT_TRUE(put("k", body(2500, 'a')).is_ok());
   ASSERT_TRUE(put("j", body(900, 'b')).is_ok());

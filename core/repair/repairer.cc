@@ -21,7 +21,7 @@ Repairer::Repairer(ObjectGateway& gateway, RepairConfig config) : gateway_(gatew
   ASSERT(config_.inventory_page > 0);
 }
 
-Task<Status> Repairer::collect_stripes(std::vector<Stripe>& out) {
+Task<Status> Repairer::referenced_stripes(std::vector<ReferencedStripe>& out) {
   MetadataStore& md = gateway_.metadata();
   auto buckets = co_await md.list_buckets();
   if (!buckets.is_ok()) co_return buckets.status();
@@ -139,23 +139,25 @@ Task<bool> Repairer::repair(const Stripe& s) {
     }
   }
   std::vector<Result<std::string>> got = co_await when_all(gateway_.rt_, std::move(reads));
-  std::vector<uint32_t> bad;
+  // bad: fragments to write back. Lost ones are rebuilt from any k good
+  // ones; a good one that was reported corrupt (a read that rotted in
+  // transit, say) is rewritten with its own verified bytes, which clears
+  // the report.
+  std::vector<uint32_t> bad, lost;
   std::vector<const uint8_t*> present(n, nullptr);
   uint32_t good = 0;
   bool unresolved = false;
   for (uint32_t i = 0; i < n; ++i) {
     const Code code = got[i].code();
-    const bool wrong_size = got[i].is_ok() && got[i].value().size() != part.fragment_bytes();
-    const bool lost = code == Code::kNotFound || code == Code::kCorrupt || code == Code::kDiskGone || wrong_size;
-    // A fragment reported corrupt is rewritten even if it reads well now
-    // (same bytes), which clears the report.
-    if (lost || state[i] == FragmentState::kMissing || state[i] == FragmentState::kCorrupt ||
-        state[i] == FragmentState::kDiskGone) {
-      bad.push_back(i);
-      if (code == Code::kDiskGone) state[i] = FragmentState::kDiskGone;
-    } else if (got[i].is_ok()) {
+    if (got[i].is_ok() && got[i].value().size() == part.fragment_bytes()) {
       present[i] = reinterpret_cast<const uint8_t*>(got[i].value().data());
       ++good;
+      if (state[i] == FragmentState::kCorrupt) bad.push_back(i);
+    } else if (got[i].is_ok() || code == Code::kNotFound || code == Code::kCorrupt || code == Code::kDiskGone ||
+               state[i] == FragmentState::kMissing || state[i] == FragmentState::kDiskGone) {
+      bad.push_back(i);
+      lost.push_back(i);
+      if (code == Code::kDiskGone) state[i] = FragmentState::kDiskGone;
     } else {
       unresolved = true;  // unreachable now: neither good nor known lost
     }
@@ -166,13 +168,22 @@ Task<bool> Repairer::repair(const Stripe& s) {
     ++progress_.stripes_unrepairable;
     co_return false;
   }
-  std::vector<std::string> rebuilt(bad.size(), std::string(part.fragment_bytes(), '\0'));
+  std::vector<std::string> rebuilt;
+  rebuilt.reserve(bad.size());  // out points into its strings
   std::vector<uint8_t*> out;
-  for (std::string& r : rebuilt) out.push_back(reinterpret_cast<uint8_t*>(r.data()));
+  for (uint32_t i : bad) {
+    if (present[i]) {
+      rebuilt.push_back(got[i].value());
+    } else {
+      rebuilt.emplace_back(part.fragment_bytes(), '\0');
+      out.push_back(reinterpret_cast<uint8_t*>(rebuilt.back().data()));
+    }
+  }
   const ReedSolomon* rs = codec.value();
-  Status decoded = co_await offload(gateway_.rt_, [&] {
-    return rs->reconstruct(part.fragment_bytes(), present, bad, out);
-  });
+  Status decoded = Status::ok();
+  if (!lost.empty()) {  // not `?:` around co_await (GCC 12 bugs)
+    decoded = co_await offload(gateway_.rt_, [&] { return rs->reconstruct(part.fragment_bytes(), present, lost, out); });
+  }
   if (!decoded.is_ok()) {
     ++progress_.stripes_unrepairable;
     co_return false;
@@ -260,7 +271,7 @@ Task<Result<Repairer::PassResult>> Repairer::pass() {
   // Metadata first: a stripe committed after its fragments were durable is
   // then in the inventories taken next.
   std::vector<Stripe> stripes;
-  Status listed = co_await collect_stripes(stripes);
+  Status listed = co_await referenced_stripes(stripes);
   if (!listed.is_ok()) {
     progress_.in_pass = false;
     co_return listed;

@@ -53,7 +53,18 @@ class Repairer {
     uint64_t unresolved = 0;  // not made whole (unrepairable, or a node did not answer)
   };
 
+  // A stripe the metadata references, and where it is referenced.
+  struct ReferencedStripe {
+    StripeOwner owner;
+    std::string object;             // FragmentId.object
+    uint64_t fragment_version = 0;  // FragmentId.version
+    proto::PartRecord part;
+    FailureDomain level = FailureDomain::kRack;
+  };
+
   Repairer(ObjectGateway& gateway, RepairConfig config);
+  // Every stripe with fragments: object versions, then upload parts.
+  Task<Status> referenced_stripes(std::vector<ReferencedStripe>& out);
 
   Task<Result<PassResult>> pass();
   // A pass every interval until the runtime stops.
@@ -65,13 +76,7 @@ class Repairer {
   void set_broken_rebuild(bool broken) { broken_rebuild_ = broken; }
 
  private:
-  struct Stripe {
-    StripeOwner owner;
-    std::string object;
-    uint64_t fragment_version = 0;
-    proto::PartRecord part;
-    FailureDomain level = FailureDomain::kRack;
-  };
+  using Stripe = ReferencedStripe;
   struct DiskInventory {
     bool answered = false;
     bool failed = false;
@@ -80,7 +85,6 @@ class Repairer {
   };
   enum class FragmentState { kOk, kUnknown, kMissing, kCorrupt, kDiskGone };
 
-  Task<Status> collect_stripes(std::vector<Stripe>& out);
   // Always ok: a disk that does not answer is left unknown (when_all needs a value).
   Task<Status> fetch_inventory(DiskRef disk, DiskInventory* out);
   FragmentState state_of(const Stripe& s, uint32_t index) const;

@@ -2,9 +2,12 @@
 
 #include "core/gateway/object_gateway.h"
 #include "core/metadata/metadata_store.h"
+#include "core/repair/repairer.h"
+#include "core/scrub/scrubber.h"
 #include "core/storage/storage_service.h"
 #include "io_abstraction/combinators.h"
 #include "sim/workloads/objects_checker.h"
+#include "sim/workloads/repair_audit.h"
 
 namespace tessera::sim {
 namespace {
@@ -12,17 +15,25 @@ namespace {
 constexpr const char* kBucket = "sim-bucket";
 constexpr uint32_t kFinalReadAttempts = 3;
 constexpr uint32_t kVerifiersMax = 16;
+// Repair must find nothing damaged within this many passes after the heal.
+constexpr uint64_t kRepairPassesMax = 10;
 
 std::string key_name(uint32_t key) { return "key-" + std::to_string(key); }
 
 class StorageApp final : public NodeApp {
  public:
-  StorageApp(NodeContext& ctx, bool verify)
-      : rpc_(ctx.runtime, ctx.network), service_(ctx.runtime, rpc_, ctx.disks, verify) {}
+  StorageApp(NodeContext& ctx, bool verify, const proto::ObjectsWorkload& config)
+      : rpc_(ctx.runtime, ctx.network), service_(ctx.runtime, rpc_, ctx.disks, verify),
+        scrubber_(ctx.runtime, service_, ctx.disks,
+                  ScrubConfig{std::max<uint64_t>(1, config.scrub_bytes_per_s()),
+                              Duration::millis(static_cast<int64_t>(config.scrub_interval_ms()))}) {
+    if (config.scrub_bytes_per_s() > 0) ctx.runtime.spawn(scrubber_.run());
+  }
 
  private:
   RpcEndpoint rpc_;
   StorageService service_;
+  Scrubber scrubber_;
 };
 
 struct Shared {
@@ -36,19 +47,31 @@ struct Shared {
   bool verify = true;
   bool commit_before_fragments = false;
   uint64_t garbage_collected = 0;  // garbage records whose fragments are gone
+  bool repair_rebuilds_wrong_bytes = false;
+  // Verification with repair on: whether a pass found nothing damaged, and
+  // the stripes referenced then (audited against the disks in check()).
+  bool repair_converged = false;
+  uint64_t repair_damaged_left = 0;
+  std::vector<Repairer::ReferencedStripe> audit;
+  Repairer::Progress repair_progress;
 };
 
 class GatewayApp final : public NodeApp {
  public:
   GatewayApp(NodeContext& ctx, Shared& shared)
       : rt_(ctx.runtime), shared_(shared), rpc_(ctx.runtime, ctx.network), metadata_(ctx.runtime, ctx.kv),
-        gateway_(ctx.runtime, rpc_, metadata_, shared.disks, config(shared)) {
+        gateway_(ctx.runtime, rpc_, metadata_, shared.disks, config(shared)),
+        repairer_(gateway_, RepairConfig{std::max<uint64_t>(1, shared.config.repair_bytes_per_s()), 4096}) {
+    repairer_.set_broken_rebuild(shared.repair_rebuilds_wrong_bytes);
     rt_.spawn(boot());
   }
 
   void start_verification() {
-    const uint32_t keys = shared_.config.keys();
-    for (uint32_t v = 0; v < std::min(kVerifiersMax, keys); ++v) rt_.spawn(verify(v, kVerifiersMax));
+    if (repair_on()) {
+      rt_.spawn(converge_then_verify());
+    } else {
+      start_final_reads();
+    }
   }
 
  private:
@@ -73,6 +96,7 @@ class GatewayApp final : public NodeApp {
     Status s = co_await metadata_.create_bucket(bucket);
     ASSERT(s.is_ok() || s.code() == Code::kAlreadyExists);
     for (uint32_t i = 0; i < shared_.config.clients(); ++i) rt_.spawn(client());
+    if (repair_on()) rt_.spawn(repairer_.run(repair_interval()));
     if (shared_.config.gc_interval_ms() > 0) {
       rt_.spawn(gateway_.run_collector(Duration::millis(static_cast<int64_t>(shared_.config.gc_interval_ms())),
                                        Duration::millis(static_cast<int64_t>(shared_.config.gc_grace_ms())),
@@ -177,6 +201,36 @@ class GatewayApp final : public NodeApp {
     co_return co_await gateway_.complete_upload(kBucket, key, id.value(), std::move(list), {});
   }
 
+  bool repair_on() const { return shared_.config.repair_interval_ms() > 0; }
+  Duration repair_interval() const {
+    return Duration::millis(static_cast<int64_t>(shared_.config.repair_interval_ms()));
+  }
+
+  // Waits for a repair pass that began after the heal and found nothing
+  // damaged, keeps the stripes referenced then for the audit, and reads
+  // every key back.
+  Task<void> converge_then_verify() {
+    const uint64_t first = repairer_.progress().passes + 1;  // may already be under way
+    while (repairer_.progress().passes < first + kRepairPassesMax) {
+      co_await sleep(rt_, repair_interval());
+      const auto& p = repairer_.progress();
+      if (!p.in_pass && p.passes > first && p.pass_stripes_damaged == 0) {
+        shared_.repair_converged = true;
+        break;
+      }
+    }
+    shared_.repair_damaged_left = repairer_.progress().pass_stripes_damaged;
+    Status listed = co_await repairer_.referenced_stripes(shared_.audit);
+    if (!listed.is_ok()) shared_.repair_converged = false;  // reported as not converged
+    shared_.repair_progress = repairer_.progress();
+    start_final_reads();
+  }
+
+  void start_final_reads() {
+    const uint32_t keys = shared_.config.keys();
+    for (uint32_t v = 0; v < std::min(kVerifiersMax, keys); ++v) rt_.spawn(verify(v, kVerifiersMax));
+  }
+
   Task<void> verify(uint32_t first, uint32_t stride) {
     for (uint32_t key = first; key < shared_.config.keys(); key += stride) {
       Result<std::string> r = Status(Code::kUnavailable, "not read");
@@ -194,6 +248,7 @@ class GatewayApp final : public NodeApp {
   RpcEndpoint rpc_;
   KvMetadataStore metadata_;
   ObjectGateway gateway_;
+  Repairer repairer_;
 };
 
 class ObjectsWorkloadImpl final : public Workload {
@@ -203,6 +258,7 @@ class ObjectsWorkloadImpl final : public Workload {
     shared_.placement_ignores_racks = broken_variant == "placement_ignores_racks";
     shared_.verify = broken_variant != "read_skips_checksum";
     shared_.commit_before_fragments = broken_variant == "commit_before_fragments";
+    shared_.repair_rebuilds_wrong_bytes = broken_variant == "repair_rebuilds_wrong_bytes";
     shared_.level = *parse_failure_domain(shared_.config.failure_domain());
     const auto locations = layout(scenario.topology());
     for (uint32_t n = 1; n < nodes; ++n) {
@@ -218,7 +274,7 @@ class ObjectsWorkloadImpl final : public Workload {
   AppFactory factory() override {
     return [this](NodeContext& ctx) -> std::unique_ptr<NodeApp> {
       if (ctx.id.value == 0) return std::make_unique<GatewayApp>(ctx, shared_);
-      return std::make_unique<StorageApp>(ctx, shared_.verify);
+      return std::make_unique<StorageApp>(ctx, shared_.verify, shared_.config);
     };
   }
   void on_crash(uint32_t node, Instant now) override {
@@ -240,9 +296,21 @@ class ObjectsWorkloadImpl final : public Workload {
       out.add("liveness", "final reads verified " + std::to_string(shared_.verified) + " of " +
                               std::to_string(shared_.config.keys()) + " keys in the time allowed");
     }
+    if (shared_.config.repair_interval_ms() > 0) {
+      if (!shared_.repair_converged) {
+        out.add("liveness", "repair did not converge: " + std::to_string(shared_.repair_damaged_left) +
+                                " stripes still damaged after " + std::to_string(kRepairPassesMax) + " passes");
+      }
+      audit_stripes(shared_.audit, cluster, out);
+    }
   }
   std::string stats() const override {
-    return shared_.checker.stats() + " garbage_collected=" + std::to_string(shared_.garbage_collected);
+    const auto& r = shared_.repair_progress;
+    return shared_.checker.stats() + " garbage_collected=" + std::to_string(shared_.garbage_collected) +
+           " repair_passes=" + std::to_string(r.passes) + " stripes_repaired=" + std::to_string(r.stripes_repaired) +
+           " fragments_rebuilt=" + std::to_string(r.fragments_rebuilt) +
+           " fragments_moved=" + std::to_string(r.fragments_moved) +
+           " stripes_audited=" + std::to_string(shared_.audit.size());
   }
 
  private:

@@ -14,7 +14,9 @@ namespace tessera::sim {
 // broken_variant (test only): "placement_ignores_racks" places by disk while
 // the checker demands the scenario's level; "read_skips_checksum" serves
 // and accepts fragments unverified; "commit_before_fragments" commits
-// metadata before fragment writes are acknowledged.
+// metadata before fragment writes are acknowledged;
+// "repair_rebuilds_wrong_bytes" writes rebuilt fragments with another
+// index's bytes (and a checksum over them).
 std::unique_ptr<Workload> make_objects(const proto::Scenario& scenario, uint32_t nodes,
                                        const std::string& broken_variant);
 
