@@ -188,7 +188,16 @@ Task<bool> Repairer::repair(const Stripe& s) {
     ++progress_.stripes_unrepairable;
     co_return false;
   }
-  if (broken_rebuild_) std::rotate(rebuilt.begin(), rebuilt.begin() + 1, rebuilt.end());
+  if (broken_rebuild_) {  // test only: another index's (good) bytes
+    for (size_t b = 0; b < bad.size(); ++b) {
+      for (uint32_t j = 0; j < n; ++j) {
+        if (present[j] && j != bad[b]) {
+          rebuilt[b] = got[j].value();
+          break;
+        }
+      }
+    }
+  }
 
   // Targets: in place, or for a gone disk a replacement keeping the rule.
   std::vector<proto::FragmentLocation> before(part.fragments().begin(), part.fragments().end());
