@@ -325,10 +325,11 @@ Task<Result<Repairer::PassResult>> Repairer::pass() {
   co_return result;
 }
 
-Task<void> Repairer::run(Duration interval) {
+Task<void> Repairer::run(Duration interval, std::function<void(const PassResult&)> on_pass) {
   for (;;) {
     co_await sleep(gateway_.rt_, interval);
-    co_await pass();
+    auto result = co_await pass();
+    if (result.is_ok() && on_pass) on_pass(result.value());
   }
 }
 

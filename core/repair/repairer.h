@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -67,8 +68,9 @@ class Repairer {
   Task<Status> referenced_stripes(std::vector<ReferencedStripe>& out);
 
   Task<Result<PassResult>> pass();
-  // A pass every interval until the runtime stops.
-  Task<void> run(Duration interval);
+  // A pass every interval until the runtime stops; on_pass (if any) after
+  // each that ran.
+  Task<void> run(Duration interval, std::function<void(const PassResult&)> on_pass = nullptr);
   const Progress& progress() const { return progress_; }
 
   // Test only: rebuilt fragments are written with the bytes of another

@@ -41,10 +41,8 @@ Task<void> Scrubber::pass() {
       // Twice before reporting; not `||` around co_await (GCC 12 bugs).
       bool ok = co_await verifies(*disks_[d], name);
       if (!ok) ok = co_await verifies(*disks_[d], name);
-      if (!ok) {
-        ++progress_.corrupt_found;
-        storage_.report_corrupt(static_cast<uint32_t>(d), name);
-      }
+      // Counted once per fragment until repair rewrites it.
+      if (!ok && storage_.report_corrupt(static_cast<uint32_t>(d), name)) ++progress_.corrupt_found;
       ++progress_.blobs_checked;
       ++progress_.pass_blobs_done;
     }
@@ -52,10 +50,11 @@ Task<void> Scrubber::pass() {
   ++progress_.passes;
 }
 
-Task<void> Scrubber::run() {
+Task<void> Scrubber::run(std::function<void(const Progress&)> on_pass) {
   for (;;) {
     const Instant start = rt_.now();
     co_await pass();
+    if (on_pass) on_pass(progress_);
     const Duration spent = rt_.now() - start;
     if (spent < config_.pass_interval) co_await sleep(rt_, config_.pass_interval - spent);
   }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "core/storage/storage_service.h"
@@ -27,7 +28,7 @@ class Scrubber {
     uint64_t passes = 0;            // completed
     uint64_t blobs_checked = 0;     // in all passes
     uint64_t bytes_checked = 0;
-    uint64_t corrupt_found = 0;
+    uint64_t corrupt_found = 0;     // fragments newly reported corrupt
     uint64_t pass_blobs_total = 0;  // the current pass: blobs listed...
     uint64_t pass_blobs_done = 0;   // ...and checked so far
   };
@@ -38,8 +39,8 @@ class Scrubber {
   // One pass over every disk.
   Task<void> pass();
   // Passes forever, one per pass_interval (or back to back when a pass
-  // takes longer), until the runtime stops.
-  Task<void> run();
+  // takes longer), until the runtime stops; on_pass (if any) after each.
+  Task<void> run(std::function<void(const Progress&)> on_pass = nullptr);
   const Progress& progress() const { return progress_; }
 
  private:

@@ -51,9 +51,9 @@ StorageService::StorageService(Runtime& rt, RpcEndpoint& rpc, std::vector<Disk*>
             typed<proto::InventoryRequest>([this](NodeId, auto r) { return inventory(std::move(r)); }));
 }
 
-void StorageService::report_corrupt(uint32_t disk, const std::string& blob_name) {
+bool StorageService::report_corrupt(uint32_t disk, const std::string& blob_name) {
   ASSERT(disk < corrupt_.size());
-  corrupt_[disk].insert(blob_name);
+  return corrupt_[disk].insert(blob_name).second;
 }
 
 Result<Disk*> StorageService::disk(uint32_t index) {

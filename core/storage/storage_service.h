@@ -46,8 +46,8 @@ class StorageService {
   Task<Result<proto::InventoryResponse>> inventory(proto::InventoryRequest request);
 
   // The blob named on disk failed verification; reported by inventory
-  // until it is written again or removed.
-  void report_corrupt(uint32_t disk, const std::string& blob_name);
+  // until it is written again or removed. False when it already was.
+  bool report_corrupt(uint32_t disk, const std::string& blob_name);
 
  private:
   Result<Disk*> disk(uint32_t index);

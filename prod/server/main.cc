@@ -103,6 +103,14 @@ int main(int argc, char** argv) {
       ("region", po::value<std::string>(&o.region)->default_value(o.region), "region reported to clients")  //
       ("gc-grace-s", po::value<uint32_t>(&o.gc_grace_s)->default_value(o.gc_grace_s),
        "seconds before the fragments of overwritten or deleted objects are deleted")  //
+      ("repair-interval-s", po::value<uint32_t>(&o.repair_interval_s)->default_value(o.repair_interval_s),
+       "seconds between repair passes, which rebuild lost or corrupt fragments (0: off)")  //
+      ("repair-mib-s", po::value<uint32_t>(&o.repair_mib_s)->default_value(o.repair_mib_s),
+       "repair's budget of fragment bytes read and written, MiB/s")  //
+      ("scrub-interval-s", po::value<uint32_t>(&o.scrub_interval_s)->default_value(o.scrub_interval_s),
+       "seconds from one scrub pass (re-read and verify every fragment) to the next")  //
+      ("scrub-mib-s", po::value<uint32_t>(&o.scrub_mib_s)->default_value(o.scrub_mib_s),
+       "scrub's read budget per storage process, MiB/s (0: scrub off)")  //
       ("log-level", po::value<std::string>()->default_value("info"),
        "info (server errors only) or debug (one JSON line per request, with its request id)");
   po::variables_map vm;

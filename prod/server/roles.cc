@@ -8,6 +8,8 @@
 
 #include "core/gateway/object_gateway.h"
 #include "core/membership/heartbeat.h"
+#include "core/repair/repairer.h"
+#include "core/scrub/scrubber.h"
 #include "core/storage/storage_service.h"
 #include "prod/asio_runtime.h"
 #include "prod/file_disk.h"
@@ -73,10 +75,50 @@ void serve_until_signal(boost::asio::io_context& io, AsioRuntime& rt, s3::HttpSe
   log("info", "stopped");
 }
 
+// Scrub on this node's disks (nullptr when --scrub-mib-s is 0); each pass
+// ends with a log line.
+std::unique_ptr<Scrubber> start_scrubber(AsioRuntime& rt, StorageService& storage, std::vector<Disk*> disks,
+                                         const ServerOptions& o) {
+  if (o.scrub_mib_s == 0) return nullptr;
+  auto scrubber = std::make_unique<Scrubber>(
+      rt, storage, std::move(disks),
+      ScrubConfig{uint64_t{o.scrub_mib_s} << 20, Duration::seconds(std::max<uint32_t>(1, o.scrub_interval_s))});
+  rt.spawn(scrubber->run([](const Scrubber::Progress& p) {
+    log(p.corrupt_found > 0 ? "warn" : "info",
+        "scrub pass " + std::to_string(p.passes) + ": " + std::to_string(p.pass_blobs_done) +
+            " fragments checked, " + std::to_string(p.corrupt_found) + " found corrupt since start");
+  }));
+  return scrubber;
+}
+
+void add_scrub_metrics(const Scrubber& scrubber, std::map<std::string, double>& g) {
+  const auto& p = scrubber.progress();
+  g["tessera_scrub_passes_total"] = static_cast<double>(p.passes);
+  g["tessera_scrub_fragments_checked_total"] = static_cast<double>(p.blobs_checked);
+  g["tessera_scrub_bytes_checked_total"] = static_cast<double>(p.bytes_checked);
+  g["tessera_scrub_corrupt_found_total"] = static_cast<double>(p.corrupt_found);
+  g["tessera_scrub_pass_progress_ratio"] =
+      p.pass_blobs_total == 0 ? 1.0 : static_cast<double>(p.pass_blobs_done) / static_cast<double>(p.pass_blobs_total);
+}
+
+void add_repair_metrics(const Repairer& repairer, std::map<std::string, double>& g) {
+  const auto& p = repairer.progress();
+  g["tessera_repair_passes_total"] = static_cast<double>(p.passes);
+  g["tessera_repair_in_pass"] = p.in_pass ? 1 : 0;
+  g["tessera_repair_pass_stripes"] = static_cast<double>(p.pass_stripes_total);
+  g["tessera_repair_pass_stripes_damaged"] = static_cast<double>(p.pass_stripes_damaged);
+  g["tessera_repair_pass_stripes_done"] = static_cast<double>(p.pass_stripes_done);
+  g["tessera_repair_stripes_repaired_total"] = static_cast<double>(p.stripes_repaired);
+  g["tessera_repair_stripes_unrepairable_total"] = static_cast<double>(p.stripes_unrepairable);
+  g["tessera_fragments_repaired_total{how=\"in_place\"}"] = static_cast<double>(p.fragments_rebuilt);
+  g["tessera_fragments_repaired_total{how=\"moved\"}"] = static_cast<double>(p.fragments_moved);
+}
+
 struct GatewayParts {
   std::unique_ptr<RocksKv> kv;
   std::unique_ptr<KvMetadataStore> metadata;
   std::unique_ptr<ObjectGateway> gateway;
+  std::unique_ptr<Repairer> repairer;
   std::unique_ptr<s3::S3Service> s3;
   std::unique_ptr<s3::HttpServer> server;
 };
@@ -93,6 +135,7 @@ Result<GatewayParts> start_gateway(boost::asio::io_context& io, AsioRuntime& rt,
   p.kv = std::move(kv).value();
   p.metadata = std::make_unique<KvMetadataStore>(rt, *p.kv);
   p.gateway = std::make_unique<ObjectGateway>(rt, rpc, *p.metadata, std::move(disks), std::move(config));
+  p.repairer = std::make_unique<Repairer>(*p.gateway, RepairConfig{uint64_t{std::max<uint32_t>(1, o.repair_mib_s)} << 20, 4096});
   s3::S3Config s3_config;
   s3_config.users = o.users;
   s3_config.domain = o.domain;
@@ -100,8 +143,10 @@ Result<GatewayParts> start_gateway(boost::asio::io_context& io, AsioRuntime& rt,
   s3_config.log_requests = o.log_requests;
   p.s3 = std::make_unique<s3::S3Service>(rt, *p.gateway, s3_config);
   ObjectGateway* gateway = p.gateway.get();
-  p.server = std::make_unique<s3::HttpServer>(rt, io, *p.s3, [gateway, extra_metrics] {
+  Repairer* repairer = p.repairer.get();
+  p.server = std::make_unique<s3::HttpServer>(rt, io, *p.s3, [gateway, repairer, extra_metrics] {
     std::map<std::string, double> g = extra_metrics ? extra_metrics() : std::map<std::string, double>{};
+    add_repair_metrics(*repairer, g);
     const auto& st = gateway->stats();
     g["tessera_fragments_written_total"] = static_cast<double>(st.fragments_written);
     g["tessera_fragment_write_failures_total"] = static_cast<double>(st.fragment_write_failures);
@@ -116,6 +161,14 @@ Result<GatewayParts> start_gateway(boost::asio::io_context& io, AsioRuntime& rt,
   const Duration grace = Duration::seconds(o.gc_grace_s);
   const Duration interval = Duration::seconds(std::clamp<int64_t>(o.gc_grace_s / 2, 1, 10));
   rt.spawn(p.gateway->run_collector(interval, grace));
+  if (o.repair_interval_s > 0) {
+    rt.spawn(p.repairer->run(Duration::seconds(o.repair_interval_s), [](const Repairer::PassResult& r) {
+      if (r.damaged == 0) return;
+      log(r.unresolved > 0 ? "warn" : "info",
+          "repair pass: " + std::to_string(r.damaged) + " damaged stripes, " + std::to_string(r.repaired) +
+              " made whole, " + std::to_string(r.unresolved) + " not yet");
+    }));
+  }
   p.server->start();
   p.server->set_ready(true);
   return p;
@@ -143,6 +196,7 @@ int run_embedded(const ServerOptions& o) {
   auto disks = open_disks(io, data, o.disks);
   if (!disks.is_ok()) return fail(disks.status().to_string());
   StorageService storage(rt, rpc, raw(disks.value()));
+  auto scrubber = start_scrubber(rt, storage, raw(disks.value()), o);
   std::vector<DiskInfo> infos;
   for (uint32_t d = 0; d < o.disks; ++d) {
     std::error_code ec;
@@ -152,8 +206,10 @@ int run_embedded(const ServerOptions& o) {
   GatewayConfig config = gateway_config(o.k, o.m, FailureDomain::kDisk, o.part_mib, o.disks);
   config.fragment_deadline = Duration::seconds(60);  // local disks: no network to time out
   const auto& disk_list = disks.value();
-  auto gateway = start_gateway(io, rt, rpc, o, data / "metadata", infos, config, o.listen, o.port, [&disk_list] {
+  Scrubber* scrub = scrubber.get();
+  auto gateway = start_gateway(io, rt, rpc, o, data / "metadata", infos, config, o.listen, o.port, [&disk_list, scrub] {
     std::map<std::string, double> g;
+    if (scrub) add_scrub_metrics(*scrub, g);
     for (const auto& d : disk_list) {
       std::error_code ec;
       const auto space = fs::space(d->root(), ec);
@@ -239,6 +295,7 @@ int run_cluster_node(const ServerOptions& o, const proto::ClusterFile& cluster, 
     auto disks = open_disks(io, node_dir, self->disks());
     if (!disks.is_ok()) return fail(disks.status().to_string());
     StorageService storage(rt, rpc, raw(disks.value()));
+    auto scrubber = start_scrubber(rt, storage, raw(disks.value()), o);
     std::cout << "Tessera storage node " << node_id << " on " << self->address() << ":" << self->port() << " ("
               << self->disks() << " disks in " << node_dir.string() << ")\n"
               << std::flush;

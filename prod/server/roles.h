@@ -26,6 +26,13 @@ struct ServerOptions {
   // Fragments that became garbage are deleted after this long (reads in
   // flight may still be using them).
   uint32_t gc_grace_s = 300;
+  // Repair (gateway): a pass every repair_interval_s (0: off), rebuilding
+  // at most repair_mib_s. Scrub (storage): re-reads every fragment once per
+  // scrub_interval_s at most scrub_mib_s per node (0: off).
+  uint32_t repair_interval_s = 60;
+  uint32_t repair_mib_s = 64;
+  uint32_t scrub_interval_s = 86400;
+  uint32_t scrub_mib_s = 16;
 };
 
 // Each returns the process exit status: 0 after a clean shutdown (SIGINT or
