@@ -57,13 +57,6 @@ TEST(Checkers, PermanentPartitionFailsLiveness) {
   EXPECT_EQ(r.violations[0].rfind("rpc_liveness:", 0), 0u) << r.violations[0];
 }
 
-TEST(Checkers, RepairThatRebuildsWrongBytesIsReported) {
-  const std::string v = first_violation("repair", "repair_rebuilds_wrong_bytes", 3);
-  EXPECT_TRUE(v.rfind("repair:", 0) == 0 || v.rfind("no_torn_objects:", 0) == 0 ||
-              v.rfind("read_after_write:", 0) == 0 || v.rfind("durability:", 0) == 0)
-      << v;
-}
-
 }  // namespace
 }  // namespace tessera::sim
 

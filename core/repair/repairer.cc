@@ -249,11 +249,13 @@ Task<bool> Repairer::repair(const Stripe& s) {
   Status committed = co_await gateway_.metadata().move_stripe(s.owner, part.fragment_version(), part.number(),
                                                               before, after);
   if (!committed.is_ok()) {
-    // Gone: everything written is an orphan. Changed: only the moved ones
-    // are (an in-place fragment may still be referenced).
+    // The record changed or went: the moved copies are referenced by
+    // nothing, so they go. In-place ones stay: the stripe may live on
+    // elsewhere (an upload's part becomes its object's at completion), and
+    // if it became garbage the collector deletes that location anyway.
     std::vector<Task<Status>> deletes;
     for (size_t b = 0; b < bad.size(); ++b) {
-      if (!wrote[b].is_ok() || (committed.code() != Code::kNotFound && !moved[b])) continue;
+      if (!wrote[b].is_ok() || !moved[b]) continue;
       deletes.push_back(delete_fragment(gateway_.rpc_, NodeId(targets[b].node), targets[b].disk, id(bad[b]), deadline));
     }
     co_await when_all(gateway_.rt_, std::move(deletes));

@@ -10,9 +10,9 @@
 //  4. for each, reads every reachable fragment (verified), decodes from any
 //     k, and writes each bad one back: in place when its disk is healthy,
 //     else onto a disk that keeps the placement rule, committing the new
-//     location with MetadataStore::move_stripe. If the stripe stopped being
-//     referenced meanwhile (overwritten, deleted), what was written is
-//     deleted again so no orphan remains.
+//     location with MetadataStore::move_stripe. If the record changed
+//     meanwhile (overwritten, deleted, an upload completed), moved copies
+//     are deleted again; in-place ones are left to the garbage collector.
 // A fragment on a node that does not answer is not rebuilt (the node may
 // come back); it only counts against the stripe's survivors. Stripes are
 // repaired one at a time, with a pause that holds the rebuild traffic to
