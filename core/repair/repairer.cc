@@ -19,6 +19,7 @@ constexpr uint32_t kListPage = 1000;
 Repairer::Repairer(ObjectGateway& gateway, RepairConfig config) : gateway_(gateway), config_(config) {
   ASSERT(config_.bytes_per_second > 0);
   ASSERT(config_.inventory_page > 0);
+  ASSERT(config_.stripes_in_parallel > 0);
 }
 
 Task<Status> Repairer::referenced_stripes(std::vector<ReferencedStripe>& out) {
@@ -270,8 +271,9 @@ Task<bool> Repairer::repair(const Stripe& s) {
       }
     }
   }
-  // The rate budget: the bytes this stripe moved.
-  co_await sleep(gateway_.rt_, Duration::micros(static_cast<int64_t>(moved_bytes * 1'000'000 / config_.bytes_per_second)));
+  // The rate budget: this worker's share of bytes_per_second.
+  co_await sleep(gateway_.rt_, Duration::micros(static_cast<int64_t>(moved_bytes * config_.stripes_in_parallel *
+                                                                     1'000'000 / config_.bytes_per_second)));
   if (all_written && !unresolved) ++progress_.stripes_repaired;
   co_return all_written && !unresolved;
 }
@@ -316,15 +318,29 @@ Task<Result<Repairer::PassResult>> Repairer::pass() {
   progress_.pass_stripes_damaged = damaged.size();
   PassResult result;
   result.damaged = damaged.size();
-  for (const auto& [survivors, i] : damaged) {
-    const bool whole = co_await repair(stripes[i]);
-    ++(whole ? result.repaired : result.unresolved);
-    ++progress_.pass_stripes_done;
+  std::vector<size_t> order;
+  for (const auto& d : damaged) order.push_back(d.second);
+  size_t next = 0;
+  std::vector<Task<Status>> workers;
+  for (uint32_t w = 0; w < config_.stripes_in_parallel; ++w) {
+    workers.push_back(repair_worker(&stripes, &order, &next, &result));
   }
+  co_await when_all(gateway_.rt_, std::move(workers));
   inventory_.clear();
   ++progress_.passes;
   progress_.in_pass = false;
   co_return result;
+}
+
+Task<Status> Repairer::repair_worker(const std::vector<Stripe>* stripes, const std::vector<size_t>* order,
+                                     size_t* next, PassResult* result) {
+  while (*next < order->size()) {
+    const Stripe& s = (*stripes)[(*order)[(*next)++]];
+    const bool whole = co_await repair(s);
+    ++(whole ? result->repaired : result->unresolved);
+    ++progress_.pass_stripes_done;
+  }
+  co_return Status::ok();
 }
 
 Task<void> Repairer::run(Duration interval, std::function<void(const PassResult&)> on_pass) {

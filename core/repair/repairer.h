@@ -14,9 +14,10 @@
 //     meanwhile (overwritten, deleted, an upload completed), moved copies
 //     are deleted again; in-place ones are left to the garbage collector.
 // A fragment on a node that does not answer is not rebuilt (the node may
-// come back); it only counts against the stripe's survivors. Stripes are
-// repaired one at a time, with a pause that holds the rebuild traffic to
-// bytes_per_second.
+// come back); it only counts against the stripe's survivors. Up to
+// stripes_in_parallel stripes are repaired at once (so the wait for one
+// node does not hold up the rest), each worker pausing after a stripe so
+// that together they hold the rebuild traffic to bytes_per_second.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +34,7 @@ namespace tessera {
 struct RepairConfig {
   uint64_t bytes_per_second = 64u << 20;  // fragment bytes read and written
   uint32_t inventory_page = 4096;
+  uint32_t stripes_in_parallel = 8;
 };
 
 class Repairer {
@@ -92,6 +94,9 @@ class Repairer {
   FragmentState state_of(const Stripe& s, uint32_t index) const;
   // Rebuilds s; true when it is whole afterwards.
   Task<bool> repair(const Stripe& s);
+  // Repairs order[*next...] until none are left (one of the parallel workers).
+  Task<Status> repair_worker(const std::vector<Stripe>* stripes, const std::vector<size_t>* order, size_t* next,
+                             PassResult* result);
 
   ObjectGateway& gateway_;
   RepairConfig config_;
