@@ -108,6 +108,13 @@ std::optional<std::string> SimDisk::peek(const std::string& name) const {
   return it->second.data;
 }
 
+std::vector<std::string> SimDisk::names() const {
+  std::vector<std::string> out;
+  if (dead_) return out;
+  for (const auto& [name, blob] : blobs_) out.push_back(name);
+  return out;
+}
+
 void SimDisk::kill() {
   dead_ = true;
   blobs_.clear();

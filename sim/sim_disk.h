@@ -43,6 +43,7 @@ class SimDisk final : public Disk {
   bool dead() const { return dead_; }
   // Checkers only: the stored bytes, without latency or rot on read.
   std::optional<std::string> peek(const std::string& name) const;
+  std::vector<std::string> names() const;  // checkers only
 
   uint64_t used_bytes() const { return used_bytes_; }
   size_t blob_count() const { return blobs_.size(); }

@@ -165,6 +165,36 @@ TEST_F(RepairTest, BeyondToleranceIsReportedAndNothingIsWritten) {
   EXPECT_FALSE(get("k").is_ok());
 }
 
+TEST_F(RepairTest, OrphansGoAfterTheGraceAndReferencedFragmentsStay) {
+  RepairConfig config;
+  config.orphan_grace = Duration::seconds(10);
+  Repairer sweeper(gateway, config);
+  ASSERT_TRUE(put("k", body(2500, 'a')).is_ok());  // 9 referenced fragments
+  // An orphan: a fragment nothing references (as a PUT that died leaves).
+  proto::FragmentId orphan = gateway_util::fragment_id(gateway_util::object_id("b", "lost"), 77, 1, 0);
+  ASSERT_TRUE(run(put_fragment(client, NodeId(1), 4, orphan, "orphan bytes", Duration::seconds(1))).is_ok());
+  // Garbage is the collector's, not an orphan, even past the grace.
+  ASSERT_TRUE(put("g", body(1500, 'g')).is_ok());
+  ASSERT_TRUE(put("g", body(1500, 'h')).is_ok());
+  EXPECT_EQ(blob_count(), 9u + 1u + 6u + 6u);
+  ASSERT_TRUE(run(sweeper.pass()).is_ok());
+  EXPECT_EQ(sweeper.progress().orphans_pending, 1u);
+  EXPECT_EQ(blob_count(), 22u);
+  run([](Runtime& rt) -> Task<bool> {
+    co_await sleep(rt, Duration::seconds(11));
+    co_return true;
+  }(rt0));
+  ASSERT_TRUE(run(sweeper.pass()).is_ok());
+  EXPECT_EQ(sweeper.progress().orphans_deleted, 1u);
+  EXPECT_EQ(sweeper.progress().orphans_pending, 0u);
+  EXPECT_EQ(blob_count(), 21u);
+  EXPECT_EQ(get("k").value(), body(2500, 'a'));
+  EXPECT_EQ(get("g").value(), body(1500, 'h'));
+  // The collector still finds every garbage fragment where it left it.
+  EXPECT_EQ(run(gateway.collect_garbage(Duration::micros(0), 100)).value(), 1u);
+  EXPECT_EQ(blob_count(), 15u);
+}
+
 TEST_F(RepairTest, AMoveOfAStripeThatIsGoneIsRefused) {
   ASSERT_TRUE(put("k", body(900, 'a')).is_ok());
   auto v = run(metadata.get_object("b", "k")).value();

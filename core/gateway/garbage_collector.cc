@@ -1,5 +1,7 @@
 // The gateway's garbage collector: deletes the fragments of stripes no
 // version refers to any more, from the metadata's garbage index.
+#include <algorithm>
+
 #include "core/gateway/gateway_util.h"
 #include "core/gateway/object_gateway.h"
 #include "core/storage/storage_service.h"
@@ -14,30 +16,42 @@ Task<Result<uint64_t>> ObjectGateway::collect_garbage(Duration grace, size_t rec
   if (before <= 0) co_return uint64_t{0};
   auto entries = co_await metadata_.list_garbage(static_cast<uint64_t>(before), records_max);
   if (!entries.is_ok()) co_return entries.status();
+  // A record at a time would wait out every slow delete in turn: several
+  // records' deletes are in flight together.
+  constexpr size_t kRecordsInFlight = 16;
+  const std::vector<GarbageEntry>& all = entries.value();
   std::vector<std::string> done;
-  for (const GarbageEntry& e : entries.value()) {
-    const proto::GarbageRecord& g = e.record;
-    const std::string object = object_id(g.bucket(), g.key());
+  for (size_t from = 0; from < all.size(); from += kRecordsInFlight) {
+    const size_t to = std::min(all.size(), from + kRecordsInFlight);
     std::vector<Task<Status>> deletes;
-    for (const proto::PartRecord& stripe : g.stripes()) {
-      const uint64_t version = stripe.fragment_version() != 0 ? stripe.fragment_version() : g.upload_id();
-      for (int i = 0; i < stripe.fragments_size(); ++i) {
-        const auto& loc = stripe.fragments(i);
-        deletes.push_back(delete_fragment(rpc_, NodeId(loc.node()), loc.disk(),
-                                          fragment_id(object, version, stripe.number(), static_cast<uint32_t>(i)),
-                                          config_.fragment_deadline));
+    std::vector<size_t> record_of;  // the record each delete belongs to
+    for (size_t r = from; r < to; ++r) {
+      const proto::GarbageRecord& g = all[r].record;
+      const std::string object = object_id(g.bucket(), g.key());
+      for (const proto::PartRecord& stripe : g.stripes()) {
+        const uint64_t version = stripe.fragment_version() != 0 ? stripe.fragment_version() : g.upload_id();
+        for (int i = 0; i < stripe.fragments_size(); ++i) {
+          const auto& loc = stripe.fragments(i);
+          deletes.push_back(delete_fragment(rpc_, NodeId(loc.node()), loc.disk(),
+                                            fragment_id(object, version, stripe.number(), static_cast<uint32_t>(i)),
+                                            config_.fragment_deadline));
+          record_of.push_back(r);
+        }
       }
     }
-    bool all = true;
-    for (const Status& s : co_await when_all(rt_, std::move(deletes))) {
+    std::vector<bool> complete(to - from, true);
+    std::vector<Status> results = co_await when_all(rt_, std::move(deletes));
+    for (size_t d = 0; d < results.size(); ++d) {
       // Already gone counts as deleted: a pass may have died half-way.
-      if (s.is_ok() || s.code() == Code::kNotFound) {
+      if (results[d].is_ok() || results[d].code() == Code::kNotFound) {
         ++stats_.fragments_collected;
       } else {
-        all = false;
+        complete[record_of[d] - from] = false;
       }
     }
-    if (all) done.push_back(e.id);
+    for (size_t r = from; r < to; ++r) {
+      if (complete[r - from]) done.push_back(all[r].id);
+    }
   }
   if (done.empty()) co_return uint64_t{0};
   const uint64_t n = done.size();

@@ -64,7 +64,8 @@ Task<Status> Repairer::referenced_stripes(std::vector<ReferencedStripe>& out) {
         uint32_t after = 0;
         for (;;) {
           auto parts = co_await md.list_upload_parts(name, u.key(), u.upload_id(), after, kListPage);
-          if (!parts.is_ok()) break;  // completed or aborted meanwhile
+          if (parts.code() == Code::kNotFound) break;  // completed or aborted meanwhile
+          if (!parts.is_ok()) co_return parts.status();
           for (const proto::UploadPartRecord& p : parts.value().parts) {
             for (const proto::PartRecord& stripe : p.stripes()) {
               add(StripeOwner{name, u.key(), 0, u.upload_id(), p.number()}, 0, stripe, level);
@@ -326,10 +327,72 @@ Task<Result<Repairer::PassResult>> Repairer::pass() {
     workers.push_back(repair_worker(&stripes, &order, &next, &result));
   }
   co_await when_all(gateway_.rt_, std::move(workers));
+  co_await sweep_orphans(stripes);
   inventory_.clear();
   ++progress_.passes;
   progress_.in_pass = false;
   co_return result;
+}
+
+Task<Status> Repairer::sweep_orphans(const std::vector<Stripe>& stripes) {
+  constexpr size_t kGarbageRecordsMax = 100000;
+  if (config_.orphan_grace.us <= 0) co_return Status::ok();
+  // What the metadata references, per disk: live stripes, and garbage the
+  // collector is going to delete itself.
+  std::map<DiskRef, std::set<std::string>> referenced;
+  auto note = [&](const std::string& object, uint64_t fragment_version, const proto::PartRecord& part) {
+    for (uint32_t i = 0; i < static_cast<uint32_t>(part.fragments_size()); ++i) {
+      const auto& loc = part.fragments(static_cast<int>(i));
+      referenced[DiskRef{loc.node(), loc.disk()}].insert(
+          fragment_blob_name(fragment_id(object, fragment_version, part.number(), i)));
+    }
+  };
+  for (const Stripe& s : stripes) note(s.object, s.fragment_version, s.part);
+  auto garbage = co_await gateway_.metadata().list_garbage(~uint64_t{0} >> 1, kGarbageRecordsMax + 1);
+  // Unsure what is referenced: sweep nothing this pass.
+  if (!garbage.is_ok() || garbage.value().size() > kGarbageRecordsMax) co_return Status::ok();
+  for (const GarbageEntry& e : garbage.value()) {
+    const std::string object = object_id(e.record.bucket(), e.record.key());
+    for (const proto::PartRecord& part : e.record.stripes()) {
+      note(object, part.fragment_version() != 0 ? part.fragment_version() : e.record.upload_id(), part);
+    }
+  }
+  // Still unreferenced keeps its first sighting; anything else starts over.
+  const Instant now = gateway_.rt_.now();
+  std::map<std::pair<DiskRef, std::string>, Instant> seen;
+  for (const auto& [disk, inv] : inventory_) {
+    if (!inv.answered || inv.failed) continue;
+    const auto& refs = referenced[disk];
+    for (const std::string& name : inv.names) {
+      if (refs.count(name) > 0) continue;
+      auto key = std::make_pair(disk, name);
+      auto it = orphan_seen_.find(key);
+      seen[key] = it == orphan_seen_.end() ? now : it->second;
+    }
+  }
+  orphan_seen_ = std::move(seen);
+  // Delete what has waited out the grace, a batch at a time.
+  constexpr size_t kDeletesInFlight = 64;
+  std::vector<std::pair<DiskRef, std::string>> due;
+  for (const auto& [key, first] : orphan_seen_) {
+    if (now - first >= config_.orphan_grace) due.push_back(key);
+  }
+  for (size_t from = 0; from < due.size(); from += kDeletesInFlight) {
+    const size_t to = std::min(due.size(), from + kDeletesInFlight);
+    std::vector<Task<Status>> deletes;
+    for (size_t i = from; i < to; ++i) {
+      deletes.push_back(delete_blob(gateway_.rpc_, NodeId(due[i].first.node), due[i].first.disk, due[i].second,
+                                    gateway_.config().fragment_deadline));
+    }
+    std::vector<Status> done = co_await when_all(gateway_.rt_, std::move(deletes));
+    for (size_t i = from; i < to; ++i) {
+      if (!done[i - from].is_ok() && done[i - from].code() != Code::kNotFound) continue;
+      ++progress_.orphans_deleted;
+      orphan_seen_.erase(due[i]);
+    }
+  }
+  progress_.orphans_pending = orphan_seen_.size();
+  co_return Status::ok();
 }
 
 Task<Status> Repairer::repair_worker(const std::vector<Stripe>* stripes, const std::vector<size_t>* order,

@@ -14,7 +14,16 @@
 //     meanwhile (overwritten, deleted, an upload completed), moved copies
 //     are deleted again; in-place ones are left to the garbage collector.
 // A fragment on a node that does not answer is not rebuilt (the node may
-// come back); it only counts against the stripe's survivors. Up to
+// come back); it only counts against the stripe's survivors.
+//
+// The same inventories find orphans: fragments on a disk that no version,
+// no upload in progress and no garbage record references (a PUT that died
+// before its commit, a placement round that was abandoned). One is
+// deleted once it has been seen unreferenced in every pass for
+// orphan_grace, which must exceed the longest PUT (its fragments are
+// durable before its commit references them).
+//
+// Up to
 // stripes_in_parallel stripes are repaired at once (so the wait for one
 // node does not hold up the rest), each worker pausing after a stripe so
 // that together they hold the rebuild traffic to bytes_per_second.
@@ -35,6 +44,7 @@ struct RepairConfig {
   uint64_t bytes_per_second = 64u << 20;  // fragment bytes read and written
   uint32_t inventory_page = 4096;
   uint32_t stripes_in_parallel = 8;
+  Duration orphan_grace = Duration::micros(0);  // 0: no orphan sweep
 };
 
 class Repairer {
@@ -49,6 +59,8 @@ class Repairer {
     uint64_t fragments_rebuilt = 0;    // written in place
     uint64_t fragments_moved = 0;      // written to another disk
     uint64_t stripes_unrepairable = 0; // fewer than k readable, or nowhere to write
+    uint64_t orphans_pending = 0;      // unreferenced fragments waiting out the grace
+    uint64_t orphans_deleted = 0;      // in all passes
   };
   struct PassResult {
     uint64_t damaged = 0;     // stripes found damaged
@@ -94,6 +106,8 @@ class Repairer {
   FragmentState state_of(const Stripe& s, uint32_t index) const;
   // Rebuilds s; true when it is whole afterwards.
   Task<bool> repair(const Stripe& s);
+  // Deletes fragments unreferenced in every pass for orphan_grace.
+  Task<Status> sweep_orphans(const std::vector<Stripe>& stripes);
   // Repairs order[*next...] until none are left (one of the parallel workers).
   Task<Status> repair_worker(const std::vector<Stripe>* stripes, const std::vector<size_t>* order, size_t* next,
                              PassResult* result);
@@ -101,6 +115,7 @@ class Repairer {
   ObjectGateway& gateway_;
   RepairConfig config_;
   std::map<DiskRef, DiskInventory> inventory_;
+  std::map<std::pair<DiskRef, std::string>, Instant> orphan_seen_;  // since when unreferenced
   Progress progress_;
   bool broken_rebuild_ = false;
 };

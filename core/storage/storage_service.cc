@@ -111,7 +111,10 @@ Task<Result<proto::GetFragmentResponse>> StorageService::get(proto::GetFragmentR
 Task<Status> StorageService::remove(proto::DeleteFragmentRequest request) {
   auto d = disk(request.disk());
   if (!d.is_ok()) co_return d.status();
-  std::string name = fragment_blob_name(request.id());
+  std::string name = request.blob_name().empty() ? fragment_blob_name(request.id()) : request.blob_name();
+  if (name.rfind("f-", 0) != 0 || !valid_blob_name(name)) {
+    co_return Status(Code::kInvalidArgument, "not a fragment blob name: " + name);
+  }
   Status s = co_await d.value()->remove(name);
   if (s.is_ok() || s.code() == Code::kNotFound) corrupt_[request.disk()].erase(name);
   co_return s;
@@ -177,6 +180,14 @@ Task<Result<proto::InventoryResponse>> list_inventory(RpcEndpoint& rpc, NodeId n
   request.set_after(std::move(after));
   request.set_limit(limit);
   co_return co_await call_message<proto::InventoryResponse>(rpc, node, "storage.inventory", request, deadline);
+}
+
+Task<Status> delete_blob(RpcEndpoint& rpc, NodeId node, uint32_t disk, std::string blob_name, Duration deadline) {
+  proto::DeleteFragmentRequest request;
+  request.set_disk(disk);
+  request.set_blob_name(std::move(blob_name));
+  auto r = co_await call_message<proto::DeleteFragmentResponse>(rpc, node, "storage.delete", request, deadline);
+  co_return r.is_ok() ? Status::ok() : r.status();
 }
 
 Task<Status> delete_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk,

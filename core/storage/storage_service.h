@@ -72,6 +72,8 @@ Task<Result<std::string>> get_fragment(RpcEndpoint& rpc, NodeId node, uint32_t d
 // One page of a disk's inventory: names after `after`, at most limit.
 Task<Result<proto::InventoryResponse>> list_inventory(RpcEndpoint& rpc, NodeId node, uint32_t disk,
                                                       std::string after, uint32_t limit, Duration deadline);
+// Deletes a fragment by the blob name an inventory listed.
+Task<Status> delete_blob(RpcEndpoint& rpc, NodeId node, uint32_t disk, std::string blob_name, Duration deadline);
 Task<Status> delete_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk,
                              proto::FragmentId id, Duration deadline);
 

@@ -105,6 +105,9 @@ int main(int argc, char** argv) {
        "seconds before the fragments of overwritten or deleted objects are deleted")  //
       ("repair-interval-s", po::value<uint32_t>(&o.repair_interval_s)->default_value(o.repair_interval_s),
        "seconds between repair passes, which rebuild lost or corrupt fragments (0: off)")  //
+      ("orphan-grace-s", po::value<uint32_t>(&o.orphan_grace_s)->default_value(o.orphan_grace_s),
+       "repair also deletes fragments nothing has referenced for this long, e.g. of PUTs that died "
+       "before their commit; keep it above the longest upload (0: off)")  //
       ("repair-mib-s", po::value<uint32_t>(&o.repair_mib_s)->default_value(o.repair_mib_s),
        "repair's budget of fragment bytes read and written, MiB/s")  //
       ("scrub-interval-s", po::value<uint32_t>(&o.scrub_interval_s)->default_value(o.scrub_interval_s),

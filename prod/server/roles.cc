@@ -112,6 +112,8 @@ void add_repair_metrics(const Repairer& repairer, std::map<std::string, double>&
   g["tessera_repair_stripes_unrepairable_total"] = static_cast<double>(p.stripes_unrepairable);
   g["tessera_fragments_repaired_total{how=\"in_place\"}"] = static_cast<double>(p.fragments_rebuilt);
   g["tessera_fragments_repaired_total{how=\"moved\"}"] = static_cast<double>(p.fragments_moved);
+  g["tessera_orphan_fragments_pending"] = static_cast<double>(p.orphans_pending);
+  g["tessera_orphan_fragments_deleted_total"] = static_cast<double>(p.orphans_deleted);
 }
 
 struct GatewayParts {
@@ -135,7 +137,10 @@ Result<GatewayParts> start_gateway(boost::asio::io_context& io, AsioRuntime& rt,
   p.kv = std::move(kv).value();
   p.metadata = std::make_unique<KvMetadataStore>(rt, *p.kv);
   p.gateway = std::make_unique<ObjectGateway>(rt, rpc, *p.metadata, std::move(disks), std::move(config));
-  p.repairer = std::make_unique<Repairer>(*p.gateway, RepairConfig{uint64_t{std::max<uint32_t>(1, o.repair_mib_s)} << 20, 4096});
+  RepairConfig repair;
+  repair.bytes_per_second = uint64_t{std::max<uint32_t>(1, o.repair_mib_s)} << 20;
+  repair.orphan_grace = Duration::seconds(o.orphan_grace_s);
+  p.repairer = std::make_unique<Repairer>(*p.gateway, repair);
   s3::S3Config s3_config;
   s3_config.users = o.users;
   s3_config.domain = o.domain;

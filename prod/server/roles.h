@@ -30,6 +30,9 @@ struct ServerOptions {
   // at most repair_mib_s. Scrub (storage): re-reads every fragment once per
   // scrub_interval_s at most scrub_mib_s per node (0: off).
   uint32_t repair_interval_s = 60;
+  // Repair passes also delete fragments nothing has referenced for this
+  // long (a PUT that died before its commit); longer than any PUT (0: off).
+  uint32_t orphan_grace_s = 86400;
   uint32_t repair_mib_s = 64;
   uint32_t scrub_interval_s = 86400;
   uint32_t scrub_mib_s = 16;

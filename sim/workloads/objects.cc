@@ -61,7 +61,7 @@ class GatewayApp final : public NodeApp {
   GatewayApp(NodeContext& ctx, Shared& shared)
       : rt_(ctx.runtime), shared_(shared), rpc_(ctx.runtime, ctx.network), metadata_(ctx.runtime, ctx.kv),
         gateway_(ctx.runtime, rpc_, metadata_, shared.disks, config(shared)),
-        repairer_(gateway_, RepairConfig{std::max<uint64_t>(1, shared.config.repair_bytes_per_s()), 4096}) {
+        repairer_(gateway_, repair_config(shared.config)) {
     repairer_.set_broken_rebuild(shared.repair_rebuilds_wrong_bytes);
     rt_.spawn(boot());
   }
@@ -87,6 +87,13 @@ class GatewayApp final : public NodeApp {
     c.inline_bytes_max = s.config.inline_bytes_max();
     c.fragment_deadline = Duration::millis(static_cast<int64_t>(s.config.fragment_deadline_ms()));
     return c;
+  }
+
+  static RepairConfig repair_config(const proto::ObjectsWorkload& c) {
+    RepairConfig r;
+    r.bytes_per_second = std::max<uint64_t>(1, c.repair_bytes_per_s());
+    r.orphan_grace = Duration::millis(static_cast<int64_t>(c.orphan_grace_ms()));
+    return r;
   }
 
   Task<void> boot() {
@@ -206,15 +213,21 @@ class GatewayApp final : public NodeApp {
     return Duration::millis(static_cast<int64_t>(shared_.config.repair_interval_ms()));
   }
 
-  // Waits for a repair pass that began after the heal and found nothing
-  // damaged, keeps the stripes referenced then for the audit, and reads
-  // every key back.
+  // Drains garbage collection (with the orphan sweep on), waits for a
+  // repair pass that began after the heal and found nothing damaged (and
+  // no orphans left), keeps the stripes referenced then for the audit, and
+  // reads every key back.
   Task<void> converge_then_verify() {
+    const bool sweeping = shared_.config.orphan_grace_ms() > 0;
+    for (int round = 0; sweeping && round < 100; ++round) {
+      auto collected = co_await gateway_.collect_garbage(Duration::micros(0), 1000);
+      if (collected.is_ok() && collected.value() == 0) break;
+    }
     const uint64_t first = repairer_.progress().passes + 1;  // may already be under way
     while (repairer_.progress().passes < first + kRepairPassesMax) {
       co_await sleep(rt_, repair_interval());
       const auto& p = repairer_.progress();
-      if (!p.in_pass && p.passes > first && p.pass_stripes_damaged == 0) {
+      if (!p.in_pass && p.passes > first && p.pass_stripes_damaged == 0 && (!sweeping || p.orphans_pending == 0)) {
         shared_.repair_converged = true;
         break;
       }
@@ -299,9 +312,11 @@ class ObjectsWorkloadImpl final : public Workload {
     if (shared_.config.repair_interval_ms() > 0) {
       if (!shared_.repair_converged) {
         out.add("liveness", "repair did not converge: " + std::to_string(shared_.repair_damaged_left) +
-                                " stripes still damaged after " + std::to_string(kRepairPassesMax) + " passes");
+                                " stripes still damaged, " + std::to_string(shared_.repair_progress.orphans_pending) +
+                                " orphans pending after " + std::to_string(kRepairPassesMax) + " passes");
       }
       audit_stripes(shared_.audit, cluster, out);
+      if (shared_.config.orphan_grace_ms() > 0) check_no_orphans(shared_.audit, cluster, out);
     }
   }
   std::string stats() const override {
@@ -310,6 +325,7 @@ class ObjectsWorkloadImpl final : public Workload {
            " repair_passes=" + std::to_string(r.passes) + " stripes_repaired=" + std::to_string(r.stripes_repaired) +
            " fragments_rebuilt=" + std::to_string(r.fragments_rebuilt) +
            " fragments_moved=" + std::to_string(r.fragments_moved) +
+           " orphans_deleted=" + std::to_string(r.orphans_deleted) +
            " stripes_audited=" + std::to_string(shared_.audit.size());
   }
 

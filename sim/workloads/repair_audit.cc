@@ -1,6 +1,8 @@
 #include "sim/workloads/repair_audit.h"
 
 #include <cstring>
+#include <set>
+#include <tuple>
 
 #include "core/codec/reed_solomon.h"
 #include "core/gateway/gateway_util.h"
@@ -59,6 +61,26 @@ void audit_stripes(const std::vector<Repairer::ReferencedStripe>& stripes, SimCl
     for (uint32_t i = part.k(); i < n; ++i) {
       if (encoded.fragments[i] != data[i]) {
         out.add("repair", describe(s) + ": parity fragment " + std::to_string(i) + " does not match the data");
+      }
+    }
+  }
+}
+
+void check_no_orphans(const std::vector<Repairer::ReferencedStripe>& stripes, SimCluster& cluster, Violations& out) {
+  std::set<std::tuple<uint32_t, uint32_t, std::string>> referenced;
+  for (const auto& s : stripes) {
+    for (uint32_t i = 0; i < static_cast<uint32_t>(s.part.fragments_size()); ++i) {
+      const auto& loc = s.part.fragments(static_cast<int>(i));
+      referenced.emplace(loc.node(), loc.disk(),
+                         fragment_blob_name(gateway_util::fragment_id(s.object, s.fragment_version, s.part.number(), i)));
+    }
+  }
+  for (uint32_t node = 0; node < cluster.size(); ++node) {
+    for (uint32_t d = 0; d < cluster.disks_per_node(); ++d) {
+      for (const std::string& name : cluster.disk(node, d).names()) {
+        if (name.rfind("f-", 0) != 0 || referenced.count({node, d, name}) > 0) continue;
+        out.add("space", "node " + std::to_string(node) + " disk " + std::to_string(d) + " holds " + name +
+                             ", which nothing references, after garbage collection and the orphan sweep");
       }
     }
   }

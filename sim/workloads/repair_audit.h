@@ -16,4 +16,8 @@ namespace tessera::sim {
 
 void audit_stripes(const std::vector<Repairer::ReferencedStripe>& stripes, SimCluster& cluster, Violations& out);
 
+// The space checker, once garbage collection and the orphan sweep have
+// quiesced: every fragment blob on every disk belongs to one of stripes.
+void check_no_orphans(const std::vector<Repairer::ReferencedStripe>& stripes, SimCluster& cluster, Violations& out);
+
 }  // namespace tessera::sim

@@ -2,7 +2,7 @@
 """Scrub and repair in a real tessera-server (embedded mode, 16 disk
 directories, 10+4, temp data dir), damaged the way an operator sees it:
 fragment files deleted, bytes flipped inside others, a disk directory gone,
-another replaced by an empty one. The scrubber must find the flipped bytes,
+another replaced by an empty one, and an orphan file. The scrubber must find the flipped bytes,
 repair must put every fragment back (byte-exact in place, or moved off the
 gone disk), /metrics must show it, and every object must read back
 byte-exact, also after a restart.
@@ -36,7 +36,8 @@ OBJECTS = {"big": 20 << 20, "medium": 3 << 20, "small": 100 << 10}
 def start(data):
     env = dict(os.environ, TESSERA_ACCESS_KEY=ACCESS, TESSERA_SECRET_KEY=SECRET)
     proc = subprocess.Popen([SERVER, "--data-dir", data, "--port", "0", "--disks", "16",
-                             "--repair-interval-s", "1", "--scrub-interval-s", "1", "--scrub-mib-s", "256"],
+                             "--repair-interval-s", "1", "--scrub-interval-s", "1", "--scrub-mib-s", "256",
+                             "--orphan-grace-s", "3"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     line = proc.stdout.readline()
     m = re.search(r"http://127\.0\.0\.1:(\d+)", line)
@@ -133,6 +134,17 @@ def main():
         check(m.get(MOVED, 0) == gone, f"the {gone} fragments of gone disk03 moved: {m.get(MOVED)}")
         check(m.get(IN_PLACE, 0) == 2 + 2 + before[disks[7]], f"in-place rebuilds counted: {m.get(IN_PLACE)}")
         check(m.get("tessera_repair_stripes_unrepairable_total", -1) == 0, "nothing was unrepairable")
+
+        # An orphan: a fragment file nothing references (as a PUT that died
+        # before its commit leaves). The sweep deletes it after the grace.
+        orphan = os.path.join(disks[5], "f-" + "0" * 32 + ".12345.1.0")
+        shutil.copyfile(fragments(disks[5])[0], orphan)
+        deadline = time.time() + 60
+        while os.path.exists(orphan) and time.time() < deadline:
+            time.sleep(1)
+        check(not os.path.exists(orphan), "an unreferenced fragment file was swept after --orphan-grace-s")
+        check(metrics(url).get("tessera_orphan_fragments_deleted_total", 0) == 1,
+              "exactly one orphan deleted: nothing referenced was taken for one")
         check(sum(len(fragments(d)) for d in disks if os.path.isdir(d)) == sum(before.values()),
               "as many fragments on the disks as before the damage")
         read_all(c, "after repair")
