@@ -1,10 +1,12 @@
-// Combinators over Task: when_all, first_k_of_n (any-k reads, hedged
-// requests) and with_timeout. Sub-tasks run as roots on the runtime; a
+// Combinators over Task: when_all, for_each_bounded, first_k_of_n (any-k
+// reads, hedged requests) and with_timeout. Sub-tasks run as roots on the runtime; a
 // combinator that returns early leaves the losers running to completion
 // (every IO has a deadline, so they end) and ignores their results.
 #pragma once
 
+#include <algorithm>
 #include <coroutine>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -66,6 +68,37 @@ Task<std::vector<T>> when_all(Runtime& rt, std::vector<Task<T>> tasks) {
   std::vector<T> out;
   out.reserve(state->results.size());
   for (auto& r : state->results) out.push_back(std::move(*r));
+  co_return out;
+}
+
+namespace detail {
+template <typename T>
+Task<bool> bounded_worker(const std::function<Task<T>(size_t)>* fn, size_t count, size_t* next,
+                          std::vector<std::optional<T>>* out) {
+  while (*next < count) {
+    const size_t i = (*next)++;
+    (*out)[i].emplace(co_await (*fn)(i));
+  }
+  co_return true;
+}
+}  // namespace detail
+
+// Runs fn(0) .. fn(count - 1) with at most in_flight running at once, a
+// sliding window (one slow call holds up only its own slot); returns the
+// results in index order.
+template <typename T>
+Task<std::vector<T>> for_each_bounded(Runtime& rt, size_t count, size_t in_flight,
+                                      std::function<Task<T>(size_t)> fn) {
+  std::vector<std::optional<T>> results(count);
+  size_t next = 0;
+  std::vector<Task<bool>> workers;
+  for (size_t w = 0; w < std::min(in_flight, count); ++w) {
+    workers.push_back(detail::bounded_worker(&fn, count, &next, &results));
+  }
+  co_await when_all(rt, std::move(workers));
+  std::vector<T> out;
+  out.reserve(count);
+  for (auto& r : results) out.push_back(std::move(*r));
   co_return out;
 }
 

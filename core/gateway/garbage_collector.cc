@@ -11,47 +11,44 @@ namespace tessera {
 
 using namespace gateway_util;
 
+Task<bool> ObjectGateway::collect_record(const proto::GarbageRecord& g) {
+  const std::string object = object_id(g.bucket(), g.key());
+  std::vector<Task<Status>> deletes;
+  for (const proto::PartRecord& stripe : g.stripes()) {
+    const uint64_t version = stripe.fragment_version() != 0 ? stripe.fragment_version() : g.upload_id();
+    for (int i = 0; i < stripe.fragments_size(); ++i) {
+      const auto& loc = stripe.fragments(i);
+      deletes.push_back(delete_fragment(rpc_, NodeId(loc.node()), loc.disk(),
+                                        fragment_id(object, version, stripe.number(), static_cast<uint32_t>(i)),
+                                        config_.fragment_deadline));
+    }
+  }
+  bool all = true;
+  for (const Status& s : co_await when_all(rt_, std::move(deletes))) {
+    // Already gone counts as deleted: a pass may have died half-way.
+    if (s.is_ok() || s.code() == Code::kNotFound) {
+      ++stats_.fragments_collected;
+    } else {
+      all = false;
+    }
+  }
+  co_return all;
+}
+
 Task<Result<uint64_t>> ObjectGateway::collect_garbage(Duration grace, size_t records_max) {
   const int64_t before = rt_.unix_ms() - grace.us / 1000;
   if (before <= 0) co_return uint64_t{0};
   auto entries = co_await metadata_.list_garbage(static_cast<uint64_t>(before), records_max);
   if (!entries.is_ok()) co_return entries.status();
-  // A record at a time would wait out every slow delete in turn: several
-  // records' deletes are in flight together.
+  // Several records at once: one at a time would wait out every slow
+  // delete in turn.
   constexpr size_t kRecordsInFlight = 16;
   const std::vector<GarbageEntry>& all = entries.value();
+  std::function<Task<bool>(size_t)> collect = [&](size_t r) { return collect_record(all[r].record); };
+  std::vector<bool> collected = co_await for_each_bounded(rt_, all.size(), kRecordsInFlight, std::move(collect));
   std::vector<std::string> done;
-  for (size_t from = 0; from < all.size(); from += kRecordsInFlight) {
-    const size_t to = std::min(all.size(), from + kRecordsInFlight);
-    std::vector<Task<Status>> deletes;
-    std::vector<size_t> record_of;  // the record each delete belongs to
-    for (size_t r = from; r < to; ++r) {
-      const proto::GarbageRecord& g = all[r].record;
-      const std::string object = object_id(g.bucket(), g.key());
-      for (const proto::PartRecord& stripe : g.stripes()) {
-        const uint64_t version = stripe.fragment_version() != 0 ? stripe.fragment_version() : g.upload_id();
-        for (int i = 0; i < stripe.fragments_size(); ++i) {
-          const auto& loc = stripe.fragments(i);
-          deletes.push_back(delete_fragment(rpc_, NodeId(loc.node()), loc.disk(),
-                                            fragment_id(object, version, stripe.number(), static_cast<uint32_t>(i)),
-                                            config_.fragment_deadline));
-          record_of.push_back(r);
-        }
-      }
-    }
-    std::vector<bool> complete(to - from, true);
-    std::vector<Status> results = co_await when_all(rt_, std::move(deletes));
-    for (size_t d = 0; d < results.size(); ++d) {
-      // Already gone counts as deleted: a pass may have died half-way.
-      if (results[d].is_ok() || results[d].code() == Code::kNotFound) {
-        ++stats_.fragments_collected;
-      } else {
-        complete[record_of[d] - from] = false;
-      }
-    }
-    for (size_t r = from; r < to; ++r) {
-      if (complete[r - from]) done.push_back(all[r].id);
-    }
+  for (size_t r = 0; r < all.size(); ++r) {
+    if (collected[r]) done.push_back(all[r].id);
   }
   if (done.empty()) co_return uint64_t{0};
   const uint64_t n = done.size();

@@ -156,6 +156,8 @@ class ObjectGateway {
   Task<Status> write_fragments(const proto::FragmentId& base, const EncodedPart& encoded,
                                const std::vector<Sha256>& digests, const std::vector<DiskRef>& placement,
                                std::vector<uint32_t>& failed);
+  // Deletes every fragment of g; true when all are gone.
+  Task<bool> collect_record(const proto::GarbageRecord& g);
   Task<Result<std::string>> read_stripe(const std::string& object, uint64_t upload_id,
                                         const proto::PartRecord& part);
   Result<const ReedSolomon*> codec(uint32_t k, uint32_t m);

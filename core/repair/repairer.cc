@@ -116,6 +116,12 @@ Repairer::FragmentState Repairer::state_of(const Stripe& s, uint32_t index) cons
 }
 
 Task<bool> Repairer::repair(const Stripe& s) {
+  const bool whole = co_await rebuild(s);
+  ++progress_.pass_stripes_done;
+  co_return whole;
+}
+
+Task<bool> Repairer::rebuild(const Stripe& s) {
   const proto::PartRecord& part = s.part;
   const uint32_t k = part.k(), m = part.m(), n = k + m;
   auto codec = gateway_.codec(k, m);
@@ -319,14 +325,10 @@ Task<Result<Repairer::PassResult>> Repairer::pass() {
   progress_.pass_stripes_damaged = damaged.size();
   PassResult result;
   result.damaged = damaged.size();
-  std::vector<size_t> order;
-  for (const auto& d : damaged) order.push_back(d.second);
-  size_t next = 0;
-  std::vector<Task<Status>> workers;
-  for (uint32_t w = 0; w < config_.stripes_in_parallel; ++w) {
-    workers.push_back(repair_worker(&stripes, &order, &next, &result));
-  }
-  co_await when_all(gateway_.rt_, std::move(workers));
+  std::function<Task<bool>(size_t)> repair_one = [&](size_t i) { return repair(stripes[damaged[i].second]); };
+  std::vector<bool> whole =
+      co_await for_each_bounded(gateway_.rt_, damaged.size(), config_.stripes_in_parallel, std::move(repair_one));
+  for (bool w : whole) ++(w ? result.repaired : result.unresolved);
   co_await sweep_orphans(stripes);
   inventory_.clear();
   ++progress_.passes;
@@ -371,38 +373,23 @@ Task<Status> Repairer::sweep_orphans(const std::vector<Stripe>& stripes) {
     }
   }
   orphan_seen_ = std::move(seen);
-  // Delete what has waited out the grace, a batch at a time.
+  // Delete what has waited out the grace.
   constexpr size_t kDeletesInFlight = 64;
   std::vector<std::pair<DiskRef, std::string>> due;
   for (const auto& [key, first] : orphan_seen_) {
     if (now - first >= config_.orphan_grace) due.push_back(key);
   }
-  for (size_t from = 0; from < due.size(); from += kDeletesInFlight) {
-    const size_t to = std::min(due.size(), from + kDeletesInFlight);
-    std::vector<Task<Status>> deletes;
-    for (size_t i = from; i < to; ++i) {
-      deletes.push_back(delete_blob(gateway_.rpc_, NodeId(due[i].first.node), due[i].first.disk, due[i].second,
-                                    gateway_.config().fragment_deadline));
-    }
-    std::vector<Status> done = co_await when_all(gateway_.rt_, std::move(deletes));
-    for (size_t i = from; i < to; ++i) {
-      if (!done[i - from].is_ok() && done[i - from].code() != Code::kNotFound) continue;
-      ++progress_.orphans_deleted;
-      orphan_seen_.erase(due[i]);
-    }
+  std::function<Task<Status>(size_t)> remove = [&](size_t i) {
+    return delete_blob(gateway_.rpc_, NodeId(due[i].first.node), due[i].first.disk, due[i].second,
+                       gateway_.config().fragment_deadline);
+  };
+  std::vector<Status> deleted = co_await for_each_bounded(gateway_.rt_, due.size(), kDeletesInFlight, std::move(remove));
+  for (size_t i = 0; i < due.size(); ++i) {
+    if (!deleted[i].is_ok() && deleted[i].code() != Code::kNotFound) continue;
+    ++progress_.orphans_deleted;
+    orphan_seen_.erase(due[i]);
   }
   progress_.orphans_pending = orphan_seen_.size();
-  co_return Status::ok();
-}
-
-Task<Status> Repairer::repair_worker(const std::vector<Stripe>* stripes, const std::vector<size_t>* order,
-                                     size_t* next, PassResult* result) {
-  while (*next < order->size()) {
-    const Stripe& s = (*stripes)[(*order)[(*next)++]];
-    const bool whole = co_await repair(s);
-    ++(whole ? result->repaired : result->unresolved);
-    ++progress_.pass_stripes_done;
-  }
   co_return Status::ok();
 }
 

@@ -104,13 +104,12 @@ class Repairer {
   // Always ok: a disk that does not answer is left unknown (when_all needs a value).
   Task<Status> fetch_inventory(DiskRef disk, DiskInventory* out);
   FragmentState state_of(const Stripe& s, uint32_t index) const;
-  // Rebuilds s; true when it is whole afterwards.
+  // Rebuilds s; true when it is whole afterwards. repair() also counts it
+  // as done in the pass's progress.
   Task<bool> repair(const Stripe& s);
+  Task<bool> rebuild(const Stripe& s);
   // Deletes fragments unreferenced in every pass for orphan_grace.
   Task<Status> sweep_orphans(const std::vector<Stripe>& stripes);
-  // Repairs order[*next...] until none are left (one of the parallel workers).
-  Task<Status> repair_worker(const std::vector<Stripe>* stripes, const std::vector<size_t>* order, size_t* next,
-                             PassResult* result);
 
   ObjectGateway& gateway_;
   RepairConfig config_;
