@@ -2,9 +2,10 @@
 """Scrub and repair in a real tessera-server (embedded mode, 16 disk
 directories, 10+4, temp data dir), damaged the way an operator sees it:
 fragment files deleted, bytes flipped inside others, a disk directory gone,
-another replaced by an empty one, and an orphan file. The scrubber must find the flipped bytes,
-repair must put every fragment back (byte-exact in place, or moved off the
-gone disk), /metrics must show it, and every object must read back
+another replaced by an empty one, and an orphan file. The scrubber must
+find the flipped bytes, repair must put every fragment back (byte-exact in
+place, or moved off the gone disk), the sweep must delete the orphan and
+nothing else, /metrics must show it all, and every object must read back
 byte-exact, also after a restart.
 
 Usage: repair_test.py PATH/TO/tessera-server
