@@ -12,6 +12,23 @@ namespace {
 using GatewayTest = testing::GatewayFixture;
 using testing::body;
 
+// A body whose client goes away after `good` bytes.
+class BrokenSource final : public ByteSource {
+ public:
+  BrokenSource(std::string bytes, size_t good) : bytes_(std::move(bytes)), good_(good) {}
+  Task<Result<std::string>> read(size_t max) override {
+    if (sent_ >= good_) co_return Status(Code::kAborted, "client disconnected");
+    const std::string chunk = bytes_.substr(sent_, std::min(max, good_ - sent_));
+    sent_ += chunk.size();
+    co_return chunk;
+  }
+
+ private:
+  std::string bytes_;
+  size_t good_;
+  size_t sent_ = 0;
+};
+
 TEST_F(GatewayTest, StripedPutGetAndRanges) {
   for (size_t size : {0u, 1u, 64u, 65u, 999u, 1000u, 1001u, 4321u}) {
     const std::string bytes = body(size, static_cast<char>(size));
@@ -194,6 +211,24 @@ TEST_F(GatewayTest, GarbageCollectionDeletesOnlyUnreferencedFragments) {
   EXPECT_EQ(blob_count(), 0u);
   EXPECT_TRUE(run(metadata.list_garbage(~0ull >> 1, 100)).value().empty());
   EXPECT_EQ(get("tiny").value(), "inline");
+}
+
+TEST_F(GatewayTest, StripesOfAPutThatFailsBecomeGarbageNotOrphans) {
+  ASSERT_TRUE(put("k", body(2500, 'a')).is_ok());
+  EXPECT_EQ(blob_count(), 9u);
+  // A conditional PUT that loses: written in full, never committed.
+  CommitConditions create_only;
+  create_only.if_none_match_any = true;
+  EXPECT_EQ(put("k", body(2500, 'b'), create_only).code(), Code::kFailedPrecondition);
+  // A client that goes away after two stripes.
+  BrokenSource broken(body(5000, 'c'), 2500);
+  EXPECT_FALSE(run(gateway.put_object_stream("b", "j", broken, {}, {})).is_ok());
+  EXPECT_EQ(blob_count(), 9u + 9u + 6u);
+  EXPECT_EQ(run(metadata.list_garbage(~0ull >> 1, 100)).value().size(), 2u);
+  EXPECT_EQ(run(gateway.collect_garbage(Duration::micros(0), 100)).value(), 2u);
+  EXPECT_EQ(blob_count(), 9u);
+  EXPECT_EQ(get("k").value(), body(2500, 'a'));
+  EXPECT_EQ(get("j").code(), Code::kNotFound);
 }
 
 }  // namespace

@@ -45,17 +45,20 @@ Task<Result<proto::UploadPartRecord>> ObjectGateway::upload_part(std::string buc
   if (!upload.is_ok()) co_return upload.status();
   auto cls = storage_class(upload.value().storage_class());
   if (!cls.is_ok()) co_return cls.status();
-  auto written = co_await write_stream(object_id(bucket, key), *cls.value(), number, body, false);
+  auto written = co_await write_stream(bucket, key, *cls.value(), number, body, false);
   if (!written.is_ok()) co_return written.status();
   proto::UploadPartRecord part;
   part.set_number(number);
   part.set_size(written.value().size);
   part.set_etag(written.value().md5_hex);
   part.set_modified_ms(rt_.unix_ms());
-  for (auto& stripe : written.value().stripes) *part.add_stripes() = std::move(stripe);
+  for (const auto& stripe : written.value().stripes) *part.add_stripes() = stripe;
   // The stripes are durable; only now does the upload know the part.
   auto replaced = co_await metadata_.put_upload_part(bucket, key, upload_id, part);
-  if (!replaced.is_ok()) co_return replaced.status();
+  if (!replaced.is_ok()) {
+    co_await discard(bucket, key, std::move(written.value().stripes));  // the upload is gone
+    co_return replaced.status();
+  }
   co_return part;
 }
 

@@ -56,7 +56,7 @@ Task<Result<proto::ObjectVersion>> ObjectGateway::put_object_stream(std::string 
   if (!b.is_ok()) co_return b.status();
   auto cls = class_for(b.value(), attrs.storage_class());
   if (!cls.is_ok()) co_return cls.status();
-  auto written = co_await write_stream(object_id(bucket, key), *cls.value(), 0, body, true);
+  auto written = co_await write_stream(bucket, key, *cls.value(), 0, body, true);
   if (!written.is_ok()) co_return written.status();
   Written& w = written.value();
   proto::ObjectVersion version = std::move(attrs);
@@ -72,10 +72,21 @@ Task<Result<proto::ObjectVersion>> ObjectGateway::put_object_stream(std::string 
     part->set_size(w.size);
     part->set_inline_data(std::move(*w.inline_body));
   } else {
-    for (auto& stripe : w.stripes) *version.add_parts() = std::move(stripe);
+    for (const auto& stripe : w.stripes) *version.add_parts() = stripe;
   }
   // Every fragment of every stripe is durable before this commit.
-  co_return co_await metadata_.commit_object(std::move(version), conditions);
+  auto committed = co_await metadata_.commit_object(std::move(version), conditions);
+  // Lost its condition, or the bucket went: the stripes are nobody's.
+  if (!committed.is_ok()) co_await discard(bucket, key, std::move(w.stripes));
+  co_return committed;
+}
+
+Task<void> ObjectGateway::discard(const std::string& bucket, const std::string& key,
+                                  std::vector<proto::PartRecord> stripes) {
+  if (stripes.empty()) co_return;
+  // Best effort: if even this fails, the orphan sweep finds the fragments.
+  Status s = co_await metadata_.discard_stripes(bucket, key, std::move(stripes));
+  (void)s;
 }
 
 Task<Result<proto::ObjectVersion>> ObjectGateway::head_object(std::string bucket, std::string key,

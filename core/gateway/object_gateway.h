@@ -144,10 +144,14 @@ class ObjectGateway {
   struct StripeJob;
   struct StripePipeline;
 
-  // Reads body to its end, writing stripes of class cls. With allow_inline,
-  // a body that fits inline_bytes_max is returned inline instead.
-  Task<Result<Written>> write_stream(std::string object, const StorageClass& cls, uint32_t upload_part,
-                                     ByteSource& body, bool allow_inline);
+  // Reads body to its end, writing stripes of class cls for bucket/key.
+  // With allow_inline, a body that fits inline_bytes_max is returned inline
+  // instead. On failure the stripes already written are discarded.
+  Task<Result<Written>> write_stream(const std::string& bucket, const std::string& key, const StorageClass& cls,
+                                     uint32_t upload_part, ByteSource& body, bool allow_inline);
+  // Written stripes that will never be committed become garbage (best
+  // effort: if even that fails, the orphan sweep finds them).
+  Task<void> discard(const std::string& bucket, const std::string& key, std::vector<proto::PartRecord> stripes);
   Task<void> stripe_job(StripePipeline* pipeline, StripeJob* job);
   Task<Status> run_stripe(StripeJob* job);
   Task<Result<proto::PartRecord>> write_stripe(std::string object, const StorageClass& cls, uint64_t fragment_version,

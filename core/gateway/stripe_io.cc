@@ -59,9 +59,10 @@ namespace {
 constexpr size_t kStripesInFlight = 3;
 }  // namespace
 
-Task<Result<ObjectGateway::Written>> ObjectGateway::write_stream(std::string object, const StorageClass& cls,
-                                                                 uint32_t upload_part, ByteSource& body,
-                                                                 bool allow_inline) {
+Task<Result<ObjectGateway::Written>> ObjectGateway::write_stream(const std::string& bucket, const std::string& key,
+                                                                 const StorageClass& cls, uint32_t upload_part,
+                                                                 ByteSource& body, bool allow_inline) {
+  const std::string object = object_id(bucket, key);
   Written w;
   std::string current;
   if (Status s = co_await body.read_full(&current, config_.part_bytes); !s.is_ok()) co_return s;
@@ -115,11 +116,14 @@ Task<Result<ObjectGateway::Written>> ObjectGateway::write_stream(std::string obj
   }
   // Every stripe ends before the caller may commit (or give up).
   while (pipeline.in_flight > 0) co_await pipeline.wait_for_room();
-  if (!failed.is_ok()) co_return failed;  // written stripes are orphans
   for (auto& job : jobs) {
-    if (!job->status.is_ok()) co_return job->status;
+    if (!job->status.is_ok() && failed.is_ok()) failed = job->status;
     w.size += job->size;
-    w.stripes.push_back(std::move(*job->out));
+    if (job->out) w.stripes.push_back(std::move(*job->out));
+  }
+  if (!failed.is_ok()) {
+    co_await discard(bucket, key, std::move(w.stripes));
+    co_return failed;
   }
   w.md5_hex = hex_of(md5.finish());  // MD5 of "" when there were no stripes
   co_return w;

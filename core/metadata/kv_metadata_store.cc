@@ -209,6 +209,15 @@ void KvMetadataStore::stage_garbage(const std::string& bucket, const std::string
   batch.put(keys::garbage(now, rt_.random().next()), g.SerializeAsString());
 }
 
+Task<Status> KvMetadataStore::discard_stripes(std::string bucket, std::string key,
+                                              std::vector<proto::PartRecord> stripes) {
+  google::protobuf::RepeatedPtrField<proto::PartRecord> field(stripes.begin(), stripes.end());
+  KvBatch batch;
+  stage_garbage(bucket, key, 0, field, batch);
+  if (batch.empty()) co_return Status::ok();
+  co_return co_await kv_.write(std::move(batch), Durability::kSync);
+}
+
 Task<Result<std::vector<GarbageEntry>>> KvMetadataStore::list_garbage(uint64_t before_ms, size_t limit) {
   auto rows = co_await kv_.scan(keys::garbage(0, 0), keys::garbage(before_ms + 1, 0), limit);
   if (!rows.is_ok()) co_return rows.status();

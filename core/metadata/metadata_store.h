@@ -171,6 +171,10 @@ class MetadataStore {
   // change that dropped them. Oldest first, created at or before before_ms.
   virtual Task<Result<std::vector<GarbageEntry>>> list_garbage(uint64_t before_ms, size_t limit) = 0;
   virtual Task<Status> remove_garbage(std::vector<std::string> ids) = 0;
+  // Records stripes that were written but will never be committed (a PUT
+  // that failed or lost its condition) as garbage of bucket/key.
+  virtual Task<Status> discard_stripes(std::string bucket, std::string key,
+                                       std::vector<proto::PartRecord> stripes) = 0;
 
   // Repair: in one atomic step, gives the stripe (fragment_version, number)
   // of owner the locations `updated` if it still has `expected` (both rows
@@ -216,6 +220,7 @@ class KvMetadataStore final : public MetadataStore {
                                                      uint64_t modified_ms, CommitConditions conditions) override;
   Task<Result<std::vector<GarbageEntry>>> list_garbage(uint64_t before_ms, size_t limit) override;
   Task<Status> remove_garbage(std::vector<std::string> ids) override;
+  Task<Status> discard_stripes(std::string bucket, std::string key, std::vector<proto::PartRecord> stripes) override;
   Task<Status> move_stripe(StripeOwner owner, uint64_t fragment_version, uint32_t number,
                            std::vector<proto::FragmentLocation> expected,
                            std::vector<proto::FragmentLocation> updated) override;
