@@ -372,6 +372,13 @@ Task<Status> Repairer::sweep_orphans(const std::vector<Stripe>& stripes) {
       seen[key] = it == orphan_seen_.end() ? now : it->second;
     }
   }
+  // A disk that did not answer this pass keeps its candidates that are
+  // still unreferenced (a lost reply must not restart their clocks).
+  for (const auto& [key, first] : orphan_seen_) {
+    auto inv = inventory_.find(key.first);
+    const bool answered = inv != inventory_.end() && inv->second.answered;
+    if (!answered && referenced[key.first].count(key.second) == 0) seen.emplace(key, first);
+  }
   orphan_seen_ = std::move(seen);
   // Delete what has waited out the grace.
   constexpr size_t kDeletesInFlight = 64;

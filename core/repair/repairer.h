@@ -19,9 +19,10 @@
 // The same inventories find orphans: fragments on a disk that no version,
 // no upload in progress and no garbage record references (a PUT that died
 // before its commit, a placement round that was abandoned). One is
-// deleted once it has been seen unreferenced in every pass for
-// orphan_grace, which must exceed the longest PUT (its fragments are
-// durable before its commit references them).
+// deleted once it has been unreferenced in every pass for orphan_grace
+// (a pass in which its disk did not answer keeps its clock running only if
+// the metadata still does not reference it), which must exceed the longest
+// PUT (its fragments are durable before its commit references them).
 //
 // Up to
 // stripes_in_parallel stripes are repaired at once (so the wait for one
