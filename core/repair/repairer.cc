@@ -380,11 +380,13 @@ Task<Status> Repairer::sweep_orphans(const std::vector<Stripe>& stripes) {
     if (!answered && referenced[key.first].count(key.second) == 0) seen.emplace(key, first);
   }
   orphan_seen_ = std::move(seen);
-  // Delete what has waited out the grace.
+  // Delete what has waited out the grace; a bounded number per pass, so a
+  // backlog of orphans does not hold up the next repair pass.
   constexpr size_t kDeletesInFlight = 64;
+  constexpr size_t kDeletesPerPass = 1024;
   std::vector<std::pair<DiskRef, std::string>> due;
   for (const auto& [key, first] : orphan_seen_) {
-    if (now - first >= config_.orphan_grace) due.push_back(key);
+    if (due.size() < kDeletesPerPass && now - first >= config_.orphan_grace) due.push_back(key);
   }
   std::function<Task<Status>(size_t)> remove = [&](size_t i) {
     return delete_blob(gateway_.rpc_, NodeId(due[i].first.node), due[i].first.disk, due[i].second,
