@@ -24,10 +24,9 @@
 // the metadata still does not reference it), which must exceed the longest
 // PUT (its fragments are durable before its commit references them).
 //
-// Up to
-// stripes_in_parallel stripes are repaired at once (so the wait for one
-// node does not hold up the rest), each worker pausing after a stripe so
-// that together they hold the rebuild traffic to bytes_per_second.
+// Up to stripes_in_parallel stripes are repaired at once (so the wait for
+// one node does not hold up the rest), each worker pausing after a stripe
+// so that together they hold the rebuild traffic to bytes_per_second.
 #pragma once
 
 #include <cstdint>
