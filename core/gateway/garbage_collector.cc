@@ -15,7 +15,7 @@ Task<bool> ObjectGateway::collect_record(const proto::GarbageRecord& g) {
   const std::string object = object_id(g.bucket(), g.key());
   std::vector<Task<Status>> deletes;
   for (const proto::PartRecord& stripe : g.stripes()) {
-    const uint64_t version = stripe.fragment_version() != 0 ? stripe.fragment_version() : g.upload_id();
+    const uint64_t version = fragment_version_of(stripe, g.upload_id());
     for (int i = 0; i < stripe.fragments_size(); ++i) {
       const auto& loc = stripe.fragments(i);
       deletes.push_back(delete_fragment(rpc_, NodeId(loc.node()), loc.disk(),

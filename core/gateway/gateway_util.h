@@ -5,6 +5,7 @@
 #include <string>
 
 #include "io_abstraction/random.h"
+#include "metadata.pb.h"
 #include "storage.pb.h"
 
 namespace tessera::gateway_util {
@@ -21,6 +22,12 @@ inline proto::FragmentId fragment_id(const std::string& object, uint64_t fragmen
   id.set_part(stripe);
   id.set_index(index);
   return id;
+}
+
+// The FragmentId.version of a stripe's fragments: its own, or (records
+// from before stripes carried one) the object's upload_id.
+inline uint64_t fragment_version_of(const proto::PartRecord& stripe, uint64_t upload_id) {
+  return stripe.fragment_version() != 0 ? stripe.fragment_version() : upload_id;
 }
 
 inline uint64_t placement_key(const std::string& object, uint64_t fragment_version, uint32_t stripe) {

@@ -240,7 +240,7 @@ Task<Result<std::string>> ObjectGateway::read_stripe(const std::string& object, 
     co_return Status(Code::kCorrupt, "stripe record lists " + std::to_string(part.fragments_size()) +
                                          " fragments for " + std::to_string(k) + "+" + std::to_string(m));
   }
-  const uint64_t fragment_version = part.fragment_version() != 0 ? part.fragment_version() : upload_id;
+  const uint64_t fragment_version = fragment_version_of(part, upload_id);
   // A fragment on a node the failure detector holds down is not asked for:
   // parity stands in for it at once instead of after a deadline.
   auto fetch = [&](uint32_t i) -> Task<Result<std::string>> {

@@ -34,8 +34,8 @@ Task<Status> Repairer::referenced_stripes(std::vector<ReferencedStripe>& out) {
     };
     auto add = [&](StripeOwner owner, uint64_t default_version, const proto::PartRecord& part, FailureDomain level) {
       if (part.fragments_size() == 0) return;  // inline
-      const uint64_t fv = part.fragment_version() != 0 ? part.fragment_version() : default_version;
-      out.push_back(Stripe{owner, object_id(owner.bucket, owner.key), fv, part, level});
+      out.push_back(Stripe{owner, object_id(owner.bucket, owner.key), fragment_version_of(part, default_version), part,
+                           level});
     };
     ListVersionsRequest versions;
     versions.max_keys = kListPage;
@@ -356,7 +356,7 @@ Task<Status> Repairer::sweep_orphans(const std::vector<Stripe>& stripes) {
   for (const GarbageEntry& e : garbage.value()) {
     const std::string object = object_id(e.record.bucket(), e.record.key());
     for (const proto::PartRecord& part : e.record.stripes()) {
-      note(object, part.fragment_version() != 0 ? part.fragment_version() : e.record.upload_id(), part);
+      note(object, fragment_version_of(part, e.record.upload_id()), part);
     }
   }
   // Still unreferenced keeps its first sighting; anything else starts over.

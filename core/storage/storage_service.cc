@@ -182,12 +182,18 @@ Task<Result<proto::InventoryResponse>> list_inventory(RpcEndpoint& rpc, NodeId n
   co_return co_await call_message<proto::InventoryResponse>(rpc, node, "storage.inventory", request, deadline);
 }
 
+namespace {
+Task<Status> send_delete(RpcEndpoint& rpc, NodeId node, proto::DeleteFragmentRequest request, Duration deadline) {
+  auto r = co_await call_message<proto::DeleteFragmentResponse>(rpc, node, "storage.delete", request, deadline);
+  co_return r.is_ok() ? Status::ok() : r.status();
+}
+}  // namespace
+
 Task<Status> delete_blob(RpcEndpoint& rpc, NodeId node, uint32_t disk, std::string blob_name, Duration deadline) {
   proto::DeleteFragmentRequest request;
   request.set_disk(disk);
   request.set_blob_name(std::move(blob_name));
-  auto r = co_await call_message<proto::DeleteFragmentResponse>(rpc, node, "storage.delete", request, deadline);
-  co_return r.is_ok() ? Status::ok() : r.status();
+  co_return co_await send_delete(rpc, node, std::move(request), deadline);
 }
 
 Task<Status> delete_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk,
@@ -195,8 +201,7 @@ Task<Status> delete_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk,
   proto::DeleteFragmentRequest request;
   request.set_disk(disk);
   *request.mutable_id() = id;
-  auto r = co_await call_message<proto::DeleteFragmentResponse>(rpc, node, "storage.delete", request, deadline);
-  co_return r.is_ok() ? Status::ok() : r.status();
+  co_return co_await send_delete(rpc, node, std::move(request), deadline);
 }
 
 }  // namespace tessera
