@@ -25,6 +25,12 @@ uint64_t fill_step(const DiskInfo& d) {
   return static_cast<uint64_t>((static_cast<unsigned __int128>(d.used_bytes) * kFillSteps) / d.capacity_bytes);
 }
 
+std::map<DiskRef, const DiskInfo*> index_by_ref(const std::vector<DiskInfo>& disks) {
+  std::map<DiskRef, const DiskInfo*> by_ref;
+  for (const DiskInfo& d : disks) by_ref[d.ref] = &d;
+  return by_ref;
+}
+
 }  // namespace
 
 const char* failure_domain_name(FailureDomain level) {
@@ -114,8 +120,7 @@ Result<std::vector<DiskRef>> pick_disks(const std::vector<DiskInfo>& disks, cons
 
 Result<DiskRef> pick_replacement(const std::vector<DiskInfo>& disks, const std::vector<DiskRef>& kept,
                                  const PlacementRequest& req) {
-  std::map<DiskRef, const DiskInfo*> by_ref;
-  for (const DiskInfo& d : disks) by_ref[d.ref] = &d;
+  const std::map<DiskRef, const DiskInfo*> by_ref = index_by_ref(disks);
   std::map<uint64_t, uint32_t> per_domain;
   std::map<uint32_t, uint32_t> per_node;
   for (const DiskRef& ref : kept) {
@@ -147,8 +152,7 @@ Result<DiskRef> pick_replacement(const std::vector<DiskInfo>& disks, const std::
 
 bool placement_keeps_rule(const std::vector<DiskInfo>& disks, const std::vector<DiskRef>& chosen,
                           uint32_t m, FailureDomain level) {
-  std::map<DiskRef, const DiskInfo*> by_ref;
-  for (const DiskInfo& d : disks) by_ref[d.ref] = &d;
+  const std::map<DiskRef, const DiskInfo*> by_ref = index_by_ref(disks);
   std::map<DiskRef, uint32_t> per_disk;
   std::map<uint64_t, uint32_t> per_domain;
   for (const DiskRef& ref : chosen) {

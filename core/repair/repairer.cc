@@ -14,6 +14,16 @@ using namespace gateway_util;
 namespace {
 constexpr uint64_t kFragmentHeaderBytesMax = 1024;  // room placement reserves beside the bytes
 constexpr uint32_t kListPage = 1000;
+
+// The blob name of each fragment of a stripe.
+std::vector<std::string> blob_names_of(const std::string& object, uint64_t fragment_version,
+                                       const proto::PartRecord& part) {
+  std::vector<std::string> names;
+  for (uint32_t i = 0; i < static_cast<uint32_t>(part.fragments_size()); ++i) {
+    names.push_back(fragment_blob_name(fragment_id(object, fragment_version, part.number(), i)));
+  }
+  return names;
+}
 }  // namespace
 
 Repairer::Repairer(ObjectGateway& gateway, RepairConfig config) : gateway_(gateway), config_(config) {
@@ -34,8 +44,10 @@ Task<Status> Repairer::referenced_stripes(std::vector<ReferencedStripe>& out) {
     };
     auto add = [&](StripeOwner owner, uint64_t default_version, const proto::PartRecord& part, FailureDomain level) {
       if (part.fragments_size() == 0) return;  // inline
-      out.push_back(Stripe{owner, object_id(owner.bucket, owner.key), fragment_version_of(part, default_version), part,
-                           level});
+      std::string object = object_id(owner.bucket, owner.key);
+      const uint64_t fragment_version = fragment_version_of(part, default_version);
+      std::vector<std::string> names = blob_names_of(object, fragment_version, part);
+      out.push_back(Stripe{owner, std::move(object), fragment_version, part, level, std::move(names)});
     };
     ListVersionsRequest versions;
     versions.max_keys = kListPage;
@@ -109,7 +121,7 @@ Repairer::FragmentState Repairer::state_of(const Stripe& s, uint32_t index) cons
   auto it = inventory_.find(DiskRef{loc.node(), loc.disk()});
   if (it == inventory_.end() || !it->second.answered) return FragmentState::kUnknown;
   if (it->second.failed) return FragmentState::kDiskGone;
-  const std::string name = fragment_blob_name(fragment_id(s.object, s.fragment_version, s.part.number(), index));
+  const std::string& name = s.blob_names[index];
   if (it->second.corrupt.count(name) > 0) return FragmentState::kCorrupt;
   if (it->second.names.count(name) == 0) return FragmentState::kMissing;
   return FragmentState::kOk;
@@ -342,21 +354,19 @@ Task<Status> Repairer::sweep_orphans(const std::vector<Stripe>& stripes) {
   // What the metadata references, per disk: live stripes, and garbage the
   // collector is going to delete itself.
   std::map<DiskRef, std::set<std::string>> referenced;
-  auto note = [&](const std::string& object, uint64_t fragment_version, const proto::PartRecord& part) {
-    for (uint32_t i = 0; i < static_cast<uint32_t>(part.fragments_size()); ++i) {
-      const auto& loc = part.fragments(static_cast<int>(i));
-      referenced[DiskRef{loc.node(), loc.disk()}].insert(
-          fragment_blob_name(fragment_id(object, fragment_version, part.number(), i)));
+  auto note = [&](const proto::PartRecord& part, const std::vector<std::string>& names) {
+    for (int i = 0; i < part.fragments_size(); ++i) {
+      referenced[DiskRef{part.fragments(i).node(), part.fragments(i).disk()}].insert(names[static_cast<size_t>(i)]);
     }
   };
-  for (const Stripe& s : stripes) note(s.object, s.fragment_version, s.part);
+  for (const Stripe& s : stripes) note(s.part, s.blob_names);
   auto garbage = co_await gateway_.metadata().list_garbage(~uint64_t{0} >> 1, kGarbageRecordsMax + 1);
   // Unsure what is referenced: sweep nothing this pass.
   if (!garbage.is_ok() || garbage.value().size() > kGarbageRecordsMax) co_return Status::ok();
   for (const GarbageEntry& e : garbage.value()) {
     const std::string object = object_id(e.record.bucket(), e.record.key());
     for (const proto::PartRecord& part : e.record.stripes()) {
-      note(object, fragment_version_of(part, e.record.upload_id()), part);
+      note(part, blob_names_of(object, fragment_version_of(part, e.record.upload_id()), part));
     }
   }
   // Still unreferenced keeps its first sighting; anything else starts over.

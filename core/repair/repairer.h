@@ -75,6 +75,7 @@ class Repairer {
     uint64_t fragment_version = 0;  // FragmentId.version
     proto::PartRecord part;
     FailureDomain level = FailureDomain::kRack;
+    std::vector<std::string> blob_names;  // fragment i's, computed once (each hashes the object)
   };
 
   Repairer(ObjectGateway& gateway, RepairConfig config);

@@ -36,7 +36,7 @@ void audit_stripes(const std::vector<Repairer::ReferencedStripe>& stripes, SimCl
       const proto::FragmentId id = gateway_util::fragment_id(s.object, s.fragment_version, part.number(), i);
       std::optional<std::string> blob;
       if (loc.node() < cluster.size() && loc.disk() < cluster.disks_per_node()) {
-        blob = cluster.disk(loc.node(), loc.disk()).peek(fragment_blob_name(id));
+        blob = cluster.disk(loc.node(), loc.disk()).peek(s.blob_names[i]);
       }
       if (!blob) {
         out.add("repair", describe(s) + ": fragment " + std::to_string(i) + " missing from node " +
@@ -71,8 +71,7 @@ void check_no_orphans(const std::vector<Repairer::ReferencedStripe>& stripes, Si
   for (const auto& s : stripes) {
     for (uint32_t i = 0; i < static_cast<uint32_t>(s.part.fragments_size()); ++i) {
       const auto& loc = s.part.fragments(static_cast<int>(i));
-      referenced.emplace(loc.node(), loc.disk(),
-                         fragment_blob_name(gateway_util::fragment_id(s.object, s.fragment_version, s.part.number(), i)));
+      referenced.emplace(loc.node(), loc.disk(), s.blob_names[i]);
     }
   }
   for (uint32_t node = 0; node < cluster.size(); ++node) {
