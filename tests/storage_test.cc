@@ -81,17 +81,38 @@ TEST_F(StorageServiceTest, RotAnywhereInTheBlobIsReportedNeverServed) {
 }
 
 TEST_F(StorageServiceTest, PutWithAWrongChecksumIsRefusedAndLeavesNothing) {
-  proto::PutFragmentRequest request;
-  request.set_disk(0);
-  *request.mutable_id() = id(0);
-  request.set_data("payload");
   const Sha256 wrong = sha256("other");
-  request.set_sha256(wrong.data(), wrong.size());
-  auto r = run(call_message<proto::PutFragmentResponse>(client, NodeId(1), "storage.put", request,
-                                                        Duration::seconds(1)));
+  auto r = run(put_fragment(client, NodeId(1), encode_put_payload(0, id(0), "payload", wrong), Duration::seconds(1)));
   EXPECT_EQ(r.code(), Code::kCorrupt);
   EXPECT_EQ(get(0, 0).code(), Code::kNotFound);
   EXPECT_EQ(service.stats().refused_puts, 1u);
+}
+
+TEST_F(StorageServiceTest, PutWhoseTrailerDisagreesWithItsBlobIsRefused) {
+  // A trailer naming another fragment than the blob's header (one flipped
+  // bit in transit) must not file the bytes under either name.
+  std::string payload = encode_put_payload(0, id(1), "payload", sha256("payload"));
+  const std::string blob = encode_fragment_blob(id(1), "payload", sha256("payload"));
+  proto::PutFragmentRequest trailer;
+  trailer.set_disk(0);
+  *trailer.mutable_id() = id(2);
+  const Sha256 digest = sha256("payload");
+  trailer.set_sha256(digest.data(), digest.size());
+  std::string t = trailer.SerializeAsString();
+  std::string forged = blob + t;
+  for (int i = 0; i < 4; ++i) forged.push_back(static_cast<char>(t.size() >> (8 * i)));
+  EXPECT_EQ(run(put_fragment(client, NodeId(1), forged, Duration::seconds(1))).code(), Code::kCorrupt);
+  // Truncated payloads are refused as malformed.
+  EXPECT_EQ(run(put_fragment(client, NodeId(1), payload.substr(0, 3), Duration::seconds(1))).code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(run(put_fragment(client, NodeId(1), payload.substr(0, payload.size() - 1), Duration::seconds(1))).code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(get(0, 1).code(), Code::kNotFound);
+  EXPECT_EQ(get(0, 2).code(), Code::kNotFound);
+  // The untouched payload is stored and reads back.
+  ASSERT_TRUE(run(put_fragment(client, NodeId(1), payload, Duration::seconds(1))).is_ok());
+  ASSERT_TRUE(get(0, 1).is_ok());
+  EXPECT_EQ(get(0, 1).value(), "payload");
 }
 
 TEST_F(StorageServiceTest, BadDiskIndexAndLostDiskAreErrors) {

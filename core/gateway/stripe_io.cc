@@ -1,10 +1,12 @@
 // The gateway's stripe pipeline: a body in, durable fragment sets out
 // (PUT), and fragment sets in, bytes out (GET).
 #include <algorithm>
+#include <map>
 
 #include "core/codec/sha256.h"
 #include "core/gateway/gateway_util.h"
 #include "core/gateway/object_gateway.h"
+#include "core/storage/fragment_format.h"
 #include "core/storage/storage_service.h"
 #include "io_abstraction/combinators.h"
 
@@ -43,6 +45,12 @@ struct ObjectGateway::StripeJob {
 struct ObjectGateway::StripePipeline {
   size_t in_flight = 0;
   std::unique_ptr<detail::Wakeup> waiter;  // the reader, waiting for room
+  // The body's MD5 runs stripe by stripe in order, beside the encoding,
+  // so the reader never waits for it.
+  StreamDigest* md5 = nullptr;
+  uint32_t md5_through = 0;                      // stripes hashed so far
+  std::map<uint32_t, detail::Wakeup*> md5_turn;  // stripes waiting for the one before
+
   void finished(Runtime& rt) {
     --in_flight;
     if (waiter) waiter->fire(rt);
@@ -50,6 +58,26 @@ struct ObjectGateway::StripePipeline {
   auto wait_for_room() {
     waiter = std::make_unique<detail::Wakeup>();
     return waiter->wait();
+  }
+  Task<Status> hash_in_order(Runtime& rt, StripeJob* job) {
+    if (md5_through + 1 != job->number) {
+      detail::Wakeup turn;
+      md5_turn[job->number] = &turn;
+      co_await turn.wait();
+    }
+    ASSERT(md5_through + 1 == job->number);
+    StreamDigest* digest = md5;
+    const std::string* bytes = &job->bytes;
+    co_await offload(rt, [digest, bytes] {
+      digest->update(*bytes);
+      return true;
+    });
+    md5_through = job->number;
+    if (auto next = md5_turn.find(job->number + 1); next != md5_turn.end()) {
+      next->second->fire(rt);
+      md5_turn.erase(next);
+    }
+    co_return Status::ok();
   }
 };
 
@@ -79,7 +107,11 @@ Task<Result<ObjectGateway::Written>> ObjectGateway::write_stream(const std::stri
   // it waits for them all below. (Raw pointers to them, not shared_ptr
   // copies: GCC 12 may destroy non-trivial temporaries of a co_await twice.)
   StripePipeline pipeline;
+  pipeline.md5 = &md5;
   std::vector<std::unique_ptr<StripeJob>> jobs;
+  // Buffers of stripes done with, read into again: a reused buffer needs
+  // no zeroing before the socket fills it.
+  std::vector<std::string> spare;
   Status failed;
   for (uint32_t number = 1; !current.empty(); ++number) {
     jobs.push_back(std::make_unique<StripeJob>());
@@ -94,24 +126,23 @@ Task<Result<ObjectGateway::Written>> ObjectGateway::write_stream(const std::stri
     const bool more = job->size == config_.part_bytes;
     ++pipeline.in_flight;
     rt_.spawn(stripe_job(&pipeline, job));
-    // The body's MD5 runs in order here, beside the stripes' encoding.
-    StreamDigest* digest = &md5;
-    co_await offload(rt_, [digest, job] {
-      digest->update(job->bytes);
-      return true;
-    });
-    current.clear();
+    current = std::string();
+    if (!more) break;
+    while (pipeline.in_flight >= kStripesInFlight) co_await pipeline.wait_for_room();
     // Stripes that are written and hashed need their bytes no more: memory
     // stays at a few stripes however long the body.
     for (auto& j : jobs) {
-      if (j->finished) std::string().swap(j->bytes);
-    }
-    if (more) {
-      while (pipeline.in_flight >= kStripesInFlight) co_await pipeline.wait_for_room();
-      if (Status s = co_await body.read_full(&current, config_.part_bytes); !s.is_ok()) {
-        failed = s;
-        break;
+      if (j->finished && !j->bytes.empty()) {
+        spare.emplace_back().swap(j->bytes);
       }
+    }
+    if (!spare.empty()) {
+      current.swap(spare.back());
+      spare.pop_back();
+    }
+    if (Status s = co_await body.read_full(&current, config_.part_bytes); !s.is_ok()) {
+      failed = s;
+      break;
     }
   }
   // Every stripe ends before the caller may commit (or give up).
@@ -130,7 +161,11 @@ Task<Result<ObjectGateway::Written>> ObjectGateway::write_stream(const std::stri
 }
 
 Task<void> ObjectGateway::stripe_job(StripePipeline* pipeline, StripeJob* job) {
-  job->status = co_await run_stripe(job);
+  std::vector<Task<Status>> both;
+  both.push_back(run_stripe(job));
+  both.push_back(pipeline->hash_in_order(rt_, job));
+  std::vector<Status> done = co_await when_all(rt_, std::move(both));
+  job->status = done[0];
   job->finished = true;
   pipeline->finished(rt_);
 }
@@ -203,12 +238,20 @@ Task<Result<proto::PartRecord>> ObjectGateway::write_stripe(std::string object, 
 Task<Status> ObjectGateway::write_fragments(const proto::FragmentId& base, const EncodedPart& encoded,
                                             const std::vector<Sha256>& digests,
                                             const std::vector<DiskRef>& placement, std::vector<uint32_t>& failed) {
+  // Each payload is its fragment's blob as it will lie on disk: built off
+  // the loop, with the only copy of the bytes on the way to the disk.
+  std::vector<std::string> payloads(placement.size());
+  co_await offload(rt_, [&] {
+    for (uint32_t i = 0; i < placement.size(); ++i) {
+      proto::FragmentId id = base;
+      id.set_index(i);
+      payloads[i] = encode_put_payload(placement[i].disk, id, encoded.fragments[i], digests[i]);
+    }
+    return true;
+  });
   std::vector<Task<Status>> writes;
   for (uint32_t i = 0; i < placement.size(); ++i) {
-    proto::FragmentId id = base;
-    id.set_index(i);
-    writes.push_back(put_fragment(rpc_, NodeId(placement[i].node), placement[i].disk, id,
-                                  std::string(encoded.fragments[i]), config_.fragment_deadline, digests[i]));
+    writes.push_back(put_fragment(rpc_, NodeId(placement[i].node), std::move(payloads[i]), config_.fragment_deadline));
   }
   if (config_.commit_before_fragments) {
     // Broken on purpose (tests only): report success before any write is

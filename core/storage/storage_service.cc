@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include <cstring>
 
 #include "core/codec/sha256.h"
 #include "core/storage/fragment_format.h"
@@ -10,10 +9,6 @@
 
 namespace tessera {
 namespace {
-
-bool digest_equals(const std::string& claimed, const Sha256& actual) {
-  return claimed.size() == actual.size() && std::memcmp(claimed.data(), actual.data(), actual.size()) == 0;
-}
 
 // Wraps a typed handler as an RPC handler: parse, call, serialize.
 template <typename Request, typename Fn>
@@ -40,9 +35,11 @@ StorageService::StorageService(Runtime& rt, RpcEndpoint& rpc, std::vector<Disk*>
     : rt_(rt), disks_(std::move(disks)), verify_reads_(verify_reads), corrupt_(disks_.size()) {
   // A put from this very node crossed no trust boundary: its checksum was
   // computed from these bytes in this process a moment ago.
-  rpc.serve("storage.put", typed<proto::PutFragmentRequest>([this, self = rpc.self()](NodeId from, auto r) {
-              return put(std::move(r), from != self);
-            }));
+  rpc.serve("storage.put", [this, self = rpc.self()](NodeId from, std::string payload) -> Task<Result<std::string>> {
+    Status s = co_await put(std::move(payload), from != self);
+    if (!s.is_ok()) co_return s;
+    co_return std::string();
+  });
   rpc.serve("storage.get",
             typed<proto::GetFragmentRequest>([this](NodeId, auto r) { return get(std::move(r)); }));
   rpc.serve("storage.delete",
@@ -64,19 +61,27 @@ Result<Disk*> StorageService::disk(uint32_t index) {
   return disks_[index];
 }
 
-Task<Status> StorageService::put(proto::PutFragmentRequest request, bool verify) {
+Task<Status> StorageService::put(std::string payload, bool verify) {
+  auto decoded = decode_put_payload(std::move(payload));
+  if (!decoded.is_ok()) co_return decoded.status();
+  const proto::PutFragmentRequest& request = decoded.value().request;
   auto d = disk(request.disk());
   if (!d.is_ok()) co_return d.status();
-  const std::string& data = request.data();
   if (request.sha256().size() != 32) co_return Status(Code::kInvalidArgument, "a put needs the data's SHA-256");
-  Sha256 digest;
-  std::copy(request.sha256().begin(), request.sha256().end(), digest.begin());
-  if (verify) digest = co_await offload(rt_, [&data] { return sha256(data); });
-  if (!digest_equals(request.sha256(), digest)) {
+  std::string blob = std::move(decoded.value().blob);
+  // The header must be the writer's for this id; its checksum is verified
+  // off the loop when the bytes crossed a trust boundary.
+  auto view = parse_fragment_blob(blob, request.id(), false);
+  bool matches = view.is_ok() && view.value().header.sha256() == request.sha256();
+  if (matches && verify) {
+    const std::string_view data = view.value().data;
+    const Sha256 digest = co_await offload(rt_, [data] { return sha256(data); });
+    matches = digest_matches(request.sha256(), digest);
+  }
+  if (!matches) {
     ++stats_.refused_puts;
     co_return Status(Code::kCorrupt, "fragment bytes do not match the writer's checksum");
   }
-  std::string blob = encode_fragment_blob(request.id(), data, digest);
   std::string name = fragment_blob_name(request.id());
   Status s = co_await d.value()->write(name, std::move(blob), Durability::kSync);
   if (s.is_ok()) {
@@ -142,16 +147,15 @@ Task<Result<proto::InventoryResponse>> StorageService::inventory(proto::Inventor
   co_return out;
 }
 
+Task<Status> put_fragment(RpcEndpoint& rpc, NodeId node, std::string payload, Duration deadline) {
+  auto r = co_await rpc.call(node, "storage.put", std::move(payload), deadline);
+  co_return r.is_ok() ? Status::ok() : r.status();
+}
+
 Task<Status> put_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk, proto::FragmentId id,
                           std::string data, Duration deadline, std::optional<Sha256> digest) {
-  proto::PutFragmentRequest request;
-  request.set_disk(disk);
-  *request.mutable_id() = id;
   if (!digest) digest = sha256(data);
-  request.set_sha256(digest->data(), digest->size());
-  request.set_data(std::move(data));
-  auto r = co_await call_message<proto::PutFragmentResponse>(rpc, node, "storage.put", request, deadline);
-  co_return r.is_ok() ? Status::ok() : r.status();
+  co_return co_await put_fragment(rpc, node, encode_put_payload(disk, id, data, *digest), deadline);
 }
 
 Task<Result<std::string>> get_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk,
@@ -166,7 +170,7 @@ Task<Result<std::string>> get_fragment(RpcEndpoint& rpc, NodeId node, uint32_t d
   if (verify && node != rpc.self()) {
     const std::string& data = r.value().data();
     const Sha256 digest = co_await offload(rpc.runtime(), [&data] { return sha256(data); });
-    if (!digest_equals(r.value().sha256(), digest)) {
+    if (!digest_matches(r.value().sha256(), digest)) {
       co_return Status(Code::kCorrupt, "fragment arrived with a checksum mismatch");
     }
   }

@@ -39,8 +39,9 @@ class StorageService {
   StorageService(Runtime& rt, RpcEndpoint& rpc, std::vector<Disk*> disks, bool verify_reads = true);
   const Stats& stats() const { return stats_; }
 
-  // verify: check the bytes against the writer's checksum before writing.
-  Task<Status> put(proto::PutFragmentRequest request, bool verify = true);
+  // payload: encode_put_payload's. verify: check the bytes against the
+  // writer's checksum before writing.
+  Task<Status> put(std::string payload, bool verify = true);
   Task<Result<proto::GetFragmentResponse>> get(proto::GetFragmentRequest request);
   Task<Status> remove(proto::DeleteFragmentRequest request);
   Task<Result<proto::InventoryResponse>> inventory(proto::InventoryRequest request);
@@ -67,6 +68,9 @@ class StorageService {
 // the loop); otherwise it is computed here.
 Task<Status> put_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk, proto::FragmentId id,
                           std::string data, Duration deadline, std::optional<Sha256> digest = std::nullopt);
+// The same with the payload built already (encode_put_payload), which a
+// writer does off the loop.
+Task<Status> put_fragment(RpcEndpoint& rpc, NodeId node, std::string payload, Duration deadline);
 Task<Result<std::string>> get_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk,
                                        proto::FragmentId id, Duration deadline, bool verify = true);
 // One page of a disk's inventory: names after `after`, at most limit.

@@ -11,30 +11,61 @@ namespace {
 constexpr size_t kReadChunkBytes = 1u << 20;
 }
 
+std::optional<uint64_t> BodySource::raw_left() {
+  auto& parser = x_.parser_;
+  if (!raw_left_ && !parser.chunked() && !parser.is_done() && parser.content_length_remaining() &&
+      total_ == 0) {
+    raw_left_ = *parser.content_length_remaining();
+  }
+  return raw_left_;
+}
+
 Task<Result<size_t>> BodySource::read_into(char* dst, size_t n) {
   if (finished_) co_return size_t{0};
-  auto& parser = x_.parser_;
   size_t filled = 0;
-  while (filled < n && !parser.is_done()) {
-    parser.get().body().data = dst + filled;
-    parser.get().body().size = n - filled;
-    auto r = co_await asio_op(x_.alive_, [&](auto handler) {
-      http::async_read_some(x_.stream_, x_.buffer_, parser, std::move(handler));
-    });
-    if (r.ec && r.ec != http::error::need_buffer) {
-      finished_ = true;
-      co_return s3_status("IncompleteBody", "the request body ended early: " + r.ec.message());
+  if (auto left = raw_left()) {
+    // A body of known length bypasses the parser: the socket reads straight
+    // into dst, as much as it has, where the parser would copy each 64 KiB
+    // through its buffer. The header's read may have taken the first bytes.
+    n = static_cast<size_t>(std::min<uint64_t>(n, *left));
+    filled = boost::asio::buffer_copy(boost::asio::buffer(dst, n), x_.buffer_.data());
+    x_.buffer_.consume(filled);
+    while (filled < n) {
+      auto r = co_await asio_op(x_.alive_, [&](auto handler) {
+        x_.stream_.async_read_some(boost::asio::buffer(dst + filled, n - filled), std::move(handler));
+      });
+      if (r.ec) {
+        finished_ = true;
+        co_return s3_status("IncompleteBody", "the request body ended early: " + r.ec.message());
+      }
+      filled += r.bytes;
     }
-    filled = n - parser.get().body().size;
+    *raw_left_ -= filled;
+  } else {
+    auto& parser = x_.parser_;
+    while (filled < n && !parser.is_done()) {
+      parser.get().body().data = dst + filled;
+      parser.get().body().size = n - filled;
+      auto r = co_await asio_op(x_.alive_, [&](auto handler) {
+        http::async_read_some(x_.stream_, x_.buffer_, parser, std::move(handler));
+      });
+      if (r.ec && r.ec != http::error::need_buffer) {
+        finished_ = true;
+        co_return s3_status("IncompleteBody", "the request body ended early: " + r.ec.message());
+      }
+      filled = n - parser.get().body().size;
+    }
   }
   total_ += filled;
   checks_.update(std::string_view(dst, filled));
-  if (parser.is_done()) {
+  if (done()) {
     finished_ = true;
     if (Status s = checks_.verify(); !s.is_ok()) co_return s;
   }
   co_return filled;
 }
+
+bool BodySource::done() const { return raw_left_ ? *raw_left_ == 0 : x_.parser_.is_done(); }
 
 Task<Result<std::string>> BodySource::read(size_t max) {
   // A reused, uninitialised buffer: zeroing a fresh MiB per call cost more
@@ -49,9 +80,8 @@ Task<Result<std::string>> BodySource::read(size_t max) {
 Task<Status> BodySource::read_full(std::string* out, size_t max) {
   // One fill per stripe (no more than the body has left), then the socket
   // writes straight into it.
-  auto& parser = x_.parser_;
-  const auto left = parser.content_length_remaining();
-  out->resize(left && !parser.chunked() ? std::min<uint64_t>(max, *left) : max);
+  const auto left = raw_left();
+  out->resize(left ? std::min<uint64_t>(max, *left) : max);
   max = out->size();
   size_t filled = 0;
   while (filled < max) {

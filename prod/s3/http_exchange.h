@@ -62,12 +62,19 @@ class BodySource final : public CheckedSource {
   // Reads straight into out's memory: no copy through a buffer.
   Task<Status> read_full(std::string* out, size_t max) override;
   uint64_t bytes_read() const { return total_; }
+  // All of the body has been read.
+  bool done() const;
 
  private:
   HttpExchange& x_;
   uint64_t total_ = 0;
   // Reads up to n bytes into dst; returns how many (0 at the end).
   Task<Result<size_t>> read_into(char* dst, size_t n);
+
+  // Bytes left of a body of known length, which is read past the parser
+  // (set at the first read; nullopt for chunked bodies and those without).
+  std::optional<uint64_t> raw_left();
+  std::optional<uint64_t> raw_left_;
 
   std::unique_ptr<char[]> buffer_;
   bool finished_ = false;
@@ -83,7 +90,7 @@ class HttpExchange {
   BodySource& body() { return body_; }
   // Reads the whole body, at most max bytes (EntityTooLarge / MaxMessageLengthExceeded beyond).
   Task<Result<std::string>> read_all(size_t max);
-  bool body_done() const { return parser_.is_done(); }
+  bool body_done() const { return body_.done(); }
 
   // Response headers to add to whatever is sent next.
   void set_header(const std::string& name, const std::string& value) { headers_.emplace_back(name, value); }

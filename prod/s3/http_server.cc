@@ -153,7 +153,7 @@ Task<void> HttpServer::connection(boost::asio::ip::tcp::socket socket) {
     const unsigned st = x.status();
     if (st == 400 || st == 403 || st == 405 || st == 411) count_bad_request(client);
     // A response cut short, an unread body or Connection: close ends it.
-    if (!x.sent() || x.broken() || !parser.is_done() || !parser.get().keep_alive()) break;
+    if (!x.sent() || x.broken() || !x.body_done() || !parser.get().keep_alive()) break;
   }
   boost::system::error_code ec;
   stream.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
