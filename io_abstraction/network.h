@@ -19,6 +19,7 @@ struct Message {
   std::string payload;
   int32_t status_code = 0;  // responses: a tessera::Code
   std::string status_message;
+  std::string status_reason;  // responses: Status::reason(), e.g. NoSuchKey
 };
 
 class Network {

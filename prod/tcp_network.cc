@@ -29,6 +29,7 @@ std::string encode_frame(NodeId from, const Message& msg) {
   env.set_payload(msg.payload);
   env.set_status_code(msg.status_code);
   env.set_status_message(msg.status_message);
+  env.set_status_reason(msg.status_reason);
   std::string body = env.SerializeAsString();
   std::string frame(4, '\0');
   const auto n = static_cast<uint32_t>(body.size());
@@ -250,6 +251,7 @@ void TcpNetwork::dispatch(const std::string& frame) {
   msg.payload = std::move(*env.mutable_payload());
   msg.status_code = env.status_code();
   msg.status_message = env.status_message();
+  msg.status_reason = env.status_reason();
   receiver_(NodeId(static_cast<uint32_t>(env.from_node())), std::move(msg));
 }
 

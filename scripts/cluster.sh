@@ -7,7 +7,7 @@
 #   scripts/cluster.sh restart NODE [CLUSTER_FILE] [DIR]
 #   scripts/cluster.sh status [DIR]
 #
-# Defaults: clusters/loopback-19.textproto and ./tessera-cluster (data, logs,
+# Defaults: clusters/loopback-21.textproto and ./tessera-cluster (data, logs,
 # pids). Credentials: TESSERA_ACCESS_KEY / TESSERA_SECRET_KEY, else the
 # generated pair in DIR/credentials (printed at start). The server binary is
 # $TESSERA_SERVER or build/release/prod/tessera-server (built if missing).
@@ -34,7 +34,7 @@ start_node() {  # id file dir
 
 case "$cmd" in
   start)
-    file=${1:-clusters/loopback-19.textproto}
+    file=${1:-clusters/loopback-21.textproto}
     dir=${2:-./tessera-cluster}
     mkdir -p "$dir"
     bin=$(server_bin)
@@ -53,14 +53,20 @@ case "$cmd" in
       fi
       export TESSERA_USERS="$dir/credentials"
     fi
-    s3=""
+    s3=()
     while read -r id role address port s3_port; do
       start_node "$id" "$file" "$dir"
-      if [ "$role" = gateway ]; then s3="http://$address:$s3_port"; fi
+      if [ "$role" = gateway ]; then s3+=("http://$address:$s3_port"); fi
     done <<< "$nodes"
+    # Ready when every gateway's /ready says so (a gateway with a metadata
+    # node is ready once that node answers).
     for _ in $(seq 1 300); do
-      if curl -sf "$s3/ready" > /dev/null 2>&1; then
-        echo "cluster ready: $(wc -l <<< "$nodes") processes, S3 on $s3 (logs and pids in $dir)"
+      ready=1
+      for url in "${s3[@]}"; do
+        curl -sf "$url/ready" > /dev/null 2>&1 || ready=0
+      done
+      if [ $ready -eq 1 ]; then
+        echo "cluster ready: $(wc -l <<< "$nodes") processes, S3 on ${s3[*]} (logs and pids in $dir)"
         exit 0
       fi
       sleep 0.1
@@ -92,7 +98,7 @@ case "$cmd" in
     rm -f "$dir/node-$1.pid"
     ;;
   restart)
-    file=${2:-clusters/loopback-19.textproto}
+    file=${2:-clusters/loopback-21.textproto}
     dir=${3:-./tessera-cluster}
     if [ -z "${TESSERA_ACCESS_KEY:-}" ] && [ -z "${TESSERA_USERS:-}" ] && [ -f "$dir/credentials" ]; then
       export TESSERA_USERS="$dir/credentials"

@@ -106,6 +106,7 @@ void RpcEndpoint::on_request(NodeId from, Message msg) {
     } else {
       reply.status_code = static_cast<int32_t>(r.status().code());
       reply.status_message = r.status().message();
+      reply.status_reason = r.status().reason();
     }
     self->net_.send(from, std::move(reply));
   }(this, it->second, from, msg.call_id, std::move(msg.payload)));
@@ -124,7 +125,7 @@ void RpcEndpoint::on_response(NodeId from, Message msg) {
   // The code came off the wire: map anything we do not know to kInternal.
   const bool known = msg.status_code > 0 && msg.status_code <= static_cast<int32_t>(kCodeLast);
   const Code code = known ? static_cast<Code>(msg.status_code) : Code::kInternal;
-  complete(msg.call_id, Status(code, msg.status_message));
+  complete(msg.call_id, Status(code, msg.status_message, msg.status_reason));
 }
 
 void RpcEndpoint::complete(uint64_t call_id, Result<std::string> result) {

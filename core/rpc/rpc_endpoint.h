@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 #include "io_abstraction/network.h"
 #include "io_abstraction/runtime.h"
@@ -81,6 +82,26 @@ Task<Result<Response>> call_message(RpcEndpoint& rpc, NodeId to, std::string met
     co_return Status(Code::kCorrupt, "response does not parse as " + response.GetTypeName());
   }
   co_return response;
+}
+
+// Wraps fn(from, Request) -> Task<Status> or Task<Result<Response>> as a
+// Handler: parse the request, call, serialize the response.
+template <typename Request, typename Fn>
+RpcEndpoint::Handler typed_handler(Fn fn) {
+  return [fn](NodeId from, std::string payload) -> Task<Result<std::string>> {
+    Request request;
+    if (!request.ParseFromString(payload)) {
+      co_return Status(Code::kInvalidArgument, "request does not parse as " + request.GetTypeName());
+    }
+    auto result = co_await fn(from, std::move(request));
+    if constexpr (std::is_same_v<decltype(result), Status>) {
+      if (!result.is_ok()) co_return result;
+      co_return std::string();
+    } else {
+      if (!result.is_ok()) co_return result.status();
+      co_return result.value().SerializeAsString();
+    }
+  };
 }
 
 }  // namespace tessera

@@ -2,34 +2,11 @@
 
 #include <algorithm>
 
-
 #include "core/codec/sha256.h"
 #include "core/storage/fragment_format.h"
 #include "io_abstraction/assert.h"
 
 namespace tessera {
-namespace {
-
-// Wraps a typed handler as an RPC handler: parse, call, serialize.
-template <typename Request, typename Fn>
-RpcEndpoint::Handler typed(Fn fn) {
-  return [fn](NodeId from, std::string payload) -> Task<Result<std::string>> {
-    Request request;
-    if (!request.ParseFromString(payload)) {
-      co_return Status(Code::kInvalidArgument, "request does not parse as " + request.GetTypeName());
-    }
-    auto result = co_await fn(from, std::move(request));
-    if constexpr (std::is_same_v<decltype(result), Status>) {
-      if (!result.is_ok()) co_return result;
-      co_return std::string();
-    } else {
-      if (!result.is_ok()) co_return result.status();
-      co_return result.value().SerializeAsString();
-    }
-  };
-}
-
-}  // namespace
 
 StorageService::StorageService(Runtime& rt, RpcEndpoint& rpc, std::vector<Disk*> disks, bool verify_reads)
     : rt_(rt), disks_(std::move(disks)), verify_reads_(verify_reads), corrupt_(disks_.size()) {
@@ -41,11 +18,11 @@ StorageService::StorageService(Runtime& rt, RpcEndpoint& rpc, std::vector<Disk*>
     co_return std::string();
   });
   rpc.serve("storage.get",
-            typed<proto::GetFragmentRequest>([this](NodeId, auto r) { return get(std::move(r)); }));
+            typed_handler<proto::GetFragmentRequest>([this](NodeId, auto r) { return get(std::move(r)); }));
   rpc.serve("storage.delete",
-            typed<proto::DeleteFragmentRequest>([this](NodeId, auto r) { return remove(std::move(r)); }));
+            typed_handler<proto::DeleteFragmentRequest>([this](NodeId, auto r) { return remove(std::move(r)); }));
   rpc.serve("storage.inventory",
-            typed<proto::InventoryRequest>([this](NodeId, auto r) { return inventory(std::move(r)); }));
+            typed_handler<proto::InventoryRequest>([this](NodeId, auto r) { return inventory(std::move(r)); }));
 }
 
 bool StorageService::report_corrupt(uint32_t disk, const std::string& blob_name) {

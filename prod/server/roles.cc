@@ -7,6 +7,8 @@
 #include <set>
 
 #include "core/gateway/object_gateway.h"
+#include "core/metadata/metadata_service.h"
+#include "core/metadata/remote_metadata_store.h"
 #include "core/membership/heartbeat.h"
 #include "core/repair/repairer.h"
 #include "core/scrub/scrubber.h"
@@ -118,24 +120,39 @@ void add_repair_metrics(const Repairer& repairer, std::map<std::string, double>&
 
 struct GatewayParts {
   std::unique_ptr<RocksKv> kv;
-  std::unique_ptr<KvMetadataStore> metadata;
+  std::unique_ptr<MetadataStore> metadata;
   std::unique_ptr<ObjectGateway> gateway;
   std::unique_ptr<Repairer> repairer;
   std::unique_ptr<s3::S3Service> s3;
   std::unique_ptr<s3::HttpServer> server;
 };
 
-// The gateway role: metadata (RocksDB in meta_dir), the object gateway and
-// the S3 front end on address:port.
+// Where a gateway's metadata lives: RocksDB in a directory of its own
+// process, or the metadata node of the cluster.
+struct MetadataSource {
+  fs::path local_dir;
+  std::optional<NodeId> remote;
+};
+
+// A call to the metadata node waits at most this long.
+constexpr Duration kMetadataDeadline = Duration::seconds(30);
+
+// The gateway role: its metadata, the object gateway and the S3 front end
+// on address:port. With background, it also runs GC, repair and the orphan
+// sweep (one gateway of a cluster does).
 Result<GatewayParts> start_gateway(boost::asio::io_context& io, AsioRuntime& rt, RpcEndpoint& rpc,
-                                   const ServerOptions& o, const fs::path& meta_dir, std::vector<DiskInfo> disks,
-                                   GatewayConfig config, const std::string& address, uint16_t port,
-                                   std::function<std::map<std::string, double>()> extra_metrics) {
+                                   const ServerOptions& o, const MetadataSource& meta, bool background,
+                                   std::vector<DiskInfo> disks, GatewayConfig config, const std::string& address,
+                                   uint16_t port, std::function<std::map<std::string, double>()> extra_metrics) {
   GatewayParts p;
-  auto kv = RocksKv::open(io, meta_dir.string());
-  if (!kv.is_ok()) return kv.status();
-  p.kv = std::move(kv).value();
-  p.metadata = std::make_unique<KvMetadataStore>(rt, *p.kv);
+  if (meta.remote) {
+    p.metadata = std::make_unique<RemoteMetadataStore>(rpc, *meta.remote, kMetadataDeadline);
+  } else {
+    auto kv = RocksKv::open(io, meta.local_dir.string());
+    if (!kv.is_ok()) return kv.status();
+    p.kv = std::move(kv).value();
+    p.metadata = std::make_unique<KvMetadataStore>(rt, *p.kv);
+  }
   p.gateway = std::make_unique<ObjectGateway>(rt, rpc, *p.metadata, std::move(disks), std::move(config));
   RepairConfig repair;
   repair.bytes_per_second = uint64_t{std::max<uint32_t>(1, o.repair_mib_s)} << 20;
@@ -149,9 +166,9 @@ Result<GatewayParts> start_gateway(boost::asio::io_context& io, AsioRuntime& rt,
   p.s3 = std::make_unique<s3::S3Service>(rt, *p.gateway, s3_config);
   ObjectGateway* gateway = p.gateway.get();
   Repairer* repairer = p.repairer.get();
-  p.server = std::make_unique<s3::HttpServer>(rt, io, *p.s3, [gateway, repairer, extra_metrics] {
+  p.server = std::make_unique<s3::HttpServer>(rt, io, *p.s3, [gateway, repairer, background, extra_metrics] {
     std::map<std::string, double> g = extra_metrics ? extra_metrics() : std::map<std::string, double>{};
-    add_repair_metrics(*repairer, g);
+    if (background) add_repair_metrics(*repairer, g);
     const auto& st = gateway->stats();
     g["tessera_fragments_written_total"] = static_cast<double>(st.fragments_written);
     g["tessera_fragment_write_failures_total"] = static_cast<double>(st.fragment_write_failures);
@@ -165,8 +182,8 @@ Result<GatewayParts> start_gateway(boost::asio::io_context& io, AsioRuntime& rt,
   // A pass every grace/2 (1 s to 10 s) deletes what has been garbage for grace.
   const Duration grace = Duration::seconds(o.gc_grace_s);
   const Duration interval = Duration::seconds(std::clamp<int64_t>(o.gc_grace_s / 2, 1, 10));
-  rt.spawn(p.gateway->run_collector(interval, grace));
-  if (o.repair_interval_s > 0) {
+  if (background) rt.spawn(p.gateway->run_collector(interval, grace));
+  if (background && o.repair_interval_s > 0) {
     rt.spawn(p.repairer->run(Duration::seconds(o.repair_interval_s), [](const Repairer::PassResult& r) {
       if (r.damaged == 0) return;
       log(r.unresolved > 0 ? "warn" : "info",
@@ -175,7 +192,19 @@ Result<GatewayParts> start_gateway(boost::asio::io_context& io, AsioRuntime& rt,
     }));
   }
   p.server->start();
-  p.server->set_ready(true);
+  if (meta.remote) {
+    // Ready while the metadata node answers: a load balancer then sends
+    // nothing to a gateway that could only time out.
+    rt.spawn([](AsioRuntime& rt, RemoteMetadataStore* md, s3::HttpServer* server) -> Task<void> {
+      for (;;) {
+        Status s = co_await md->probe(Duration::seconds(2));
+        server->set_ready(s.is_ok());
+        co_await sleep(rt, Duration::seconds(1));
+      }
+    }(rt, static_cast<RemoteMetadataStore*>(p.metadata.get()), p.server.get()));
+  } else {
+    p.server->set_ready(true);
+  }
   return p;
 }
 
@@ -212,7 +241,8 @@ int run_embedded(const ServerOptions& o) {
   config.fragment_deadline = Duration::seconds(60);  // local disks: no network to time out
   const auto& disk_list = disks.value();
   Scrubber* scrub = scrubber.get();
-  auto gateway = start_gateway(io, rt, rpc, o, data / "metadata", infos, config, o.listen, o.port, [&disk_list, scrub] {
+  auto gateway = start_gateway(io, rt, rpc, o, MetadataSource{data / "metadata", std::nullopt}, true, infos, config,
+                               o.listen, o.port, [&disk_list, scrub] {
     std::map<std::string, double> g;
     if (scrub) add_scrub_metrics(*scrub, g);
     for (const auto& d : disk_list) {
@@ -236,7 +266,7 @@ int run_embedded(const ServerOptions& o) {
 std::string validate_cluster(const proto::ClusterFile& c) {
   if (c.nodes().empty()) return "the cluster file names no nodes";
   std::set<uint32_t> ids;
-  uint32_t gateways = 0, disks = 0, storage_nodes = 0;
+  uint32_t gateways = 0, metadata_nodes = 0, disks = 0, storage_nodes = 0;
   for (const auto& n : c.nodes()) {
     if (!ids.insert(n.id()).second) return "node id " + std::to_string(n.id()) + " appears twice";
     if (n.role() == "gateway") {
@@ -246,16 +276,24 @@ std::string validate_cluster(const proto::ClusterFile& c) {
       ++storage_nodes;
       if (n.disks() == 0) return "storage node " + std::to_string(n.id()) + " needs disks";
       disks += n.disks();
+    } else if (n.role() == "metadata") {
+      ++metadata_nodes;
     } else {
-      return "node " + std::to_string(n.id()) + ": role must be gateway or storage, not '" + n.role() + "'";
+      return "node " + std::to_string(n.id()) + ": role must be gateway, metadata or storage, not '" + n.role() +
+             "'";
     }
     if (n.address().empty() || n.port() == 0 || n.port() > 65535) {
       return "node " + std::to_string(n.id()) + " needs address and port";
     }
   }
-  if (gateways != 1) {
-    return "exactly one gateway is supported (the metadata store is a single replica inside it), found " +
-           std::to_string(gateways);
+  if (metadata_nodes > 1) {
+    return "at most one metadata node is supported (the metadata store is a single replica), found " +
+           std::to_string(metadata_nodes);
+  }
+  if (gateways == 0) return "the cluster file names no gateway";
+  if (metadata_nodes == 0 && gateways > 1) {
+    return "without a metadata node the metadata lives inside the gateway, so there can be only one; found " +
+           std::to_string(gateways) + " gateways";
   }
   if (c.k() < 1 || c.m() < 1 || c.k() + c.m() > 32) return "need 1 <= k, 1 <= m and k + m <= 32";
   if (!parse_failure_domain(c.failure_domain())) {
@@ -284,8 +322,10 @@ int run_cluster_node(const ServerOptions& o, const proto::ClusterFile& cluster, 
   for (const auto& n : cluster.nodes()) {
     if (n.id() == node_id) continue;
     net.add_peer(NodeId(n.id()), n.address(), static_cast<uint16_t>(n.port()));
-    // Storage nodes heartbeat the gateway; the gateway hears them all.
-    if (self->role() == "gateway" ? n.role() == "storage" : n.role() == "gateway") peers.push_back(NodeId(n.id()));
+    // Storage nodes heartbeat the gateways; a gateway hears them all.
+    if ((self->role() == "gateway" && n.role() == "storage") || (self->role() == "storage" && n.role() == "gateway")) {
+      peers.push_back(NodeId(n.id()));
+    }
   }
   RpcEndpoint rpc(rt, net);
   HeartbeatConfig hb;
@@ -308,6 +348,26 @@ int run_cluster_node(const ServerOptions& o, const proto::ClusterFile& cluster, 
     return 0;
   }
 
+  if (self->role() == "metadata") {
+    auto kv = RocksKv::open(io, (node_dir / "metadata").string());
+    if (!kv.is_ok()) return fail(kv.status().to_string());
+    KvMetadataStore store(rt, *kv.value());
+    MetadataService service(rpc, store);
+    std::cout << "Tessera metadata node " << node_id << " on " << self->address() << ":" << self->port() << " ("
+              << (node_dir / "metadata").string() << ")\n"
+              << std::flush;
+    serve_until_signal(io, rt, nullptr);
+    return 0;
+  }
+
+  // A gateway: with a metadata node it is one of several; the one with the
+  // lowest id runs GC, repair and the orphan sweep.
+  MetadataSource meta{node_dir / "metadata", std::nullopt};
+  uint32_t lead_gateway = node_id;
+  for (const auto& n : cluster.nodes()) {
+    if (n.role() == "metadata") meta.remote = NodeId(n.id());
+    if (n.role() == "gateway") lead_gateway = std::min(lead_gateway, n.id());
+  }
   std::vector<DiskInfo> infos;
   uint32_t total_disks = 0;
   for (const auto& n : cluster.nodes()) {
@@ -322,7 +382,7 @@ int run_cluster_node(const ServerOptions& o, const proto::ClusterFile& cluster, 
   config.fragment_deadline = Duration::seconds(10);
   config.hedge_after = Duration::millis(200);
   const std::string s3_address = self->s3_address().empty() ? "127.0.0.1" : self->s3_address();
-  auto gateway = start_gateway(io, rt, rpc, o, node_dir / "metadata", infos, config, s3_address,
+  auto gateway = start_gateway(io, rt, rpc, o, meta, lead_gateway == node_id, infos, config, s3_address,
                                static_cast<uint16_t>(self->s3_port()), nullptr);
   if (!gateway.is_ok()) return fail(gateway.status().message());
   gateway.value().gateway->set_liveness(

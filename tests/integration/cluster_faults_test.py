@@ -1,12 +1,15 @@
 #!/usr/bin/python3
 """Fault tests on a real multi-process cluster (scripts/cluster.sh, loopback).
 
-1 gateway + 18 storage processes (3 zones x 3 racks x 2 nodes), 10+4 across
-racks. kill -9 m=4 storage processes during uploads and read every
-acknowledged object back byte-exact; write with them down; restart them;
-kill -9 the gateway in the middle of an upload and show nothing partial is
-visible and a retried upload succeeds; stop and restart the whole cluster and
-read everything back.
+2 gateways, 1 metadata node and 18 storage processes (3 zones x 3 racks x 2
+nodes), 10+4 across racks. Objects written through one gateway read back
+through the other. kill -9 m=4 storage processes during uploads and read
+every acknowledged object back byte-exact; write with them down; restart
+them; kill -9 a gateway in the middle of an upload and show nothing partial
+is visible (through the other gateway, which keeps serving) and a retried
+upload succeeds; kill -9 the metadata node: the gateways answer 503 and
+/ready says so, then all is back after its restart; stop and restart the
+whole cluster and read everything back.
 
 Usage: cluster_faults_test.py PATH/TO/tessera-server
 """
@@ -20,6 +23,8 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
 
 import boto3
 import botocore
@@ -50,14 +55,23 @@ def free_port_base(count):
 
 
 
+def ready(port):
+    try:
+        return urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=5).status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except OSError:
+        return 0
+
+
 def main():
     server = os.path.abspath(sys.argv[1])
     tmp = tempfile.mkdtemp(prefix="tessera-cluster-")
-    base = free_port_base(20)
-    template = open(os.path.join(REPO, "clusters/loopback-19.textproto")).read()
-    # The checked-in cluster moved to free ports: S3 19000 -> base, RPC 191NN -> base + 1 + NN.
+    base = free_port_base(24)
+    template = open(os.path.join(REPO, "clusters/loopback-21.textproto")).read()
+    # The checked-in cluster moved to free ports: RPC 191NN -> base + NN, S3 190NN -> base + 22 + NN.
     cluster = re.sub(r"\b19(0|1)(\d\d)\b",
-                     lambda m: str(base if m.group(1) == "0" else base + 1 + int(m.group(2))), template)
+                     lambda m: str(base + int(m.group(2)) + (22 if m.group(1) == "0" else 0)), template)
     path = os.path.join(tmp, "cluster.textproto")
     open(path, "w").write(cluster)
     users = os.path.join(tmp, "users")
@@ -72,19 +86,28 @@ def main():
         return r
 
     r = sh("start", path, data)
-    check(r.returncode == 0 and "cluster ready: 19 processes" in r.stdout, "cluster starts (19 processes)")
-    s3_port = int(re.search(r"127\.0\.0\.1:(\d+)", r.stdout).group(1))
-    s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{s3_port}", aws_access_key_id=ACCESS,
-                      aws_secret_access_key=SECRET, region_name="us-east-1",
-                      config=Config(s3={"addressing_style": "path"}, signature_version="s3v4",
-                                    retries={"max_attempts": 1}, read_timeout=120))
+    check(r.returncode == 0 and "cluster ready: 21 processes" in r.stdout, "cluster starts (21 processes)")
+    ports = [int(p) for p in re.findall(r"127\.0\.0\.1:(\d+)", r.stdout)]
+    check(len(ports) == 2, f"two gateways report their S3 address ({ports})")
+
+    def client(port):
+        return boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}", aws_access_key_id=ACCESS,
+                            aws_secret_access_key=SECRET, region_name="us-east-1",
+                            config=Config(s3={"addressing_style": "path"}, signature_version="s3v4",
+                                          retries={"max_attempts": 1}, read_timeout=120))
+    s3, other = client(ports[0]), client(ports[1])  # gateway nodes 0 and 20
+
+    def read_all(c):
+        return [k for k, v in acked.items() if c.get_object(Bucket="faults", Key=k)["Body"].read() != v]
     acked = {}
     try:
         s3.create_bucket(Bucket="faults")
         for i, size in enumerate([10, 5000, 1 << 20, 9 << 20, 20 << 20]):
             data_i = body(size, f"a{i}")
-            s3.put_object(Bucket="faults", Key=f"before/{i}", Body=data_i)
+            (s3 if i % 2 else other).put_object(Bucket="faults", Key=f"before/{i}", Body=data_i)
             acked[f"before/{i}"] = data_i
+        check(not read_all(s3) and not read_all(other), "objects written through either gateway read back "
+                                                        "through both")
 
         # kill -9 four storage processes while uploads run.
         results = {}
@@ -119,7 +142,7 @@ def main():
         for node in (1, 5, 9, 13):
             sh("restart", str(node), path, data)
 
-        # kill -9 the gateway mid-upload: nothing partial becomes visible.
+        # kill -9 a gateway mid-upload: nothing partial becomes visible.
         big = body(64 << 20, "gateway-crash")
         outcome = {}
 
@@ -134,6 +157,13 @@ def main():
         time.sleep(0.4)
         sh("kill", "0", data)
         t.join()
+        try:
+            other.head_object(Bucket="faults", Key="crash/big")
+            check(outcome["r"] == "ok", "a partial upload is visible through the other gateway")
+        except botocore.exceptions.ClientError as e:
+            check(e.response["Error"]["Code"] == "404", "nothing partial is visible through the other gateway")
+        bad = read_all(other)
+        check(not bad, f"with gateway 0 killed, gateway 20 serves all {len(acked)} objects ({bad[:3]})")
         sh("restart", "0", path, data)
         for _ in range(100):
             try:
@@ -150,6 +180,27 @@ def main():
         s3.put_object(Bucket="faults", Key="crash/big", Body=big)
         acked["crash/big"] = big
         check(s3.get_object(Bucket="faults", Key="crash/big")["Body"].read() == big, "retried upload succeeds")
+
+        # kill -9 the metadata node: 503s, not hangs or wrong answers; back after a restart.
+        sh("kill", "19", data)
+        for _ in range(100):
+            if ready(ports[1]) == 503:
+                break
+            time.sleep(0.1)
+        check(ready(ports[1]) == 503, "with the metadata node down, /ready answers 503")
+        try:
+            other.get_object(Bucket="faults", Key="before/0")
+            check(False, "a read without metadata fails")
+        except botocore.exceptions.ClientError as e:
+            check(e.response["ResponseMetadata"]["HTTPStatusCode"] == 503,
+                  f"a read without metadata is a 503 ({e.response['Error']['Code']})")
+        sh("restart", "19", path, data)
+        for _ in range(100):
+            if ready(ports[1]) == 200 and ready(ports[0]) == 200:
+                break
+            time.sleep(0.1)
+        bad = read_all(other)
+        check(not bad, f"after the metadata node's restart, {len(acked)} objects read back ({bad[:3]})")
 
         # Stop everything, start again, read everything back.
         r = sh("stop", data)

@@ -1,0 +1,72 @@
+// RemoteMetadataStore: the MetadataStore of a metadata process, reached over
+// RPC (see MetadataService). Each call is one request with a deadline; a
+// call that times out may still have taken effect, as over any network.
+// Lists come back in pages of at most MetadataService::kReplyBytesMax bytes,
+// so a page may be shorter than asked (it is then marked truncated).
+#pragma once
+
+#include "core/metadata/metadata_store.h"
+#include "core/rpc/rpc_endpoint.h"
+
+namespace tessera {
+
+class RemoteMetadataStore final : public MetadataStore {
+ public:
+  RemoteMetadataStore(RpcEndpoint& rpc, NodeId server, Duration deadline)
+      : rpc_(rpc), server_(server), deadline_(deadline) {}
+
+  Task<Status> create_bucket(proto::BucketRecord bucket) override;
+  Task<Result<proto::BucketRecord>> get_bucket(std::string name) override;
+  Task<Status> delete_bucket(std::string name) override;
+  Task<Result<std::vector<proto::BucketRecord>>> list_buckets() override;
+  Task<Status> set_versioning(std::string bucket, proto::Versioning state) override;
+  Task<Result<proto::ObjectVersion>> commit_object(proto::ObjectVersion version,
+                                                   CommitConditions conditions) override;
+  Task<Result<proto::ObjectVersion>> get_object(std::string bucket, std::string key,
+                                                std::string version_id = "") override;
+  Task<Result<DeleteResult>> delete_object(std::string bucket, std::string key,
+                                           std::string version_id = "") override;
+  Task<Result<ListResult>> list_objects(std::string bucket, ListRequest request) override;
+  Task<Result<ListVersionsResult>> list_versions(std::string bucket, ListVersionsRequest request) override;
+
+  Task<Status> create_upload(proto::UploadRecord upload) override;
+  Task<Result<proto::UploadRecord>> get_upload(std::string bucket, std::string key,
+                                               std::string upload_id) override;
+  Task<Result<std::optional<proto::UploadPartRecord>>> put_upload_part(std::string bucket, std::string key,
+                                                                       std::string upload_id,
+                                                                       proto::UploadPartRecord part) override;
+  Task<Result<ListPartsResult>> list_upload_parts(std::string bucket, std::string key, std::string upload_id,
+                                                  uint32_t after_part, uint32_t max_parts) override;
+  Task<Result<ListUploadsResult>> list_uploads(std::string bucket, ListUploadsRequest request) override;
+  Task<Result<std::vector<proto::UploadPartRecord>>> abort_upload(std::string bucket, std::string key,
+                                                                  std::string upload_id) override;
+  Task<Result<proto::ObjectVersion>> complete_upload(std::string bucket, std::string key, std::string upload_id,
+                                                     std::vector<CompletedPart> parts, uint64_t min_part_bytes,
+                                                     uint64_t modified_ms, CommitConditions conditions) override;
+  Task<Result<std::vector<GarbageEntry>>> list_garbage(uint64_t before_ms, size_t limit) override;
+  Task<Status> remove_garbage(std::vector<std::string> ids) override;
+  Task<Status> discard_stripes(std::string bucket, std::string key, std::vector<proto::PartRecord> stripes) override;
+  Task<Status> move_stripe(StripeOwner owner, uint64_t fragment_version, uint32_t number,
+                           std::vector<proto::FragmentLocation> expected,
+                           std::vector<proto::FragmentLocation> updated) override;
+
+  // Ok when the metadata node answers within deadline (for /ready). After
+  // kProbeFailuresMax failed probes in a row, calls fail at once with
+  // kUnavailable instead of each waiting out its deadline, until a probe
+  // succeeds again.
+  Task<Status> probe(Duration deadline);
+  static constexpr int kProbeFailuresMax = 2;
+
+ private:
+  template <typename Reply, typename Request>
+  Task<Result<Reply>> call(const char* method, Request request);
+  template <typename Request>
+  Task<Status> call_status(const char* method, Request request);
+
+  RpcEndpoint& rpc_;
+  NodeId server_;
+  Duration deadline_;
+  int probe_failures_ = 0;
+};
+
+}  // namespace tessera
