@@ -1,6 +1,8 @@
 // A gateway over a small simulated world, shared by the gateway and repair
 // tests: one gateway node, one storage node with six disks, a 2+1 class on
-// disk failure domains (and a 3+2 one), tiny stripes.
+// disk failure domains (and a 3+2 one), tiny stripes. The metadata lives in
+// the gateway's node, or (remote_metadata) on a metadata node of its own
+// that the gateway, and the test through `metadata`, reach over RPC.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -8,6 +10,8 @@
 #include <memory>
 
 #include "core/gateway/object_gateway.h"
+#include "core/metadata/metadata_service.h"
+#include "core/metadata/remote_metadata_store.h"
 #include "core/storage/storage_service.h"
 #include "sim/sim_disk.h"
 #include "sim/sim_kv.h"
@@ -44,10 +48,13 @@ inline std::string body(size_t n, char seed) {
 
 class GatewayFixture : public ::testing::Test {
  protected:
-  GatewayFixture()
-      : world(3), rt0(world, 0, 1), rt1(world, 1, 2),
-        net(world, testing::uniform_network(50, 100), {{0, 0}, {0, 0}}, 3), n0(net, 0), n1(net, 1),
-        kv(rt0, Duration::micros(10), 4), client(rt0, n0), server(rt1, n1), metadata(rt0, kv),
+  explicit GatewayFixture(bool remote_metadata = false)
+      : world(3), rt0(world, 0, 1), rt1(world, 1, 2), rt2(world, 2, 5),
+        net(world, testing::uniform_network(50, 100), {{0, 0}, {0, 0}, {0, 0}}, 3), n0(net, 0), n1(net, 1),
+        n2(net, 2), kv(remote_metadata ? rt2 : rt0, Duration::micros(10), 4), client(rt0, n0), server(rt1, n1),
+        metadata_rpc(rt2, n2), store(remote_metadata ? rt2 : rt0, kv), remote(client, NodeId(2), Duration::seconds(1)),
+        metadata_service(metadata_rpc, store),
+        metadata(remote_metadata ? static_cast<MetadataStore&>(remote) : static_cast<MetadataStore&>(store)),
         gateway(rt0, client, metadata, disk_infos(), small_config()) {
     for (uint32_t d = 0; d < kDisks; ++d) {
       disks.push_back(std::make_unique<sim::SimDisk>(rt1, testing::uniform_disk(100, 200), 1 << 24, 10 + d));
@@ -62,6 +69,7 @@ class GatewayFixture : public ::testing::Test {
   ~GatewayFixture() override {
     rt0.stop();
     rt1.stop();
+    rt2.stop();
   }
 
   template <typename T>
@@ -87,15 +95,24 @@ class GatewayFixture : public ::testing::Test {
   }
 
   sim::SimWorld world;
-  sim::SimRuntime rt0, rt1;
+  sim::SimRuntime rt0, rt1, rt2;
   sim::SimNetwork net;
-  sim::SimNodeNetwork n0, n1;
+  sim::SimNodeNetwork n0, n1, n2;
   sim::SimKv kv;
-  RpcEndpoint client, server;
-  KvMetadataStore metadata;
+  RpcEndpoint client, server, metadata_rpc;
+  KvMetadataStore store;
+  RemoteMetadataStore remote;
+  MetadataService metadata_service;
+  MetadataStore& metadata;  // store, or remote
   ObjectGateway gateway;
   std::vector<std::unique_ptr<sim::SimDisk>> disks;
   std::unique_ptr<StorageService> service;
 };
+
+// Parameter of suites run twice: false, the metadata in the gateway's node;
+// true, on a metadata node of its own.
+inline std::string metadata_placement(const ::testing::TestParamInfo<bool>& info) {
+  return info.param ? "RemoteMetadata" : "LocalMetadata";
+}
 
 }  // namespace tessera::testing

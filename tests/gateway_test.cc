@@ -1,7 +1,7 @@
 // The gateway over a small simulated world (one gateway node, one storage
 // node with six disks, a 2+1 class on disk failure domains, tiny stripes):
 // streamed PUT/GET across stripes, versioning, and multipart uploads with
-// the S3 rules.
+// the S3 rules; each with the metadata local and on a node of its own.
 #include <gtest/gtest.h>
 
 #include "tests/gateway_fixture.h"
@@ -9,7 +9,11 @@
 namespace tessera {
 namespace {
 
-using GatewayTest = testing::GatewayFixture;
+// Each test runs with the metadata local and on a metadata node (over RPC).
+class GatewayTest : public testing::GatewayFixture, public ::testing::WithParamInterface<bool> {
+ protected:
+  GatewayTest() : GatewayFixture(GetParam()) {}
+};
 using testing::body;
 
 // A body whose client goes away after `good` bytes.
@@ -29,7 +33,7 @@ class BrokenSource final : public ByteSource {
   size_t sent_ = 0;
 };
 
-TEST_F(GatewayTest, StripedPutGetAndRanges) {
+TEST_P(GatewayTest, StripedPutGetAndRanges) {
   for (size_t size : {0u, 1u, 64u, 65u, 999u, 1000u, 1001u, 4321u}) {
     const std::string bytes = body(size, static_cast<char>(size));
     auto v = put("k" + std::to_string(size), bytes);
@@ -47,7 +51,7 @@ TEST_F(GatewayTest, StripedPutGetAndRanges) {
   EXPECT_EQ(get("r", ByteRange{4321, 5000}).status().reason(), "InvalidRange");
 }
 
-TEST_F(GatewayTest, StorageClassesAreRecordedPerObject) {
+TEST_P(GatewayTest, StorageClassesAreRecordedPerObject) {
   proto::ObjectVersion attrs;
   attrs.set_storage_class("WIDE");
   auto v = run(gateway.put_object("b", "wide", body(2500, 'w'), {}, attrs));
@@ -60,7 +64,7 @@ TEST_F(GatewayTest, StorageClassesAreRecordedPerObject) {
   EXPECT_EQ(run(gateway.put_object("b", "x", "y", {}, attrs)).status().reason(), "InvalidStorageClass");
 }
 
-TEST_F(GatewayTest, VersionedBucketKeepsVersionsAndDeleteMarkers) {
+TEST_P(GatewayTest, VersionedBucketKeepsVersionsAndDeleteMarkers) {
   ASSERT_TRUE(put("k", "unversioned").is_ok());
   ASSERT_TRUE(run(metadata.set_versioning("b", proto::VERSIONING_ENABLED)).is_ok());
   auto v1 = put("k", body(1500, 'a'));
@@ -116,7 +120,7 @@ TEST_F(GatewayTest, VersionedBucketKeepsVersionsAndDeleteMarkers) {
   EXPECT_EQ(run(metadata.list_versions("b", {})).value().versions.size(), 3u);
 }
 
-TEST_F(GatewayTest, MultipartUploadFollowsTheS3Rules) {
+TEST_P(GatewayTest, MultipartUploadFollowsTheS3Rules) {
   auto id = run(gateway.create_upload("b", "big", {}));
   ASSERT_TRUE(id.is_ok());
   const std::string p1 = body(2500, '1'), p2 = body(2000, '2'), p3 = body(10, '3');
@@ -172,7 +176,7 @@ TEST_F(GatewayTest, MultipartUploadFollowsTheS3Rules) {
   EXPECT_TRUE(run(metadata.list_uploads("b", {})).value().uploads.empty());
 }
 
-TEST_F(GatewayTest, CompletionIsConditional) {
+TEST_P(GatewayTest, CompletionIsConditional) {
   ASSERT_TRUE(put("k", "exists").is_ok());
   auto id = run(gateway.create_upload("b", "k", {}));
   auto p = part("k", id.value(), 1, "tiny");
@@ -188,7 +192,7 @@ TEST_F(GatewayTest, CompletionIsConditional) {
   EXPECT_EQ(get("k").value(), "tiny");
 }
 
-TEST_F(GatewayTest, GarbageCollectionDeletesOnlyUnreferencedFragments) {
+TEST_P(GatewayTest, GarbageCollectionDeletesOnlyUnreferencedFragments) {
   ASSERT_TRUE(put("k", body(2500, 'a')).is_ok());  // 3 stripes x 3 fragments
   EXPECT_EQ(blob_count(), 9u);
   ASSERT_TRUE(put("k", body(1500, 'b')).is_ok());  // overwrites: the first 9 become garbage
@@ -213,7 +217,7 @@ TEST_F(GatewayTest, GarbageCollectionDeletesOnlyUnreferencedFragments) {
   EXPECT_EQ(get("tiny").value(), "inline");
 }
 
-TEST_F(GatewayTest, StripesOfAPutThatFailsBecomeGarbageNotOrphans) {
+TEST_P(GatewayTest, StripesOfAPutThatFailsBecomeGarbageNotOrphans) {
   ASSERT_TRUE(put("k", body(2500, 'a')).is_ok());
   EXPECT_EQ(blob_count(), 9u);
   // A conditional PUT that loses: written in full, never committed.
@@ -230,6 +234,8 @@ TEST_F(GatewayTest, StripesOfAPutThatFailsBecomeGarbageNotOrphans) {
   EXPECT_EQ(get("k").value(), body(2500, 'a'));
   EXPECT_EQ(get("j").code(), Code::kNotFound);
 }
+
+INSTANTIATE_TEST_SUITE_P(Metadata, GatewayTest, ::testing::Bool(), testing::metadata_placement);
 
 }  // namespace
 }  // namespace tessera

@@ -22,9 +22,10 @@ Task<bool> scrub(Scrubber& scrubber) {
   co_return true;
 }
 
-class RepairTest : public testing::GatewayFixture {
+// Each test runs with the metadata local and on a metadata node (over RPC).
+class RepairTest : public testing::GatewayFixture, public ::testing::WithParamInterface<bool> {
  protected:
-  RepairTest() : repairer(gateway, RepairConfig{}) {}
+  RepairTest() : GatewayFixture(GetParam()), repairer(gateway, RepairConfig{}) {}
 
   struct Where {
     uint32_t disk;
@@ -50,7 +51,7 @@ class RepairTest : public testing::GatewayFixture {
   Repairer repairer;
 };
 
-TEST_F(RepairTest, AHealthyClusterNeedsNothing) {
+TEST_P(RepairTest, AHealthyClusterNeedsNothing) {
   ASSERT_TRUE(put("k", body(2500, 'a')).is_ok());
   const auto r = pass();
   EXPECT_EQ(r.damaged, 0u);
@@ -58,7 +59,7 @@ TEST_F(RepairTest, AHealthyClusterNeedsNothing) {
   EXPECT_EQ(repairer.progress().passes, 1u);
 }
 
-TEST_F(RepairTest, AMissingFragmentIsRebuiltInPlaceByteExact) {
+TEST_P(RepairTest, AMissingFragmentIsRebuiltInPlaceByteExact) {
   ASSERT_TRUE(put("k", body(2500, 'a')).is_ok());
   const Where w = where("k", 1, 0);
   const std::string original = blob(w).value();
@@ -71,7 +72,7 @@ TEST_F(RepairTest, AMissingFragmentIsRebuiltInPlaceByteExact) {
   EXPECT_EQ(pass().damaged, 0u);
 }
 
-TEST_F(RepairTest, ScrubFindsRotAtRestAndRepairRewritesIt) {
+TEST_P(RepairTest, ScrubFindsRotAtRestAndRepairRewritesIt) {
   ASSERT_TRUE(put("k", body(2500, 'a')).is_ok());
   const Where w = where("k", 2, 1);
   const std::string original = blob(w).value();
@@ -96,7 +97,7 @@ TEST_F(RepairTest, ScrubFindsRotAtRestAndRepairRewritesIt) {
   EXPECT_EQ(scrubber.progress().corrupt_found, 1u);
 }
 
-TEST_F(RepairTest, AFragmentReportedCorruptThatReadsWellIsRewrittenAndCleared) {
+TEST_P(RepairTest, AFragmentReportedCorruptThatReadsWellIsRewrittenAndCleared) {
   ASSERT_TRUE(put("k", body(2500, 'a')).is_ok());
   const Where w = where("k", 0, 2);
   service->report_corrupt(w.disk, w.blob);  // e.g. a read that rotted in transit
@@ -107,7 +108,7 @@ TEST_F(RepairTest, AFragmentReportedCorruptThatReadsWellIsRewrittenAndCleared) {
   EXPECT_EQ(get("k").value(), body(2500, 'a'));
 }
 
-TEST_F(RepairTest, FragmentsOnAGoneDiskMoveAndTheMetadataFollows) {
+TEST_P(RepairTest, FragmentsOnAGoneDiskMoveAndTheMetadataFollows) {
   ASSERT_TRUE(put("k", body(2500, 'a')).is_ok());
   ASSERT_TRUE(put("j", body(900, 'b')).is_ok());
   const uint32_t dead = where("k", 0, 0).disk;
@@ -134,7 +135,7 @@ TEST_F(RepairTest, FragmentsOnAGoneDiskMoveAndTheMetadataFollows) {
   EXPECT_EQ(pass().damaged, 0u);
 }
 
-TEST_F(RepairTest, PartsOfAnUploadInProgressAreRepairedToo) {
+TEST_P(RepairTest, PartsOfAnUploadInProgressAreRepairedToo) {
   auto id = run(gateway.create_upload("b", "mp", {}));
   ASSERT_TRUE(id.is_ok());
   ASSERT_TRUE(part("mp", id.value(), 1, body(2100, 'c')).is_ok());
@@ -151,7 +152,7 @@ TEST_F(RepairTest, PartsOfAnUploadInProgressAreRepairedToo) {
   EXPECT_EQ(run(disks[disk]->read(name)).value(), original);
 }
 
-TEST_F(RepairTest, BeyondToleranceIsReportedAndNothingIsWritten) {
+TEST_P(RepairTest, BeyondToleranceIsReportedAndNothingIsWritten) {
   ASSERT_TRUE(put("k", body(900, 'a')).is_ok());  // one stripe, 2+1
   const Where a = where("k", 0, 0), b = where("k", 0, 2);
   ASSERT_TRUE(run(disks[a.disk]->remove(a.blob)).is_ok());
@@ -165,7 +166,7 @@ TEST_F(RepairTest, BeyondToleranceIsReportedAndNothingIsWritten) {
   EXPECT_FALSE(get("k").is_ok());
 }
 
-TEST_F(RepairTest, OrphansGoAfterTheGraceAndReferencedFragmentsStay) {
+TEST_P(RepairTest, OrphansGoAfterTheGraceAndReferencedFragmentsStay) {
   RepairConfig config;
   config.orphan_grace = Duration::seconds(10);
   Repairer sweeper(gateway, config);
@@ -195,7 +196,7 @@ TEST_F(RepairTest, OrphansGoAfterTheGraceAndReferencedFragmentsStay) {
   EXPECT_EQ(blob_count(), 15u);
 }
 
-TEST_F(RepairTest, AMoveOfAStripeThatIsGoneIsRefused) {
+TEST_P(RepairTest, AMoveOfAStripeThatIsGoneIsRefused) {
   ASSERT_TRUE(put("k", body(900, 'a')).is_ok());
   auto v = run(metadata.get_object("b", "k")).value();
   const proto::PartRecord& part = v.parts(0);
@@ -217,6 +218,8 @@ TEST_F(RepairTest, AMoveOfAStripeThatIsGoneIsRefused) {
   EXPECT_EQ(run(metadata.move_stripe(owner, part.fragment_version(), part.number(), after, after)).code(),
             Code::kNotFound);
 }
+
+INSTANTIATE_TEST_SUITE_P(Metadata, RepairTest, ::testing::Bool(), testing::metadata_placement);
 
 }  // namespace
 }  // namespace tessera

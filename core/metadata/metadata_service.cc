@@ -12,18 +12,14 @@ CommitConditions conditions_of(const proto::MetaConditions& c) {
   return out;
 }
 
-template <typename Reply>
-bool fits(const Reply& reply) {
-  return reply.ByteSizeLong() <= MetadataService::kReplyBytesMax;
-}
-
 Status too_large(const char* what) {
   return Status(Code::kUnavailable, std::string(what) + " is too large for one reply");
 }
 
 }  // namespace
 
-MetadataService::MetadataService(RpcEndpoint& rpc, MetadataStore& store) : store_(store) {
+MetadataService::MetadataService(RpcEndpoint& rpc, MetadataStore& store, size_t reply_bytes_max)
+    : store_(store), reply_bytes_max_(reply_bytes_max) {
   using namespace proto;
   rpc.serve("meta.create_bucket", typed_handler<BucketRecord>([this](NodeId, BucketRecord r) {
               return store_.create_bucket(std::move(r));

@@ -16,10 +16,16 @@ class MetadataService {
   static constexpr size_t kReplyBytesMax = 16u << 20;
 
   // Registers the "meta.*" methods on rpc. store must outlive the service.
-  MetadataService(RpcEndpoint& rpc, MetadataStore& store);
+  MetadataService(RpcEndpoint& rpc, MetadataStore& store, size_t reply_bytes_max = kReplyBytesMax);
 
  private:
+  template <typename Reply>
+  bool fits(const Reply& reply) const {
+    return reply.ByteSizeLong() <= reply_bytes_max_;
+  }
+
   MetadataStore& store_;
+  size_t reply_bytes_max_;
 };
 
 }  // namespace tessera
