@@ -148,7 +148,9 @@ TEST(RemoteMetadata, AnUnreachableNodeTimesOutThenFailsFastUntilItAnswers) {
   std::vector<bool> metadata_side(4, false);
   metadata_side[kMetaNode] = true;
   const uint64_t cut = w.net.add_partition(metadata_side, false);
-  EXPECT_EQ(w.run(w.a.get_bucket("b")).code(), Code::kTimeout);
+  auto timed_out = w.run(w.a.get_bucket("b"));
+  EXPECT_EQ(timed_out.code(), Code::kTimeout);
+  EXPECT_TRUE(outcome_unknown(timed_out.status())) << "no answer: the call may have taken effect";
   for (int i = 0; i < RemoteMetadataStore::kProbeFailuresMax; ++i) {
     EXPECT_FALSE(w.run(w.a.probe(Duration::millis(100))).is_ok());
   }
@@ -156,6 +158,7 @@ TEST(RemoteMetadata, AnUnreachableNodeTimesOutThenFailsFastUntilItAnswers) {
   auto fast = w.run(w.a.get_bucket("b"));
   EXPECT_EQ(fast.code(), Code::kUnavailable);
   EXPECT_NE(fast.status().message().find("not answering"), std::string::npos);
+  EXPECT_FALSE(outcome_unknown(fast.status())) << "a call never sent took no effect";
   EXPECT_EQ(w.rt_a.now().us, before.us) << "a call to a node known down waits for nothing";
   // The other client has not probed: it still tries, and times out.
   EXPECT_EQ(w.run(w.b.get_bucket("b")).code(), Code::kTimeout);

@@ -56,7 +56,8 @@ Task<Result<proto::UploadPartRecord>> ObjectGateway::upload_part(std::string buc
   // The stripes are durable; only now does the upload know the part.
   auto replaced = co_await metadata_.put_upload_part(bucket, key, upload_id, part);
   if (!replaced.is_ok()) {
-    co_await discard(bucket, key, std::move(written.value().stripes));  // the upload is gone
+    // The upload is gone, unless no answer came (then the part may be in).
+    if (!outcome_unknown(replaced.status())) co_await discard(bucket, key, std::move(written.value().stripes));
     co_return replaced.status();
   }
   co_return part;

@@ -76,8 +76,10 @@ Task<Result<proto::ObjectVersion>> ObjectGateway::put_object_stream(std::string 
   }
   // Every fragment of every stripe is durable before this commit.
   auto committed = co_await metadata_.commit_object(std::move(version), conditions);
-  // Lost its condition, or the bucket went: the stripes are nobody's.
-  if (!committed.is_ok()) co_await discard(bucket, key, std::move(w.stripes));
+  // Lost its condition, or the bucket went: the stripes are nobody's. A
+  // commit that got no answer may have happened: its stripes are left
+  // alone (if it did not, the orphan sweep finds them).
+  if (!committed.is_ok() && !outcome_unknown(committed.status())) co_await discard(bucket, key, std::move(w.stripes));
   co_return committed;
 }
 

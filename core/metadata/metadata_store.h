@@ -114,6 +114,13 @@ struct StripeOwner {
   uint32_t upload_part = 0;
 };
 
+// The reason a remote store gives a call that got no answer in time: it
+// may still have taken effect (its request in the network, or queued at
+// the metadata node). Any other failure is the store's own answer (or the
+// call was never sent), and nothing was written.
+inline constexpr char kNoAnswer[] = "NoAnswer";
+inline bool outcome_unknown(const Status& s) { return s.reason() == kNoAnswer; }
+
 class MetadataStore {
  public:
   virtual ~MetadataStore() = default;

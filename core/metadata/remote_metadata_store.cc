@@ -39,7 +39,12 @@ Task<Result<Reply>> RemoteMetadataStore::call(const char* method, Request reques
   if (probe_failures_ >= kProbeFailuresMax) {
     co_return Status(Code::kUnavailable, "the metadata node (" + std::to_string(server_.value) + ") is not answering");
   }
-  co_return co_await call_message<Reply>(rpc_, server_, method, std::move(request), deadline_);
+  auto r = co_await call_message<Reply>(rpc_, server_, method, std::move(request), deadline_);
+  // Only the RPC's own deadline times out (the store never does).
+  if (r.code() == Code::kTimeout) {
+    co_return Status(Code::kTimeout, std::string(method) + ": no answer from the metadata node", kNoAnswer);
+  }
+  co_return r;
 }
 
 template <typename Request>

@@ -268,6 +268,12 @@ Task<bool> Repairer::rebuild(const Stripe& s) {
   // Commit the moves (or, with none, check the stripe is still referenced).
   Status committed = co_await gateway_.metadata().move_stripe(s.owner, part.fragment_version(), part.number(),
                                                               before, after);
+  if (!committed.is_ok() && outcome_unknown(committed)) {
+    // No answer: the move may have been committed, so the moved copies
+    // stay (if it was not, the orphan sweep finds them); the next pass
+    // sees which.
+    co_return false;
+  }
   if (!committed.is_ok()) {
     // The record changed or went: the moved copies are referenced by
     // nothing, so they go. In-place ones stay: the stripe may live on

@@ -91,6 +91,18 @@ void RpcEndpoint::on_request(NodeId from, Message msg) {
     }
     return;
   }
+  if (msg.call_id != 0) {
+    const auto id = std::make_pair(from.value, msg.call_id);
+    if (!recent_.insert(id).second) {
+      ++stats_.requests_duplicate;
+      return;
+    }
+    recent_order_.push_back(id);
+    if (recent_order_.size() > kRecentRequestsMax) {
+      recent_.erase(recent_order_.front());
+      recent_order_.pop_front();
+    }
+  }
   ++stats_.requests_served;
   // The handler runs as its own root task so a slow handler never blocks
   // delivery of other messages.

@@ -2,13 +2,18 @@
 // Every call ends in exactly one outcome: the response, or kTimeout at the
 // deadline. Late, duplicated and stale responses (from a previous
 // incarnation of this node, or from the wrong peer) are dropped and counted.
+// A request the network delivers twice is served once (handlers need not be
+// idempotent): the second copy is dropped while the first's call id is
+// among the last kRecentRequestsMax seen.
 // Runs identically over the simulated and the TCP network.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <type_traits>
 
@@ -28,7 +33,9 @@ class RpcEndpoint {
     uint64_t responses_dropped = 0;  // late, duplicate or stale
     uint64_t requests_served = 0;
     uint64_t requests_unknown_method = 0;
+    uint64_t requests_duplicate = 0;
   };
+  static constexpr size_t kRecentRequestsMax = 4096;
 
   // Takes over net's receiver. rt and net must outlive the endpoint.
   RpcEndpoint(Runtime& rt, Network& net);
@@ -62,6 +69,9 @@ class RpcEndpoint {
   Network& net_;
   std::map<std::string, Handler> handlers_;
   std::map<uint64_t, std::shared_ptr<PendingCall>> pending_;
+  // (sender, call id) of recent requests, and their order of arrival.
+  std::set<std::pair<uint32_t, uint64_t>> recent_;
+  std::deque<std::pair<uint32_t, uint64_t>> recent_order_;
   uint64_t next_call_id_;
   Stats stats_;
   // Timers posted by this endpoint may outlive it (the runtime outlives the

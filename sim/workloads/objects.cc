@@ -1,7 +1,9 @@
 #include "sim/workloads/objects.h"
 
 #include "core/gateway/object_gateway.h"
+#include "core/metadata/metadata_service.h"
 #include "core/metadata/metadata_store.h"
+#include "core/metadata/remote_metadata_store.h"
 #include "core/repair/repairer.h"
 #include "core/scrub/scrubber.h"
 #include "core/storage/storage_service.h"
@@ -36,10 +38,23 @@ class StorageApp final : public NodeApp {
   Scrubber scrubber_;
 };
 
+// The metadata node (with metadata_node): a MetadataService over its kv.
+class MetadataApp final : public NodeApp {
+ public:
+  explicit MetadataApp(NodeContext& ctx) : rpc_(ctx.runtime, ctx.network), store_(ctx.runtime, ctx.kv), service_(rpc_, store_) {}
+
+ private:
+  RpcEndpoint rpc_;
+  KvMetadataStore store_;
+  MetadataService service_;
+};
+
+constexpr uint32_t kMetadataNode = 1;
+
 struct Shared {
   proto::ObjectsWorkload config;
   FailureDomain level;
-  std::vector<DiskInfo> disks;  // every disk of nodes 1..
+  std::vector<DiskInfo> disks;  // every disk of the storage nodes
   ObjectsChecker checker;
   bool accepting = true;
   uint64_t verified = 0;
@@ -60,8 +75,8 @@ struct Shared {
 class GatewayApp final : public NodeApp {
  public:
   GatewayApp(NodeContext& ctx, Shared& shared)
-      : rt_(ctx.runtime), shared_(shared), rpc_(ctx.runtime, ctx.network), metadata_(ctx.runtime, ctx.kv),
-        gateway_(ctx.runtime, rpc_, metadata_, shared.disks, config(shared)),
+      : rt_(ctx.runtime), shared_(shared), rpc_(ctx.runtime, ctx.network), store_(make_store(ctx, rpc_, shared)),
+        metadata_(*store_), gateway_(ctx.runtime, rpc_, metadata_, shared.disks, config(shared)),
         repairer_(gateway_, repair_config(shared.config)) {
     repairer_.set_broken_rebuild(shared.repair_rebuilds_wrong_bytes);
     rt_.spawn(boot());
@@ -76,6 +91,12 @@ class GatewayApp final : public NodeApp {
   }
 
  private:
+  static std::unique_ptr<MetadataStore> make_store(NodeContext& ctx, RpcEndpoint& rpc, const Shared& s) {
+    if (!s.config.metadata_node()) return std::make_unique<KvMetadataStore>(ctx.runtime, ctx.kv);
+    return std::make_unique<RemoteMetadataStore>(
+        rpc, NodeId(kMetadataNode), Duration::millis(static_cast<int64_t>(s.config.fragment_deadline_ms())));
+  }
+
   static GatewayConfig config(const Shared& s) {
     GatewayConfig c;
     c.storage_classes = {StorageClass{"STANDARD", s.config.k(), s.config.m(),
@@ -101,8 +122,13 @@ class GatewayApp final : public NodeApp {
     proto::BucketRecord bucket;
     bucket.set_name(kBucket);
     if (shared_.config.versioned()) bucket.set_versioning(proto::VERSIONING_ENABLED);
-    Status s = co_await metadata_.create_bucket(bucket);
-    ASSERT(s.is_ok() || s.code() == Code::kAlreadyExists);
+    // A metadata node may not answer yet (crashed, cut off): ask again.
+    for (;;) {
+      Status s = co_await metadata_.create_bucket(bucket);
+      if (s.is_ok() || s.code() == Code::kAlreadyExists) break;
+      ASSERT(outcome_unknown(s));
+      co_await sleep(rt_, Duration::millis(50));
+    }
     for (uint32_t i = 0; i < shared_.config.clients(); ++i) rt_.spawn(client());
     if (repair_on()) rt_.spawn(repairer_.run(repair_interval()));
     if (shared_.config.gc_interval_ms() > 0) {
@@ -132,7 +158,11 @@ class GatewayApp final : public NodeApp {
         } else {
           r = co_await gateway_.put_object(kBucket, key_name(key), make_body(put_id, size));
         }
-        shared_.checker.end_write(h, r.is_ok(), rt_.now(), r.is_ok() ? r.value().etag() : "");
+        if (!r.is_ok() && unknown(r.status())) {
+          shared_.checker.end_write_unknown(h);
+        } else {
+          shared_.checker.end_write(h, r.is_ok(), rt_.now(), r.is_ok() ? r.value().etag() : "");
+        }
         if (r.is_ok() && c.versioned()) shared_.checker.record_version(key, r.value().version_id(), put_id, size);
         if (r.is_ok()) shared_.checker.check_placement(r.value(), shared_.disks, shared_.level);
       } else if (dice < c.put_percent() + c.get_percent() && c.versioned() &&
@@ -151,7 +181,11 @@ class GatewayApp final : public NodeApp {
         auto h = shared_.checker.begin_write(key, false, 0, 0, rt_.now());
         auto r = co_await gateway_.delete_object(kBucket, key_name(key));
         // Deleting an absent key leaves it absent: a committed delete.
-        shared_.checker.end_write(h, r.is_ok() || r.code() == Code::kNotFound, rt_.now());
+        if (!r.is_ok() && unknown(r.status())) {
+          shared_.checker.end_write_unknown(h);
+        } else {
+          shared_.checker.end_write(h, r.is_ok() || r.code() == Code::kNotFound, rt_.now());
+        }
       }
     }
   }
@@ -209,6 +243,10 @@ class GatewayApp final : public NodeApp {
     co_return co_await gateway_.complete_upload(kBucket, key, id.value(), std::move(list), {});
   }
 
+  // A failed write whose metadata call got no answer: only a metadata
+  // node makes that possible (in-process metadata always answers).
+  bool unknown(const Status& s) const { return shared_.config.metadata_node() && outcome_unknown(s); }
+
   bool repair_on() const { return shared_.config.repair_interval_ms() > 0; }
   Duration repair_interval() const {
     return Duration::millis(static_cast<int64_t>(shared_.config.repair_interval_ms()));
@@ -261,7 +299,8 @@ class GatewayApp final : public NodeApp {
   Runtime& rt_;
   Shared& shared_;
   RpcEndpoint rpc_;
-  KvMetadataStore metadata_;
+  std::unique_ptr<MetadataStore> store_;
+  MetadataStore& metadata_;
   ObjectGateway gateway_;
   Repairer repairer_;
 };
@@ -276,7 +315,9 @@ class ObjectsWorkloadImpl final : public Workload {
     shared_.repair_rebuilds_wrong_bytes = broken_variant == "repair_rebuilds_wrong_bytes";
     shared_.level = *parse_failure_domain(shared_.config.failure_domain());
     const auto locations = layout(scenario.topology());
-    for (uint32_t n = 1; n < nodes; ++n) {
+    shared_.checker.set_late_commits(shared_.config.metadata_node());
+    const uint32_t first_storage = shared_.config.metadata_node() ? kMetadataNode + 1 : 1;
+    for (uint32_t n = first_storage; n < nodes; ++n) {
       for (uint32_t d = 0; d < scenario.topology().disks_per_node(); ++d) {
         shared_.disks.push_back(DiskInfo{DiskRef{n, d}, locations[n].zone, locations[n].rack,
                                          scenario.topology().disk_capacity_bytes(), 0, true});
@@ -290,6 +331,7 @@ class ObjectsWorkloadImpl final : public Workload {
   AppFactory factory() override {
     return [this](NodeContext& ctx) -> std::unique_ptr<NodeApp> {
       if (ctx.id.value == 0) return std::make_unique<GatewayApp>(ctx, shared_);
+      if (ctx.id.value == kMetadataNode && shared_.config.metadata_node()) return std::make_unique<MetadataApp>(ctx);
       return std::make_unique<StorageApp>(ctx, shared_.verify, shared_.config);
     };
   }

@@ -9,6 +9,7 @@ namespace tessera::sim {
 namespace {
 constexpr Instant kNever{INT64_MAX};
 constexpr Instant kBeginning{INT64_MIN / 2};
+constexpr Instant kForever{INT64_MAX / 2};
 }  // namespace
 
 std::string make_body(uint64_t put_id, size_t size) {
@@ -37,12 +38,22 @@ void ObjectsChecker::end_write(WriteHandle h, bool committed, Instant now, const
   committed ? ++writes_acked_ : ++writes_failed_;
 }
 
+void ObjectsChecker::end_write_unknown(WriteHandle h) {
+  Write& w = history_[h.key][h.index];
+  if (w.state != State::kInFlight) return;
+  w.state = State::kMaybe;
+  w.end = kForever;
+  ++writes_maybe_;
+}
+
 void ObjectsChecker::gateway_crashed(Instant now) {
   for (auto& [key, writes] : history_) {
     for (Write& w : writes) {
       if (w.state != State::kInFlight) continue;
       w.state = State::kMaybe;
-      w.end = now;  // it cannot commit after the crash
+      // In-process metadata: it cannot commit after the crash. A request
+      // already sent to a metadata node may.
+      w.end = late_commits_ ? kForever : now;
       ++writes_maybe_;
     }
   }

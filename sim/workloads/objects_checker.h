@@ -39,8 +39,14 @@ class ObjectsChecker {
   WriteHandle begin_write(uint32_t key, bool is_put, uint64_t put_id, size_t size, Instant now);
   // etag: the committed version's, when known (a PUT's reply).
   void end_write(WriteHandle h, bool committed, Instant now, const std::string& etag = "");
-  // The gateway crashed: its in-flight writes may or may not have committed.
+  // The write failed without an answer from the metadata: it may or may not
+  // have committed, and (its request still in the network or queued at the
+  // metadata node) it may do so at any later time.
+  void end_write_unknown(WriteHandle h);
+  // The gateway crashed: its in-flight writes may or may not have committed;
+  // with remote metadata (set_late_commits) they may still commit later.
   void gateway_crashed(Instant now);
+  void set_late_commits(bool late) { late_commits_ = late; }
   void check_read(uint32_t key, Instant start, Instant end, const Result<std::string>& result);
   struct Listed {
     uint64_t size = 0;
@@ -65,6 +71,7 @@ class ObjectsChecker {
 
  private:
   enum class State { kInFlight, kAcked, kFailed, kMaybe };
+  bool late_commits_ = false;
   struct Write {
     bool is_put;
     uint64_t put_id;
