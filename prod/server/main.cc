@@ -80,8 +80,8 @@ int main(int argc, char** argv) {
       "tessera-server: an S3-compatible, erasure-coded object store\n\n"
       "With no arguments: one process with every role, 14 disks under ./tessera-data,\n"
       "10+4 erasure coding across disks, S3 on http://127.0.0.1:9000.\n"
-      "With --cluster FILE --node ID: that node's role (gateway or storage) in a\n"
-      "multi-process cluster (see clusters/ and scripts/cluster.sh).\n"
+      "With --cluster FILE --node ID: that node's role (gateway, metadata or storage)\n"
+      "in a multi-process cluster (see clusters/ and scripts/cluster.sh).\n"
       "Credentials: TESSERA_ACCESS_KEY / TESSERA_SECRET_KEY, else --users, else generated\n"
       "once and kept in <data-dir>/credentials.\n\nOptions");
   prod::ServerOptions o;
