@@ -63,7 +63,8 @@ struct TwoClients {
   RemoteMetadataStore a, b;
 };
 
-Task<void> commit_into(RemoteMetadataStore& md, proto::ObjectVersion v, std::optional<Result<proto::ObjectVersion>>* out) {
+Task<void> commit_into(RemoteMetadataStore& md, proto::ObjectVersion v,
+                       std::optional<Result<proto::ObjectVersion>>* out) {
   CommitConditions create_only;
   create_only.if_none_match_any = true;
   out->emplace(co_await md.commit_object(std::move(v), create_only));

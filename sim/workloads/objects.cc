@@ -41,7 +41,8 @@ class StorageApp final : public NodeApp {
 // The metadata node (with metadata_node): a MetadataService over its kv.
 class MetadataApp final : public NodeApp {
  public:
-  explicit MetadataApp(NodeContext& ctx) : rpc_(ctx.runtime, ctx.network), store_(ctx.runtime, ctx.kv), service_(rpc_, store_) {}
+  explicit MetadataApp(NodeContext& ctx)
+      : rpc_(ctx.runtime, ctx.network), store_(ctx.runtime, ctx.kv), service_(rpc_, store_) {}
 
  private:
   RpcEndpoint rpc_;
@@ -158,7 +159,9 @@ class GatewayApp final : public NodeApp {
         } else {
           r = co_await gateway_.put_object(kBucket, key_name(key), make_body(put_id, size));
         }
-        if (!r.is_ok() && unknown(r.status())) {
+        // No answer from a metadata node (in-process metadata always
+        // answers): the write may have committed, or may yet.
+        if (!r.is_ok() && outcome_unknown(r.status())) {
           shared_.checker.end_write_unknown(h);
         } else {
           shared_.checker.end_write(h, r.is_ok(), rt_.now(), r.is_ok() ? r.value().etag() : "");
@@ -181,7 +184,7 @@ class GatewayApp final : public NodeApp {
         auto h = shared_.checker.begin_write(key, false, 0, 0, rt_.now());
         auto r = co_await gateway_.delete_object(kBucket, key_name(key));
         // Deleting an absent key leaves it absent: a committed delete.
-        if (!r.is_ok() && unknown(r.status())) {
+        if (!r.is_ok() && outcome_unknown(r.status())) {
           shared_.checker.end_write_unknown(h);
         } else {
           shared_.checker.end_write(h, r.is_ok() || r.code() == Code::kNotFound, rt_.now());
@@ -242,10 +245,6 @@ class GatewayApp final : public NodeApp {
     }
     co_return co_await gateway_.complete_upload(kBucket, key, id.value(), std::move(list), {});
   }
-
-  // A failed write whose metadata call got no answer: only a metadata
-  // node makes that possible (in-process metadata always answers).
-  bool unknown(const Status& s) const { return shared_.config.metadata_node() && outcome_unknown(s); }
 
   bool repair_on() const { return shared_.config.repair_interval_ms() > 0; }
   Duration repair_interval() const {
