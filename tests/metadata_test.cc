@@ -85,6 +85,54 @@ TEST(Metadata, CommitGetDelete) {
   EXPECT_EQ(f.run(f.store.delete_object("nobucket", "k")).status().reason(), "NoSuchBucket");
 }
 
+TEST(Metadata, PatchesChangeSettingsInPlaceNotVersionsOrBytes) {
+  Fixture f;
+  ASSERT_TRUE(f.bucket("b").is_ok());
+  ASSERT_TRUE(f.put("b", "k", "first").is_ok());
+  proto::ObjectPatch make_public;
+  make_public.set_public_read(true);
+  auto patched = f.run(f.store.update_object("b", "k", "", make_public));
+  ASSERT_TRUE(patched.is_ok()) << patched.status().to_string();
+  auto head = f.run(f.store.get_object("b", "k")).value();
+  EXPECT_TRUE(head.public_read());
+  EXPECT_EQ(head.etag(), "first");
+  EXPECT_EQ(head.version(), patched.value().version());
+  // The version row and the head row stay one record.
+  auto by_id = f.run(f.store.get_object("b", "k", head.version_id())).value();
+  EXPECT_TRUE(by_id.public_read());
+  auto versions = f.run(f.store.list_versions("b", {})).value();
+  EXPECT_EQ(versions.versions.size(), 1u);
+  // An empty patch changes nothing; a missing key or bucket is named.
+  EXPECT_TRUE(f.run(f.store.update_object("b", "k", "", {})).value().public_read());
+  EXPECT_EQ(f.run(f.store.update_object("b", "nope", "", make_public)).status().reason(), "NoSuchKey");
+  EXPECT_EQ(f.run(f.store.update_object("nob", "k", "", make_public)).status().reason(), "NoSuchBucket");
+  proto::BucketPatch bucket_public;
+  bucket_public.set_public_read(true);
+  ASSERT_TRUE(f.run(f.store.update_bucket("b", bucket_public)).is_ok());
+  EXPECT_TRUE(f.run(f.store.get_bucket("b")).value().public_read());
+  EXPECT_EQ(f.run(f.store.update_bucket("nob", bucket_public)).reason(), "NoSuchBucket");
+}
+
+TEST(Metadata, PatchingAnOlderVersionLeavesTheHeadAlone) {
+  Fixture f;
+  ASSERT_TRUE(f.bucket("b").is_ok());
+  ASSERT_TRUE(f.run(f.store.set_versioning("b", proto::VERSIONING_ENABLED)).is_ok());
+  ASSERT_TRUE(f.put("b", "k", "old").is_ok());
+  const std::string old_id = f.run(f.store.get_object("b", "k")).value().version_id();
+  ASSERT_TRUE(f.put("b", "k", "new").is_ok());
+  proto::ObjectPatch make_public;
+  make_public.set_public_read(true);
+  ASSERT_TRUE(f.run(f.store.update_object("b", "k", old_id, make_public)).is_ok());
+  EXPECT_TRUE(f.run(f.store.get_object("b", "k", old_id)).value().public_read());
+  auto head = f.run(f.store.get_object("b", "k")).value();
+  EXPECT_FALSE(head.public_read());
+  EXPECT_EQ(head.etag(), "new");
+  ASSERT_TRUE(f.run(f.store.delete_object("b", "k")).is_ok());  // a delete marker on top
+  EXPECT_EQ(f.run(f.store.update_object("b", "k", "", make_public)).status().reason(), "NoSuchKey");
+  const std::string marker = f.run(f.store.get_object("b", "k")).value().version_id();
+  EXPECT_EQ(f.run(f.store.update_object("b", "k", marker, make_public)).status().reason(), "MethodNotAllowed");
+}
+
 TEST(Metadata, ConditionalCommits) {
   Fixture f;
   ASSERT_TRUE(f.bucket("b").is_ok());

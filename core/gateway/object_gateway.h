@@ -95,6 +95,9 @@ class ObjectGateway {
   // reads take parity for their fragments at once. Default: all up.
   void set_liveness(std::function<bool(NodeId)> node_up) { node_up_ = std::move(node_up); }
   const GatewayConfig& config() const { return config_; }
+  // The most one PUT or part upload holds of its body in memory at once:
+  // the stripes in flight and the one being read.
+  uint64_t body_bytes_held_max() const;
   // kInvalidArgument (InvalidStorageClass) for a name no class has.
   Result<const StorageClass*> storage_class(const std::string& name) const;
 

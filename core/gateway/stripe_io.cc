@@ -87,6 +87,8 @@ namespace {
 constexpr size_t kStripesInFlight = 3;
 }  // namespace
 
+uint64_t ObjectGateway::body_bytes_held_max() const { return (kStripesInFlight + 1) * config_.part_bytes; }
+
 Task<Result<ObjectGateway::Written>> ObjectGateway::write_stream(const std::string& bucket, const std::string& key,
                                                                  const StorageClass& cls, uint32_t upload_part,
                                                                  ByteSource& body, bool allow_inline) {

@@ -41,6 +41,13 @@ MetadataService::MetadataService(RpcEndpoint& rpc, MetadataStore& store, size_t 
   rpc.serve("meta.set_versioning", typed_handler<MetaSetVersioning>([this](NodeId, MetaSetVersioning r) {
               return store_.set_versioning(r.bucket(), r.state());
             }));
+  rpc.serve("meta.update_bucket", typed_handler<MetaUpdateBucket>([this](NodeId, MetaUpdateBucket r) {
+              return store_.update_bucket(r.bucket(), std::move(*r.mutable_patch()));
+            }));
+  rpc.serve("meta.update_object", typed_handler<MetaUpdateObject>([this](NodeId, MetaUpdateObject r) {
+              const MetaObjectRef& o = r.object();
+              return store_.update_object(o.bucket(), o.key(), o.version_id(), std::move(*r.mutable_patch()));
+            }));
   rpc.serve("meta.commit_object", typed_handler<MetaCommit>([this](NodeId, MetaCommit r) {
               return store_.commit_object(std::move(*r.mutable_version()), conditions_of(r.conditions()));
             }));

@@ -132,6 +132,8 @@ class MetadataStore {
   virtual Task<Result<std::vector<proto::BucketRecord>>> list_buckets() = 0;
   // Versioning cannot go back to off once enabled (kInvalidArgument).
   virtual Task<Status> set_versioning(std::string bucket, proto::Versioning state) = 0;
+  // Applies patch to the bucket's record (NoSuchBucket when absent).
+  virtual Task<Status> update_bucket(std::string bucket, proto::BucketPatch patch) = 0;
 
   // Makes version the key's newest; assigns its version number and id and
   // returns the record as stored. kNotFound when the bucket does not exist.
@@ -146,6 +148,12 @@ class MetadataStore {
   // version. A missing key or version is not an error (S3 answers 204).
   virtual Task<Result<DeleteResult>> delete_object(std::string bucket, std::string key,
                                                    std::string version_id = "") = 0;
+  // Applies patch in place to the newest version of key, or to version_id:
+  // no new version, the same bytes and ETag. NoSuchKey when the newest is
+  // a delete marker, MethodNotAllowed when version_id names one. Returns
+  // the record as stored.
+  virtual Task<Result<proto::ObjectVersion>> update_object(std::string bucket, std::string key,
+                                                           std::string version_id, proto::ObjectPatch patch) = 0;
   // Newest versions that are not delete markers.
   virtual Task<Result<ListResult>> list_objects(std::string bucket, ListRequest request) = 0;
   virtual Task<Result<ListVersionsResult>> list_versions(std::string bucket, ListVersionsRequest request) = 0;
@@ -202,12 +210,15 @@ class KvMetadataStore final : public MetadataStore {
   Task<Status> delete_bucket(std::string name) override;
   Task<Result<std::vector<proto::BucketRecord>>> list_buckets() override;
   Task<Status> set_versioning(std::string bucket, proto::Versioning state) override;
+  Task<Status> update_bucket(std::string bucket, proto::BucketPatch patch) override;
   Task<Result<proto::ObjectVersion>> commit_object(proto::ObjectVersion version,
                                                    CommitConditions conditions) override;
   Task<Result<proto::ObjectVersion>> get_object(std::string bucket, std::string key,
                                                 std::string version_id = "") override;
   Task<Result<DeleteResult>> delete_object(std::string bucket, std::string key,
                                            std::string version_id = "") override;
+  Task<Result<proto::ObjectVersion>> update_object(std::string bucket, std::string key, std::string version_id,
+                                                   proto::ObjectPatch patch) override;
   Task<Result<ListResult>> list_objects(std::string bucket, ListRequest request) override;
   Task<Result<ListVersionsResult>> list_versions(std::string bucket, ListVersionsRequest request) override;
 

@@ -82,6 +82,24 @@ Task<Status> RemoteMetadataStore::set_versioning(std::string bucket, proto::Vers
   co_return co_await call_status("meta.set_versioning", std::move(request));
 }
 
+Task<Status> RemoteMetadataStore::update_bucket(std::string bucket, proto::BucketPatch patch) {
+  proto::MetaUpdateBucket request;
+  request.set_bucket(std::move(bucket));
+  *request.mutable_patch() = std::move(patch);
+  co_return co_await call_status("meta.update_bucket", std::move(request));
+}
+
+Task<Result<proto::ObjectVersion>> RemoteMetadataStore::update_object(std::string bucket, std::string key,
+                                                                      std::string version_id,
+                                                                      proto::ObjectPatch patch) {
+  proto::MetaUpdateObject request;
+  request.mutable_object()->set_bucket(std::move(bucket));
+  request.mutable_object()->set_key(std::move(key));
+  request.mutable_object()->set_version_id(std::move(version_id));
+  *request.mutable_patch() = std::move(patch);
+  co_return co_await call<proto::ObjectVersion>("meta.update_object", std::move(request));
+}
+
 Task<Result<proto::ObjectVersion>> RemoteMetadataStore::commit_object(proto::ObjectVersion version,
                                                                       CommitConditions conditions) {
   proto::MetaCommit request;

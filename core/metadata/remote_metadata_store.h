@@ -20,12 +20,15 @@ class RemoteMetadataStore final : public MetadataStore {
   Task<Status> delete_bucket(std::string name) override;
   Task<Result<std::vector<proto::BucketRecord>>> list_buckets() override;
   Task<Status> set_versioning(std::string bucket, proto::Versioning state) override;
+  Task<Status> update_bucket(std::string bucket, proto::BucketPatch patch) override;
   Task<Result<proto::ObjectVersion>> commit_object(proto::ObjectVersion version,
                                                    CommitConditions conditions) override;
   Task<Result<proto::ObjectVersion>> get_object(std::string bucket, std::string key,
                                                 std::string version_id = "") override;
   Task<Result<DeleteResult>> delete_object(std::string bucket, std::string key,
                                            std::string version_id = "") override;
+  Task<Result<proto::ObjectVersion>> update_object(std::string bucket, std::string key, std::string version_id,
+                                                   proto::ObjectPatch patch) override;
   Task<Result<ListResult>> list_objects(std::string bucket, ListRequest request) override;
   Task<Result<ListVersionsResult>> list_versions(std::string bucket, ListVersionsRequest request) override;
 

@@ -9,6 +9,14 @@ namespace tessera::prod::s3 {
 
 namespace {
 constexpr size_t kReadChunkBytes = 1u << 20;
+constexpr size_t kWritePieceBytes = 256u << 10;
+// A fresh stripe buffer grows by this much at a time (zeroed, then read
+// into), so what it makes resident follows what the client sent.
+constexpr size_t kGrowStepBytes = 256u << 10;
+}
+
+BodySource::~BodySource() {
+  if (charged_ > 0) x_.context_.budget.release(charged_);
 }
 
 std::optional<uint64_t> BodySource::raw_left() {
@@ -20,39 +28,67 @@ std::optional<uint64_t> BodySource::raw_left() {
   return raw_left_;
 }
 
+Task<Status> BodySource::charge(size_t n) {
+  const HttpLimits& limits = x_.context_.limits;
+  // Past the per-request bound the request reuses memory it already holds.
+  const uint64_t want = std::min<uint64_t>(total_ + n, limits.body_bytes_per_request_max);
+  if (want <= charged_) co_return Status::ok();
+  const uint64_t more = want - charged_;
+  // Longer than a stalled client keeps what it holds (the body timeout),
+  // so waiting for room ends in RequestTimeout for the stalled, not SlowDown.
+  Status s = co_await x_.context_.budget.acquire(more, Duration::seconds(3 * int64_t{limits.body_timeout_s}));
+  if (s.is_ok()) charged_ += more;
+  ASSERT(charged_ <= limits.body_bytes_per_request_max);
+  co_return s;
+}
+
+Status BodySource::read_error(const boost::system::error_code& ec) {
+  finished_ = true;
+  if (x_.watchdog_.fired()) {
+    ++x_.context_.counters.body_timeouts_total;
+    return s3_status("RequestTimeout",
+                     "Your socket connection to the server was not read from or written to within the timeout "
+                     "period (" + std::to_string(x_.context_.limits.body_timeout_s) + " s); nothing was stored");
+  }
+  return s3_status("IncompleteBody", "the request body ended early: " + ec.message());
+}
+
 Task<Result<size_t>> BodySource::read_into(char* dst, size_t n) {
   if (finished_) co_return size_t{0};
+  const uint32_t timeout_s = x_.context_.limits.body_timeout_s;
   size_t filled = 0;
   if (auto left = raw_left()) {
     // A body of known length bypasses the parser: the socket reads straight
     // into dst, as much as it has, where the parser would copy each 64 KiB
     // through its buffer. The header's read may have taken the first bytes.
     n = static_cast<size_t>(std::min<uint64_t>(n, *left));
+    if (Status s = co_await charge(n); !s.is_ok()) {
+      finished_ = true;
+      co_return s;
+    }
     filled = boost::asio::buffer_copy(boost::asio::buffer(dst, n), x_.buffer_.data());
     x_.buffer_.consume(filled);
     while (filled < n) {
-      auto r = co_await asio_op(x_.alive_, [&](auto handler) {
+      auto r = co_await x_.watched(timeout_s, [&](auto handler) {
         x_.stream_.async_read_some(boost::asio::buffer(dst + filled, n - filled), std::move(handler));
       });
-      if (r.ec) {
-        finished_ = true;
-        co_return s3_status("IncompleteBody", "the request body ended early: " + r.ec.message());
-      }
+      if (r.ec) co_return read_error(r.ec);
       filled += r.bytes;
     }
     *raw_left_ -= filled;
   } else {
+    if (Status s = co_await charge(n); !s.is_ok()) {
+      finished_ = true;
+      co_return s;
+    }
     auto& parser = x_.parser_;
     while (filled < n && !parser.is_done()) {
       parser.get().body().data = dst + filled;
       parser.get().body().size = n - filled;
-      auto r = co_await asio_op(x_.alive_, [&](auto handler) {
+      auto r = co_await x_.watched(timeout_s, [&](auto handler) {
         http::async_read_some(x_.stream_, x_.buffer_, parser, std::move(handler));
       });
-      if (r.ec && r.ec != http::error::need_buffer) {
-        finished_ = true;
-        co_return s3_status("IncompleteBody", "the request body ended early: " + r.ec.message());
-      }
+      if (r.ec && r.ec != http::error::need_buffer) co_return read_error(r.ec);
       filled = n - parser.get().body().size;
     }
   }
@@ -78,14 +114,18 @@ Task<Result<std::string>> BodySource::read(size_t max) {
 }
 
 Task<Status> BodySource::read_full(std::string* out, size_t max) {
-  // One fill per stripe (no more than the body has left), then the socket
-  // writes straight into it.
+  // The socket writes straight into out. A fresh buffer is reserved whole
+  // (untouched, so not yet resident) and grows a step at a time as bytes
+  // arrive: memory follows what the client sent, not what it declared. A
+  // reused buffer is already that size and is not zeroed again.
   const auto left = raw_left();
-  out->resize(left ? std::min<uint64_t>(max, *left) : max);
-  max = out->size();
+  max = left ? static_cast<size_t>(std::min<uint64_t>(max, *left)) : max;
+  out->reserve(max);
   size_t filled = 0;
   while (filled < max) {
-    auto n = co_await read_into(out->data() + filled, max - filled);
+    const size_t step = std::min(max - filled, kGrowStepBytes);
+    if (out->size() < filled + step) out->resize(filled + step);
+    auto n = co_await read_into(out->data() + filled, step);
     if (!n.is_ok()) co_return n.status();
     if (n.value() == 0) break;
     filled += n.value();
@@ -129,8 +169,7 @@ Task<bool> HttpExchange::send(unsigned status, std::string body, const std::stri
   for (const auto& [name, value] : headers_) {
     if (name == "Content-Length") res.set(http::field::content_length, value);
   }
-  auto r = co_await asio_op(alive_, [&](auto handler) { http::async_write(stream_, res, std::move(handler)); });
-  co_return !r.ec;
+  co_return co_await write_watched([&](auto handler) { http::async_write(stream_, res, std::move(handler)); });
 }
 
 Task<bool> HttpExchange::begin_stream(unsigned status, uint64_t length) {
@@ -141,21 +180,25 @@ Task<bool> HttpExchange::begin_stream(unsigned status, uint64_t length) {
   res.body().data = nullptr;
   res.body().more = true;
   serializer_ = std::make_unique<http::response_serializer<http::buffer_body>>(res);
-  auto r = co_await asio_op(alive_, [&](auto handler) {
-    http::async_write_header(stream_, *serializer_, std::move(handler));
-  });
-  co_return !r.ec;
+  co_return co_await write_watched(
+      [&](auto handler) { http::async_write_header(stream_, *serializer_, std::move(handler)); });
 }
 
 Task<Status> HttpExchange::write_chunk(std::string bytes) {
   ASSERT(serializer_ != nullptr);
   auto& res = *stream_response_;
-  res.body().data = bytes.data();
-  res.body().size = bytes.size();
-  res.body().more = true;
-  auto r = co_await asio_op(alive_, [&](auto handler) { http::async_write(stream_, *serializer_, std::move(handler)); });
-  if (r.ec && r.ec != http::error::need_buffer) co_return Status(Code::kAborted, "client gone: " + r.ec.message());
-  bytes_out_ += bytes.size();
+  // Bounded pieces, so the send deadline measures progress, not the time
+  // a slow reader takes for a whole stripe.
+  for (size_t at = 0; at < bytes.size(); at += kWritePieceBytes) {
+    const size_t piece = std::min(kWritePieceBytes, bytes.size() - at);
+    res.body().data = bytes.data() + at;
+    res.body().size = piece;
+    res.body().more = true;
+    const bool ok =
+        co_await write_watched([&](auto handler) { http::async_write(stream_, *serializer_, std::move(handler)); });
+    if (!ok) co_return Status(Code::kAborted, "client gone or not reading");
+    bytes_out_ += piece;
+  }
   co_return Status::ok();
 }
 
@@ -165,9 +208,9 @@ Task<bool> HttpExchange::end_stream() {
   res.body().data = nullptr;
   res.body().size = 0;
   res.body().more = false;
-  auto r = co_await asio_op(alive_, [&](auto handler) { http::async_write(stream_, *serializer_, std::move(handler)); });
-  stream_ended_ = !r.ec;
-  co_return !r.ec;
+  stream_ended_ =
+      co_await write_watched([&](auto handler) { http::async_write(stream_, *serializer_, std::move(handler)); });
+  co_return stream_ended_;
 }
 
 }  // namespace tessera::prod::s3

@@ -19,8 +19,10 @@
 #include <vector>
 
 #include "core/codec/sha256.h"
-#include "prod/s3/body_checks.h"
 #include "io_abstraction/byte_stream.h"
+#include "prod/s3/body_budget.h"
+#include "prod/s3/body_checks.h"
+#include "prod/s3/http_limits.h"
 
 namespace tessera::prod::s3 {
 
@@ -54,10 +56,22 @@ auto asio_op(std::shared_ptr<bool> alive, Start start) {
 
 class HttpExchange;
 
-// The request body: bounded chunks, checks verified at the end.
+// What every exchange of a server shares: its limits, the request-body
+// budget, the counters behind /metrics.
+struct HttpContext {
+  const HttpLimits& limits;
+  BodyBudget& budget;
+  HttpCounters& counters;
+};
+
+// The request body: bounded chunks, checks verified at the end. Bytes are
+// charged to the server's BodyBudget before they are read (up to the
+// per-request bound) and given back when the request ends; a body that
+// moves no byte for the body timeout ends with 400 RequestTimeout.
 class BodySource final : public CheckedSource {
  public:
   explicit BodySource(HttpExchange& x) : x_(x) {}
+  ~BodySource() override;
   Task<Result<std::string>> read(size_t max) override;
   // Reads straight into out's memory: no copy through a buffer.
   Task<Status> read_full(std::string* out, size_t max) override;
@@ -68,8 +82,12 @@ class BodySource final : public CheckedSource {
  private:
   HttpExchange& x_;
   uint64_t total_ = 0;
+  uint64_t charged_ = 0;  // taken from the budget, returned at the end
   // Reads up to n bytes into dst; returns how many (0 at the end).
   Task<Result<size_t>> read_into(char* dst, size_t n);
+  // Charges the budget for reading n more bytes.
+  Task<Status> charge(size_t n);
+  Status read_error(const boost::system::error_code& ec);
 
   // Bytes left of a body of known length, which is read past the parser
   // (set at the first read; nullopt for chunked bodies and those without).
@@ -83,8 +101,14 @@ class BodySource final : public CheckedSource {
 class HttpExchange {
  public:
   HttpExchange(boost::beast::tcp_stream& stream, boost::beast::flat_buffer& buffer, RequestParser& parser,
-               std::shared_ptr<bool> alive)
-      : stream_(stream), buffer_(buffer), parser_(parser), alive_(std::move(alive)), body_(*this) {}
+               std::shared_ptr<bool> alive, HttpContext context)
+      : stream_(stream),
+        buffer_(buffer),
+        parser_(parser),
+        alive_(std::move(alive)),
+        context_(context),
+        watchdog_(stream),
+        body_(*this) {}
 
   const http::request<http::buffer_body>& request() const { return parser_.get(); }
   BodySource& body() { return body_; }
@@ -109,11 +133,28 @@ class HttpExchange {
   friend class BodySource;
   template <typename Response>
   void apply_headers(Response& res, unsigned status);
+  // One socket operation under the progress watchdog.
+  template <typename Start>
+  Task<AsioResult> watched(uint32_t limit_s, Start start) {
+    watchdog_.begin(limit_s);
+    AsioResult r = co_await asio_op(alive_, std::move(start));
+    watchdog_.end();
+    co_return r;
+  }
+  // A response write: the send deadline, and its count when it fires.
+  template <typename Start>
+  Task<bool> write_watched(Start start) {
+    AsioResult r = co_await watched(context_.limits.send_timeout_s, std::move(start));
+    if (r.ec && watchdog_.fired()) ++context_.counters.send_timeouts_total;
+    co_return !r.ec || r.ec == http::error::need_buffer;
+  }
 
   boost::beast::tcp_stream& stream_;
   boost::beast::flat_buffer& buffer_;
   RequestParser& parser_;
   std::shared_ptr<bool> alive_;
+  HttpContext context_;
+  ProgressWatchdog watchdog_;
   BodySource body_;
   std::vector<std::pair<std::string, std::string>> headers_;
   bool sent_ = false;

@@ -12,7 +12,6 @@ namespace tessera::prod::s3 {
 
 namespace {
 constexpr size_t kHeaderBytesMax = 16 * 1024;
-constexpr auto kIdleTimeout = std::chrono::seconds(60);
 constexpr int64_t kBadRequestWindowUs = 10'000'000;
 constexpr uint32_t kBadRequestsMax = 500;
 constexpr size_t kTrackedClientsMax = 10000;
@@ -36,9 +35,32 @@ void HttpServer::count_bad_request(const std::string& client) {
   ++b.count;
 }
 
-HttpServer::HttpServer(Runtime& rt, boost::asio::io_context& io, S3Service& s3,
+HttpServer::HttpServer(Runtime& rt, boost::asio::io_context& io, S3Service& s3, HttpLimits limits,
                        std::function<std::map<std::string, double>()> extra_metrics)
-    : rt_(rt), io_(io), s3_(s3), extra_metrics_(std::move(extra_metrics)), acceptor_(io) {}
+    : rt_(rt),
+      io_(io),
+      s3_(s3),
+      limits_(limits),
+      budget_(rt, limits.body_buffer_bytes_max),
+      extra_metrics_(std::move(extra_metrics)),
+      acceptor_(io) {
+  ASSERT(limits_.body_bytes_per_request_max <= limits_.body_buffer_bytes_max);
+}
+
+std::map<std::string, double> HttpServer::limit_metrics() const {
+  return {
+      {"tessera_http_connections_open", static_cast<double>(counters_.connections_open)},
+      {"tessera_http_connections_max", static_cast<double>(limits_.connections_max)},
+      {"tessera_http_connections_refused_total", static_cast<double>(counters_.connections_refused_total)},
+      {"tessera_http_timeouts_total{phase=\"header\"}", static_cast<double>(counters_.header_timeouts_total)},
+      {"tessera_http_timeouts_total{phase=\"body\"}", static_cast<double>(counters_.body_timeouts_total)},
+      {"tessera_http_timeouts_total{phase=\"send\"}", static_cast<double>(counters_.send_timeouts_total)},
+      {"tessera_http_body_buffer_bytes", static_cast<double>(budget_.in_use())},
+      {"tessera_http_body_buffer_bytes_max", static_cast<double>(budget_.bytes_max())},
+      {"tessera_http_body_buffer_waits_total", static_cast<double>(budget_.waits_total())},
+      {"tessera_http_body_buffer_wait_timeouts_total", static_cast<double>(budget_.wait_timeouts_total())},
+  };
+}
 
 HttpServer::~HttpServer() { *alive_ = false; }
 
@@ -78,8 +100,47 @@ Task<void> HttpServer::accept_loop() {
     // and delayed ACKs stall each small response ~40 ms.
     boost::system::error_code ec;
     socket.set_option(boost::asio::ip::tcp::no_delay(true), ec);
+    if (counters_.connections_open >= limits_.connections_max) {
+      ++counters_.connections_refused_total;
+      rt_.spawn(refuse(std::move(socket)));
+      continue;
+    }
+    ++counters_.connections_open;  // here, not in the coroutine: a burst of accepts counts at once
     rt_.spawn(connection(std::move(socket)));
   }
+}
+
+Task<void> HttpServer::refuse(boost::asio::ip::tcp::socket socket) {
+  boost::beast::tcp_stream stream(std::move(socket));
+  http::response<http::string_body> res{http::status::service_unavailable, 11};
+  res.body() = error_xml({503, "SlowDown", "the server has " + std::to_string(limits_.connections_max) +
+                                               " connections open, its limit; retry"},
+                         "", "");
+  res.prepare_payload();
+  res.keep_alive(false);
+  stream.expires_after(std::chrono::seconds(5));
+  co_await asio_op(alive_, [&](auto handler) { http::async_write(stream, res, std::move(handler)); });
+  boost::system::error_code ec;
+  stream.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+  stream.socket().close(ec);
+}
+
+Task<AsioResult> HttpServer::read_header(boost::beast::tcp_stream& stream, boost::beast::flat_buffer& buffer,
+                                         RequestParser& parser) {
+  if (buffer.size() == 0) {
+    stream.expires_after(std::chrono::seconds(limits_.idle_timeout_s));
+    auto first = co_await asio_op(alive_, [&](auto handler) {
+      stream.async_read_some(buffer.prepare(4096), std::move(handler));
+    });
+    if (first.ec) co_return first;
+    buffer.commit(first.bytes);
+  }
+  stream.expires_after(std::chrono::seconds(limits_.header_timeout_s));
+  auto r = co_await asio_op(alive_, [&](auto handler) {
+    http::async_read_header(stream, buffer, parser, std::move(handler));
+  });
+  if (r.ec == boost::beast::error::timeout) ++counters_.header_timeouts_total;
+  co_return r;
 }
 
 Task<void> HttpServer::connection(boost::asio::ip::tcp::socket socket) {
@@ -93,10 +154,7 @@ Task<void> HttpServer::connection(boost::asio::ip::tcp::socket socket) {
     // Per-operation limits are checked from Content-Length. (Not boost::none:
     // Boost 1.74 compares the length against an empty optional and fails.)
     parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-    stream.expires_after(kIdleTimeout);
-    auto r = co_await asio_op(alive_, [&](auto handler) {
-      http::async_read_header(stream, buffer, parser, std::move(handler));
-    });
+    auto r = co_await read_header(stream, buffer, parser);
     const std::string target(parser.get().target());
     const bool ops = target == "/health" || target == "/ready" || target == "/metrics";
     if (r.ec || (!ops && throttled(client))) {
@@ -136,10 +194,12 @@ Task<void> HttpServer::connection(boost::asio::ip::tcp::socket socket) {
     ++in_flight_;
     char id[20];
     std::snprintf(id, sizeof id, "%016llX", static_cast<unsigned long long>(++next_request_));
-    HttpExchange x(stream, buffer, parser, alive_);
+    HttpExchange x(stream, buffer, parser, alive_, HttpContext{limits_, budget_, counters_});
     if (ops) {
       if (target == "/metrics") {
-        co_await x.send(200, s3_.metrics().render(extra_metrics_()), "text/plain; version=0.0.4");
+        auto gauges = extra_metrics_();
+        gauges.merge(limit_metrics());
+        co_await x.send(200, s3_.metrics().render(gauges), "text/plain; version=0.0.4");
       } else if (target == "/ready" && !ready_) {
         co_await x.send(503, "not ready\n", "text/plain");
       } else {
@@ -155,6 +215,7 @@ Task<void> HttpServer::connection(boost::asio::ip::tcp::socket socket) {
     // A response cut short, an unread body or Connection: close ends it.
     if (!x.sent() || x.broken() || !x.body_done() || !parser.get().keep_alive()) break;
   }
+  --counters_.connections_open;
   boost::system::error_code ec;
   stream.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
   stream.socket().close(ec);

@@ -1,9 +1,10 @@
 // HttpServer: accepts connections and serves HTTP/1.1 keep-alive requests
 // with Beast, one coroutine per connection on the event loop. /health,
 // /ready and /metrics are answered here; everything else goes to the S3
-// service. Limits: 16 KiB of request header, idle and slow-client
-// timeouts. Shutdown stops accepting, lets in-flight requests finish,
-// then closes idle connections.
+// service. Limits (HttpLimits): 16 KiB of request header; idle, header,
+// body and send deadlines; a cap on open connections; a budget of
+// request-body bytes in memory. Shutdown stops accepting, lets in-flight
+// requests finish, then closes idle connections.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -12,6 +13,8 @@
 #include <memory>
 #include <string>
 
+#include "prod/s3/body_budget.h"
+#include "prod/s3/http_limits.h"
 #include "prod/s3/s3_service.h"
 
 namespace tessera::prod::s3 {
@@ -19,7 +22,7 @@ namespace tessera::prod::s3 {
 class HttpServer {
  public:
   // extra_metrics: gauges to append to /metrics (disk fill, gateway counters).
-  HttpServer(Runtime& rt, boost::asio::io_context& io, S3Service& s3,
+  HttpServer(Runtime& rt, boost::asio::io_context& io, S3Service& s3, HttpLimits limits,
              std::function<std::map<std::string, double>()> extra_metrics);
   ~HttpServer();
   Status listen(const std::string& address, uint16_t port);
@@ -33,6 +36,13 @@ class HttpServer {
  private:
   Task<void> accept_loop();
   Task<void> connection(boost::asio::ip::tcp::socket socket);
+  // Over the connection cap: 503 SlowDown, then close.
+  Task<void> refuse(boost::asio::ip::tcp::socket socket);
+  // Waits for a request's first byte (idle deadline), then reads its
+  // header (header deadline).
+  Task<AsioResult> read_header(boost::beast::tcp_stream& stream, boost::beast::flat_buffer& buffer,
+                               RequestParser& parser);
+  std::map<std::string, double> limit_metrics() const;
   // Clients that keep sending bad requests (4xx) are slowed down: beyond
   // kBadRequestsMax in a window, their requests get 503 SlowDown unread.
   bool throttled(const std::string& client);
@@ -46,6 +56,9 @@ class HttpServer {
   Runtime& rt_;
   boost::asio::io_context& io_;
   S3Service& s3_;
+  HttpLimits limits_;
+  HttpCounters counters_;
+  BodyBudget budget_;
   std::function<std::map<std::string, double>()> extra_metrics_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -34,12 +34,6 @@ std::string list_key(const S3Request& r, const std::string& key) {
   return r.param("encoding-type") == "url" ? uri_encode(key, true) : key;
 }
 
-void add_owner(pugi::xml_node parent, const std::string& owner) {
-  auto o = parent.append_child("Owner");
-  add_text(o, "ID", owner);
-  add_text(o, "DisplayName", owner);
-}
-
 }  // namespace
 
 Task<Status> S3Service::list_buckets(S3Request& r) {
@@ -59,10 +53,8 @@ Task<Status> S3Service::list_buckets(S3Request& r) {
 }
 
 Task<Status> S3Service::create_bucket(S3Request& r) {
-  const std::string acl = r.header("x-amz-acl");
-  if (!acl.empty() && acl != "private" && acl != "public-read") {
-    co_return s3_status("InvalidArgument", "x-amz-acl must be private or public-read");
-  }
+  auto public_read = canned_acl_public(r.header("x-amz-acl"));
+  if (!public_read.is_ok()) co_return public_read.status();
   // The optional CreateBucketConfiguration body names a region; any is fine.
   auto body = co_await r.x.read_all(config_.xml_body_bytes_max);
   if (!body.is_ok()) co_return body.status();
@@ -70,7 +62,7 @@ Task<Status> S3Service::create_bucket(S3Request& r) {
   b.set_name(r.bucket);
   b.set_owner(r.access_key);
   b.set_created_ms(static_cast<uint64_t>(rt_.unix_ms()));
-  b.set_public_read(acl == "public-read");
+  b.set_public_read(public_read.value());
   Status s = co_await gateway_.metadata().create_bucket(b);
   if (s.reason() == "BucketAlreadyExists") {
     auto existing = co_await gateway_.metadata().get_bucket(r.bucket);
@@ -140,7 +132,9 @@ Task<Status> S3Service::put_versioning(S3Request& r) {
 }
 
 Task<Status> S3Service::list_objects(S3Request& r, bool v2) {
-  if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
+  // A public-read bucket may be listed anonymously (S3's READ on a bucket).
+  proto::BucketRecord b;
+  if (Status s = co_await authorize_bucket(r, true, &b); !s.is_ok()) co_return s;
   if (Status s = bad_encoding(r); !s.is_ok()) co_return s;
   auto max = max_keys_param(r, "max-keys");
   if (!max.is_ok()) co_return max.status();
@@ -184,7 +178,7 @@ Task<Status> S3Service::list_objects(S3Request& r, bool v2) {
     add_text(c, "ETag", quoted(o.etag()));
     add_text(c, "Size", std::to_string(o.size()));
     add_text(c, "StorageClass", o.storage_class().empty() ? "STANDARD" : o.storage_class());
-    if (owner) add_owner(c, r.access_key);
+    if (owner) add_owner(c, b.owner());
   }
   for (const auto& p : l.common_prefixes) add_text(root.append_child("CommonPrefixes"), "Prefix", list_key(r, p));
   co_await r.x.send(200, doc.str());
@@ -234,38 +228,6 @@ Task<Status> S3Service::list_versions(S3Request& r) {
     add_owner(node, r.access_key);
   }
   for (const auto& p : l.common_prefixes) add_text(root.append_child("CommonPrefixes"), "Prefix", list_key(r, p));
-  co_await r.x.send(200, doc.str());
-  co_return Status::ok();
-}
-
-Task<Status> S3Service::get_acl(S3Request& r) {
-  proto::BucketRecord b;
-  if (Status s = co_await authorize_bucket(r, false, &b); !s.is_ok()) co_return s;
-  bool public_read = b.public_read();
-  if (!r.key.empty()) {
-    auto v = co_await gateway_.head_object(r.bucket, r.key, r.param("versionId"));
-    if (!v.is_ok()) co_return v.status();
-    public_read = v.value().public_read();
-  }
-  XmlDoc doc("AccessControlPolicy");
-  add_owner(doc.root(), b.owner());
-  auto list = doc.root().append_child("AccessControlList");
-  auto grant = [&](bool everyone, const char* permission) {
-    auto g = list.append_child("Grant");
-    auto grantee = g.append_child("Grantee");
-    grantee.append_attribute("xmlns:xsi") = "http://www.w3.org/2001/XMLSchema-instance";
-    if (everyone) {
-      grantee.append_attribute("xsi:type") = "Group";
-      add_text(grantee, "URI", "http://acs.amazonaws.com/groups/global/AllUsers");
-    } else {
-      grantee.append_attribute("xsi:type") = "CanonicalUser";
-      add_text(grantee, "ID", b.owner());
-      add_text(grantee, "DisplayName", b.owner());
-    }
-    add_text(g, "Permission", permission);
-  };
-  grant(false, "FULL_CONTROL");
-  if (public_read) grant(true, "READ");
   co_await r.x.send(200, doc.str());
   co_return Status::ok();
 }

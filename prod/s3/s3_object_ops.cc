@@ -43,6 +43,15 @@ Result<std::optional<ByteRange>> parse_range(const std::string& h, uint64_t size
   return std::optional<ByteRange>(r);
 }
 
+// Whether the object's stored checksum describes the bytes of range: the
+// whole object, or partNumber 1 of a single PUT (which is all of it). A
+// part of a multipart upload carries no checksum of its own here, and an
+// arbitrary range none at all (S3 sends none for either).
+bool checksum_covers(const proto::ObjectVersion& v, const std::optional<ByteRange>& range, bool by_part) {
+  if (!range) return true;
+  return by_part && v.upload_parts() == 0 && range->first == 0 && range->last + 1 == v.size();
+}
+
 }  // namespace
 
 Status S3Service::prepare_body(S3Request& r) {
@@ -89,11 +98,9 @@ Result<ObjectAttributes> attributes_from(const S3Request& r) {
     e->set_name(h);
     e->set_value(v);
   }
-  const std::string acl = r.header("x-amz-acl");
-  if (!acl.empty() && acl != "private" && acl != "public-read") {
-    return s3_status("InvalidArgument", "x-amz-acl must be private or public-read");
-  }
-  a.set_public_read(acl == "public-read");
+  auto public_read = canned_acl_public(r.header("x-amz-acl"));
+  if (!public_read.is_ok()) return public_read.status();
+  a.set_public_read(public_read.value());
   a.set_storage_class(r.header("x-amz-storage-class"));
   return a;
 }
@@ -195,7 +202,9 @@ Task<Status> S3Service::copy_object(S3Request& r) {
     *attrs.mutable_user_metadata() = from.user_metadata();
     *attrs.mutable_headers() = from.headers();
     attrs.set_storage_class(r.header("x-amz-storage-class"));
-    attrs.set_public_read(r.header("x-amz-acl") == "public-read");
+    auto public_read = canned_acl_public(r.header("x-amz-acl"));
+    if (!public_read.is_ok()) co_return public_read.status();
+    attrs.set_public_read(public_read.value());
   }
   ObjectSource body(gateway_, from, ByteRange{0, from.size() == 0 ? 0 : from.size() - 1});
   auto v = co_await gateway_.put_object_stream(r.bucket, r.key, body, conditions_from(r), std::move(attrs));
@@ -209,11 +218,17 @@ Task<Status> S3Service::copy_object(S3Request& r) {
 }
 
 Task<Status> S3Service::get_object(S3Request& r, bool head) {
-  const Status access = co_await authorize_bucket(r, true, nullptr);
-  // An object marked public-read may be read anonymously in a private bucket.
-  if (!access.is_ok() && !(r.access_key.empty() && access.reason() == "AccessDenied")) co_return access;
+  // Signed requests (presigned URLs too) are the bucket owner's. For
+  // anonymous ones the object's own ACL decides, whatever the bucket's: a
+  // public-read bucket lets anyone list it, not read its private objects.
+  if (!r.access_key.empty()) {
+    if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
+  }
   auto found = co_await gateway_.head_object(r.bucket, r.key, r.param("versionId"));
-  if (!access.is_ok() && (!found.is_ok() || !found.value().public_read())) co_return access;
+  if (r.access_key.empty() && !(found.is_ok() && found.value().public_read())) {
+    // Whether the key exists is not told to strangers.
+    co_return s3_status("AccessDenied", "anonymous access is not allowed to this object");
+  }
   if (!found.is_ok()) co_return found.status();
   const proto::ObjectVersion& v = found.value();
   const std::string etag = quoted(v.etag());
@@ -271,8 +286,9 @@ Task<Status> S3Service::get_object(S3Request& r, bool head) {
   r.x.set_header("Accept-Ranges", "bytes");
   r.x.set_header("Content-Type", v.content_type().empty() ? "binary/octet-stream" : v.content_type());
   for (const auto& m : v.user_metadata()) r.x.set_header("x-amz-meta-" + m.name(), m.value());
-  // Checksums are returned when asked for, as S3 does.
-  const bool checksums = r.header("x-amz-checksum-mode") == "ENABLED";
+  // Checksums are returned when asked for, as S3 does, and only when they
+  // describe the bytes sent: clients verify them against the body.
+  const bool checksums = r.header("x-amz-checksum-mode") == "ENABLED" && checksum_covers(v, range, r.has("partNumber"));
   for (const auto& h : v.headers()) {
     if (checksums || h.name().rfind("x-amz-checksum-", 0) != 0) r.x.set_header(h.name(), h.value());
   }

@@ -1,10 +1,12 @@
 #include "prod/s3/s3_service.h"
 
+#include <algorithm>
 #include <boost/beast/http/field.hpp>
 #include <cstdio>
 
 #include "prod/s3/aws_chunked.h"
 #include "prod/s3/s3_error.h"
+#include "prod/s3/s3_routes.h"
 #include "prod/s3/sigv4.h"
 
 namespace tessera::prod::s3 {
@@ -23,7 +25,17 @@ std::string S3Request::param(const std::string& q) const {
 }
 std::string S3Request::header(const std::string& name) const {
   auto found = x.request().find(name);
-  return found == x.request().end() ? std::string() : std::string(found->value());
+  if (found != x.request().end()) return std::string(found->value());
+  // Presigners may hoist x-amz-* headers into the (signed) query string.
+  if (name.rfind("x-amz-", 0) != 0) return "";
+  for (const auto& [k, v] : query) {
+    if (k.size() == name.size() && std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == b;
+        })) {
+      return v;
+    }
+  }
+  return "";
 }
 
 namespace {
@@ -178,11 +190,13 @@ Task<void> S3Service::serve(HttpExchange& x, std::string request_id) {
   }
   const int64_t micros = rt_.now().us - start;
   metrics_.record(op, x.status(), micros, x.body().bytes_read(), x.bytes_out());
+  // A request outside the routing table is the client's, not a server error.
+  const bool server_error = x.status() >= 500 && x.status() != 501;
   if (config_.log_requests || x.status() >= 500) {
     std::fprintf(stderr,
                  "{\"level\":\"%s\",\"request_id\":\"%s\",\"op\":\"%s\",\"status\":%u,\"bucket\":%s,\"key\":%s,"
                  "\"ms\":%.3f,\"bytes_in\":%llu,\"bytes_out\":%llu,\"error\":%s}\n",
-                 x.status() >= 500 ? "error" : "info", request_id.c_str(), op.c_str(), x.status(),
+                 server_error ? "error" : "info", request_id.c_str(), op.c_str(), x.status(),
                  json_string(r.bucket).c_str(), json_string(r.key).c_str(), static_cast<double>(micros) / 1000.0,
                  static_cast<unsigned long long>(x.body().bytes_read()),
                  static_cast<unsigned long long>(x.bytes_out()), json_string(s.is_ok() ? "" : s.to_string()).c_str());
@@ -204,55 +218,53 @@ Task<Status> S3Service::authorize_bucket(S3Request& r, bool anonymous_read_ok, p
 }
 
 Task<Status> S3Service::dispatch(S3Request& r, std::string& op) {
-  const std::string& m = r.method;
-  // Anonymous requests may only read objects (public-read checked later).
-  if (r.access_key.empty() && !((m == "GET" || m == "HEAD") && !r.key.empty())) {
+  // Routing reads no state: a request outside the table reaches nothing.
+  const Route route = s3::route(
+      RouteInput{r.method, !r.bucket.empty(), !r.key.empty(), &r.query, !r.header("x-amz-copy-source").empty()});
+  op = route.name;
+  if (route.op == S3Op::kNone) co_return route.refusal;
+  if (route.op == S3Op::kListObjects && r.has("list-type")) {
+    if (r.param("list-type") != "2") co_return s3_status("InvalidArgument", "list-type must be 2");
+    op = "ListObjectsV2";
+  }
+  // Anonymous requests may only read: an object its ACL makes public, or
+  // the listing of a public-read bucket (checked by the operation).
+  const bool anonymous_read = route.op == S3Op::kGetObject || route.op == S3Op::kHeadObject ||
+                              route.op == S3Op::kListObjects;
+  if (r.access_key.empty() && !anonymous_read) {
     co_return s3_status("AccessDenied", "anonymous access is not allowed here; sign the request with SigV4");
   }
-  if (r.bucket.empty()) {
-    op = "ListBuckets";
-    if (m == "GET") co_return co_await list_buckets(r);
-    co_return s3_status("MethodNotAllowed", "only GET is allowed on the service");
+  switch (route.op) {
+    case S3Op::kListBuckets: co_return co_await list_buckets(r);
+    case S3Op::kCreateBucket: co_return co_await create_bucket(r);
+    case S3Op::kDeleteBucket: co_return co_await delete_bucket(r);
+    case S3Op::kHeadBucket: co_return co_await head_bucket(r);
+    case S3Op::kGetBucketLocation: co_return co_await get_location(r);
+    case S3Op::kGetBucketVersioning: co_return co_await get_versioning(r);
+    case S3Op::kPutBucketVersioning: co_return co_await put_versioning(r);
+    case S3Op::kGetBucketAcl:
+    case S3Op::kGetObjectAcl: co_return co_await get_acl(r);
+    case S3Op::kPutBucketAcl:
+    case S3Op::kPutObjectAcl: co_return co_await put_acl(r);
+    case S3Op::kListObjects: co_return co_await list_objects(r, op == "ListObjectsV2");
+    case S3Op::kListObjectVersions: co_return co_await list_versions(r);
+    case S3Op::kListMultipartUploads: co_return co_await list_uploads(r);
+    case S3Op::kDeleteObjects: co_return co_await delete_objects(r);
+    case S3Op::kPutObject: co_return co_await put_object(r);
+    case S3Op::kCopyObject: co_return co_await copy_object(r);
+    case S3Op::kGetObject: co_return co_await get_object(r, false);
+    case S3Op::kHeadObject: co_return co_await get_object(r, true);
+    case S3Op::kDeleteObject: co_return co_await delete_object(r);
+    case S3Op::kCreateMultipartUpload: co_return co_await create_upload(r);
+    case S3Op::kUploadPart:
+    case S3Op::kUploadPartCopy: co_return co_await upload_part(r);
+    case S3Op::kCompleteMultipartUpload: co_return co_await complete_upload(r);
+    case S3Op::kAbortMultipartUpload: co_return co_await abort_upload(r);
+    case S3Op::kListParts: co_return co_await list_parts(r);
+    case S3Op::kNone: break;
   }
-  if (r.key.empty()) {
-    if (m == "PUT" && r.has("versioning")) { op = "PutBucketVersioning"; co_return co_await put_versioning(r); }
-    if (m == "PUT") { op = "CreateBucket"; co_return co_await create_bucket(r); }
-    if (m == "DELETE") { op = "DeleteBucket"; co_return co_await delete_bucket(r); }
-    if (m == "HEAD") { op = "HeadBucket"; co_return co_await head_bucket(r); }
-    if (m == "POST" && r.has("delete")) { op = "DeleteObjects"; co_return co_await delete_objects(r); }
-    if (m == "GET") {
-      if (r.has("location")) { op = "GetBucketLocation"; co_return co_await get_location(r); }
-      if (r.has("versioning")) { op = "GetBucketVersioning"; co_return co_await get_versioning(r); }
-      if (r.has("versions")) { op = "ListObjectVersions"; co_return co_await list_versions(r); }
-      if (r.has("uploads")) { op = "ListMultipartUploads"; co_return co_await list_uploads(r); }
-      if (r.has("acl")) { op = "GetBucketAcl"; co_return co_await get_acl(r); }
-      for (const char* unsupported : {"policy", "lifecycle", "cors", "tagging", "website", "logging",
-                                      "notification", "replication", "encryption", "object-lock"}) {
-        if (r.has(unsupported)) {
-          op = "Unsupported";
-          co_return s3_status("NotImplemented", std::string("?") + unsupported + " is not implemented");
-        }
-      }
-      const bool v2 = r.param("list-type") == "2";
-      op = v2 ? "ListObjectsV2" : "ListObjects";
-      co_return co_await list_objects(r, v2);
-    }
-    co_return s3_status("MethodNotAllowed", m + " is not allowed on a bucket");
-  }
-  if (m == "PUT") {
-    if (r.has("uploadId")) { op = "UploadPart"; co_return co_await upload_part(r); }
-    if (!r.header("x-amz-copy-source").empty()) { op = "CopyObject"; co_return co_await copy_object(r); }
-    { op = "PutObject"; co_return co_await put_object(r); }
-  }
-  if (m == "GET" && r.has("uploadId")) { op = "ListParts"; co_return co_await list_parts(r); }
-  if (m == "GET" && r.has("acl")) { op = "GetObjectAcl"; co_return co_await get_acl(r); }
-  if (m == "GET") { op = "GetObject"; co_return co_await get_object(r, false); }
-  if (m == "HEAD") { op = "HeadObject"; co_return co_await get_object(r, true); }
-  if (m == "DELETE" && r.has("uploadId")) { op = "AbortMultipartUpload"; co_return co_await abort_upload(r); }
-  if (m == "DELETE") { op = "DeleteObject"; co_return co_await delete_object(r); }
-  if (m == "POST" && r.has("uploads")) { op = "CreateMultipartUpload"; co_return co_await create_upload(r); }
-  if (m == "POST" && r.has("uploadId")) { op = "CompleteMultipartUpload"; co_return co_await complete_upload(r); }
-  co_return s3_status("MethodNotAllowed", m + " is not allowed on an object");
+  ASSERT(false && "a routed operation without a handler");
+  co_return s3_status("InternalError", "no handler for " + op);
 }
 
 }  // namespace tessera::prod::s3

@@ -48,6 +48,10 @@ struct S3Request {
 // Attributes of a new object from the request's headers: content type,
 // x-amz-meta-*, the stored standard headers, storage class, canned ACL.
 Result<ObjectAttributes> attributes_from(const S3Request& r);
+// Whether the canned ACL x-amz-acl names (value; "" for none) lets anyone
+// read: private and the bucket-owner-* ACLs (one owner here) are not,
+// public-read is; the other canned ACLs are NotImplemented.
+Result<bool> canned_acl_public(const std::string& value);
 // The body's length as the client declared it (decoded, for aws-chunked).
 uint64_t declared_length(const S3Request& r);
 
@@ -77,6 +81,10 @@ class S3Service {
   // The canned ACL as S3's grant list (owner FULL_CONTROL, AllUsers READ if
   // public-read), for a bucket or an object.
   Task<Status> get_acl(S3Request& r);
+  // PutBucketAcl / PutObjectAcl: a canned ACL (x-amz-acl private or
+  // public-read, or a grant list of exactly those shapes); other grants
+  // are NotImplemented and change nothing.
+  Task<Status> put_acl(S3Request& r);
 
   // Objects (s3_object_ops.cc).
   Task<Status> put_object(S3Request& r);

@@ -61,4 +61,10 @@ inline void add_text(pugi::xml_node parent, const char* name, const std::string&
   parent.append_child(name).text() = value.c_str();
 }
 
+inline void add_owner(pugi::xml_node parent, const std::string& owner) {
+  auto o = parent.append_child("Owner");
+  add_text(o, "ID", owner);
+  add_text(o, "DisplayName", owner);
+}
+
 }  // namespace tessera::prod::s3

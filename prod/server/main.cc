@@ -114,6 +114,18 @@ int main(int argc, char** argv) {
        "seconds from one scrub pass (re-read and verify every fragment) to the next")  //
       ("scrub-mib-s", po::value<uint32_t>(&o.scrub_mib_s)->default_value(o.scrub_mib_s),
        "scrub's read budget per storage process, MiB/s (0: scrub off)")  //
+      ("idle-timeout-s", po::value<uint32_t>(&o.idle_timeout_s)->default_value(o.idle_timeout_s),
+       "a kept-alive S3 connection with no request for this long is closed")  //
+      ("header-timeout-s", po::value<uint32_t>(&o.header_timeout_s)->default_value(o.header_timeout_s),
+       "a request's header must arrive whole within this long of its first byte")  //
+      ("body-timeout-s", po::value<uint32_t>(&o.body_timeout_s)->default_value(o.body_timeout_s),
+       "an upload that sends no body byte for this long gets 400 RequestTimeout and stores nothing")  //
+      ("send-timeout-s", po::value<uint32_t>(&o.send_timeout_s)->default_value(o.send_timeout_s),
+       "a response the client reads nothing of for this long is cut")  //
+      ("connections-max", po::value<uint32_t>(&o.connections_max)->default_value(o.connections_max),
+       "open S3 connections; beyond, new ones get 503 SlowDown")  //
+      ("body-buffer-mib", po::value<uint32_t>(&o.body_buffer_mib)->default_value(o.body_buffer_mib),
+       "request-body bytes all uploads together may hold in memory; at the cap socket reads pause")  //
       ("log-level", po::value<std::string>()->default_value("info"),
        "info (server errors only) or debug (one JSON line per request, with its request id)");
   po::variables_map vm;

@@ -137,6 +137,29 @@ struct MetadataSource {
 // A call to the metadata node waits at most this long.
 constexpr Duration kMetadataDeadline = Duration::seconds(30);
 
+// The S3 front end's bounds from the options; the per-request body bound
+// is what the gateway holds of a body plus the HTTP layer's read buffers.
+Result<s3::HttpLimits> http_limits(const ServerOptions& o, const ObjectGateway& gateway) {
+  s3::HttpLimits l;
+  l.idle_timeout_s = o.idle_timeout_s;
+  l.header_timeout_s = o.header_timeout_s;
+  l.body_timeout_s = o.body_timeout_s;
+  l.send_timeout_s = o.send_timeout_s;
+  l.connections_max = o.connections_max;
+  l.body_buffer_bytes_max = uint64_t{o.body_buffer_mib} << 20;
+  l.body_bytes_per_request_max = gateway.body_bytes_held_max() + (2u << 20);
+  if (l.idle_timeout_s == 0 || l.header_timeout_s == 0 || l.body_timeout_s == 0 || l.send_timeout_s == 0 ||
+      l.connections_max == 0) {
+    return Status(Code::kInvalidArgument, "timeouts and --connections-max must be at least 1");
+  }
+  if (l.body_buffer_bytes_max < l.body_bytes_per_request_max) {
+    return Status(Code::kInvalidArgument, "--body-buffer-mib must be at least " +
+                                              std::to_string((l.body_bytes_per_request_max + (1u << 20) - 1) >> 20) +
+                                              ": one upload holds that much (stripes in flight and read buffers)");
+  }
+  return l;
+}
+
 // The gateway role: its metadata, the object gateway and the S3 front end
 // on address:port. With background, it also runs GC, repair and the orphan
 // sweep (one gateway of a cluster does).
@@ -164,9 +187,12 @@ Result<GatewayParts> start_gateway(boost::asio::io_context& io, AsioRuntime& rt,
   s3_config.region = o.region;
   s3_config.log_requests = o.log_requests;
   p.s3 = std::make_unique<s3::S3Service>(rt, *p.gateway, s3_config);
+  auto limits = http_limits(o, *p.gateway);
+  if (!limits.is_ok()) return limits.status();
   ObjectGateway* gateway = p.gateway.get();
   Repairer* repairer = p.repairer.get();
-  p.server = std::make_unique<s3::HttpServer>(rt, io, *p.s3, [gateway, repairer, background, extra_metrics] {
+  p.server = std::make_unique<s3::HttpServer>(rt, io, *p.s3, limits.value(), [gateway, repairer, background,
+                                                                              extra_metrics] {
     std::map<std::string, double> g = extra_metrics ? extra_metrics() : std::map<std::string, double>{};
     if (background) add_repair_metrics(*repairer, g);
     const auto& st = gateway->stats();

@@ -36,6 +36,13 @@ struct ServerOptions {
   uint32_t repair_mib_s = 64;
   uint32_t scrub_interval_s = 86400;
   uint32_t scrub_mib_s = 16;
+  // What one S3 client may hold (s3::HttpLimits).
+  uint32_t idle_timeout_s = 60;
+  uint32_t header_timeout_s = 20;
+  uint32_t body_timeout_s = 20;
+  uint32_t send_timeout_s = 60;
+  uint32_t connections_max = 1000;
+  uint32_t body_buffer_mib = 256;
 };
 
 // Each returns the process exit status: 0 after a clean shutdown (SIGINT or

@@ -1,0 +1,49 @@
+// KvMetadataStore::update_bucket and update_object: settings of a stored
+// record changed in place (a canned ACL), under the same locks as the
+// writes they race with, so a patch never resurrects a replaced version.
+#include "core/metadata/kv_store_util.h"
+#include "core/metadata/metadata_store.h"
+#include "io_abstraction/assert.h"
+
+namespace tessera {
+
+using namespace kv_store_util;
+
+Task<Status> KvMetadataStore::update_bucket(std::string name, proto::BucketPatch patch) {
+  auto guard = co_await locks_.lock(bucket_lock(name));
+  auto bucket = co_await get_bucket(name);
+  if (!bucket.is_ok()) co_return bucket.status();
+  if (patch.has_public_read()) bucket.value().set_public_read(patch.public_read());
+  ASSERT(bucket.value().name() == name);
+  KvBatch batch;
+  batch.put(keys::bucket(name), bucket.value().SerializeAsString());
+  co_return co_await kv_.write(std::move(batch), Durability::kSync);
+}
+
+Task<Result<proto::ObjectVersion>> KvMetadataStore::update_object(std::string bucket, std::string key,
+                                                                  std::string version_id, proto::ObjectPatch patch) {
+  auto bucket_guard = co_await locks_.lock_shared(bucket_lock(bucket));
+  auto key_guard = co_await locks_.lock(key_lock(bucket, key));
+  auto found = co_await get_object(bucket, key, version_id);
+  if (!found.is_ok()) co_return found.status();
+  proto::ObjectVersion version = std::move(found).value();
+  if (version.delete_marker() && version_id.empty()) {
+    co_return Status(Code::kNotFound, "the newest version of " + key + " is a delete marker", "NoSuchKey");
+  }
+  if (version.delete_marker()) {
+    co_return Status(Code::kInvalidArgument, "version " + version_id + " is a delete marker", "MethodNotAllowed");
+  }
+  if (patch.has_public_read()) version.set_public_read(patch.public_read());
+  ASSERT(version.bucket() == bucket && version.key() == key);
+  const std::string record = version.SerializeAsString();
+  KvBatch batch;
+  batch.put(keys::version(bucket, key, version.version()), record);
+  // The head row is a copy of the newest version's row: keep them equal.
+  auto head = parse<proto::ObjectVersion>(co_await kv_.get(keys::head(bucket, key)), "object");
+  if (!head.is_ok()) co_return head.status();
+  if (head.value().version() == version.version()) batch.put(keys::head(bucket, key), record);
+  if (Status s = co_await kv_.write(std::move(batch), Durability::kSync); !s.is_ok()) co_return s;
+  co_return version;
+}
+
+}  // namespace tessera
