@@ -130,7 +130,10 @@ Task<AsioResult> HttpServer::read_header(boost::beast::tcp_stream& stream, boost
   if (buffer.size() == 0) {
     stream.expires_after(std::chrono::seconds(limits_.idle_timeout_s));
     auto first = co_await asio_op(alive_, [&](auto handler) {
-      stream.async_read_some(buffer.prepare(4096), std::move(handler));
+      // As much as Beast's own header read takes at once, so a header over
+      // the limit is read whole before the 400 (closing on unread bytes
+      // would reset the connection under the response).
+      stream.async_read_some(buffer.prepare(64 * 1024), std::move(handler));
     });
     if (first.ec) co_return first;
     buffer.commit(first.bytes);

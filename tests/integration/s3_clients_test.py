@@ -352,8 +352,15 @@ def main():
         except urllib.error.HTTPError as e:
             check(e.code == 403, "anonymous GET refused")
         s3.create_bucket(Bucket="public", ACL="public-read")
-        s3.put_object(Bucket="public", Key="p", Body=b"for all")
+        s3.put_object(Bucket="public", Key="p", Body=b"for all", ACL="public-read")
         check(urllib.request.urlopen(f"{server.url}/public/p").read() == b"for all", "public-read anonymous GET")
+        s3.put_object(Bucket="public", Key="mine", Body=b"not for all")
+        try:
+            urllib.request.urlopen(f"{server.url}/public/mine")
+            check(False, "an object without ACL in a public-read bucket is private")
+        except urllib.error.HTTPError as e:
+            check(e.code == 403, "an object without ACL in a public-read bucket is private")
+        acked[("public", "mine")] = b"not for all"
         s3.put_object(Bucket="alpha", Key="shared", Body=b"one public object", ACL="public-read")
         check(urllib.request.urlopen(f"{server.url}/alpha/shared").read() == b"one public object",
               "public-read object in a private bucket: anonymous GET")
@@ -368,7 +375,7 @@ def main():
         expect_error("BadDigest", lambda: s3.put_object(Bucket="alpha", Key="bad", Body=b"abc",
                                                         ContentMD5="1B2M2Y8AsgTpgAmY7PhCfg=="), "Content-MD5 mismatch")
         expect_error("NoSuchKey", lambda: s3.get_object(Bucket="alpha", Key="bad"), "bad digest left nothing")
-        req = urllib.request.Request(f"{server.url}/alpha?x", method="GET")
+        req = urllib.request.Request(f"{server.url}/alpha", method="GET")
         try:
             urllib.request.urlopen(req)
         except urllib.error.HTTPError as e:
