@@ -29,6 +29,7 @@ Task<Result<std::string>> ObjectGateway::create_upload(std::string bucket, std::
   *upload.mutable_headers() = attrs.headers();
   upload.set_storage_class(cls.value()->name);
   upload.set_public_read(attrs.public_read());
+  *upload.mutable_tags() = attrs.tags();
   Status s = co_await metadata_.create_upload(upload);
   if (!s.is_ok()) co_return s;
   co_return upload.upload_id();

@@ -1,5 +1,5 @@
 // KvMetadataStore::update_bucket and update_object: settings of a stored
-// record changed in place (a canned ACL), under the same locks as the
+// record changed in place (a canned ACL, tags), under the same locks as the
 // writes they race with, so a patch never resurrects a replaced version.
 #include "core/metadata/kv_store_util.h"
 #include "core/metadata/metadata_store.h"
@@ -14,6 +14,7 @@ Task<Status> KvMetadataStore::update_bucket(std::string name, proto::BucketPatch
   auto bucket = co_await get_bucket(name);
   if (!bucket.is_ok()) co_return bucket.status();
   if (patch.has_public_read()) bucket.value().set_public_read(patch.public_read());
+  if (patch.has_tags()) *bucket.value().mutable_tags() = patch.tags().tags();
   ASSERT(bucket.value().name() == name);
   KvBatch batch;
   batch.put(keys::bucket(name), bucket.value().SerializeAsString());
@@ -34,6 +35,7 @@ Task<Result<proto::ObjectVersion>> KvMetadataStore::update_object(std::string bu
     co_return Status(Code::kInvalidArgument, "version " + version_id + " is a delete marker", "MethodNotAllowed");
   }
   if (patch.has_public_read()) version.set_public_read(patch.public_read());
+  if (patch.has_tags()) *version.mutable_tags() = patch.tags().tags();
   ASSERT(version.bucket() == bucket && version.key() == key);
   const std::string record = version.SerializeAsString();
   KvBatch batch;

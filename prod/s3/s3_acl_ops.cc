@@ -125,9 +125,7 @@ Task<Status> S3Service::put_acl(S3Request& r) {
     patch.set_public_read(public_read.value());
     auto v = co_await gateway_.metadata().update_object(r.bucket, r.key, r.param("versionId"), std::move(patch));
     if (!v.is_ok()) co_return v.status();
-    if (!v.value().version_id().empty() && v.value().version_id() != kNullVersionId) {
-      r.x.set_header("x-amz-version-id", v.value().version_id());
-    }
+    set_version_header(r, v.value());
   }
   co_await r.x.send(200, "");
   co_return Status::ok();

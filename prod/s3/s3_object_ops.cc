@@ -6,6 +6,7 @@
 #include "prod/s3/s3_service.h"
 #include "prod/s3/s3_util.h"
 #include "prod/s3/sigv4.h"
+#include "prod/s3/tagging.h"
 
 namespace tessera::prod::s3 {
 namespace {
@@ -102,6 +103,9 @@ Result<ObjectAttributes> attributes_from(const S3Request& r) {
   if (!public_read.is_ok()) return public_read.status();
   a.set_public_read(public_read.value());
   a.set_storage_class(r.header("x-amz-storage-class"));
+  auto tags = tags_from_header(r.header("x-amz-tagging"));
+  if (!tags.is_ok()) return tags.status();
+  *a.mutable_tags() = std::move(tags).value();
   return a;
 }
 
@@ -120,7 +124,7 @@ static CommitConditions conditions_from(const S3Request& r) {
   return c;
 }
 
-static void set_version_header(S3Request& r, const proto::ObjectVersion& v) {
+void set_version_header(S3Request& r, const proto::ObjectVersion& v) {
   if (!v.version_id().empty() && v.version_id() != kNullVersionId) r.x.set_header("x-amz-version-id", v.version_id());
 }
 
@@ -205,6 +209,18 @@ Task<Status> S3Service::copy_object(S3Request& r) {
     auto public_read = canned_acl_public(r.header("x-amz-acl"));
     if (!public_read.is_ok()) co_return public_read.status();
     attrs.set_public_read(public_read.value());
+  }
+  // Tags follow the source unless x-amz-tagging-directive says REPLACE.
+  const std::string tagging = r.header("x-amz-tagging-directive");
+  if (!tagging.empty() && tagging != "COPY" && tagging != "REPLACE") {
+    co_return s3_status("InvalidArgument", "x-amz-tagging-directive must be COPY or REPLACE");
+  }
+  if (tagging == "REPLACE") {
+    auto tags = tags_from_header(r.header("x-amz-tagging"));
+    if (!tags.is_ok()) co_return tags.status();
+    *attrs.mutable_tags() = std::move(tags).value();
+  } else {
+    *attrs.mutable_tags() = from.tags();
   }
   ObjectSource body(gateway_, from, ByteRange{0, from.size() == 0 ? 0 : from.size() - 1});
   auto v = co_await gateway_.put_object_stream(r.bucket, r.key, body, conditions_from(r), std::move(attrs));
@@ -296,6 +312,7 @@ Task<Status> S3Service::get_object(S3Request& r, bool head) {
     r.x.set_header("x-amz-storage-class", v.storage_class());
   }
   set_version_header(r, v);
+  if (!v.tags().empty()) r.x.set_header("x-amz-tagging-count", std::to_string(v.tags().size()));
   // response-* overrides apply to signed requests only, as in S3.
   if (!r.access_key.empty()) {
     for (const auto& [param, header] : std::vector<std::pair<std::string, std::string>>{

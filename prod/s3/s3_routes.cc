@@ -67,6 +67,17 @@ constexpr Row kRows[] = {
      "AbortMultipartUpload", ""},
     {"GET", Target::kObject, "uploadId", CopySource::kAny, S3Op::kListParts, "ListParts",
      "max-parts part-number-marker encoding-type"},
+    {"GET", Target::kBucket, "tagging", CopySource::kAny, S3Op::kGetBucketTagging, "GetBucketTagging", ""},
+    {"PUT", Target::kBucket, "tagging", CopySource::kAbsent, S3Op::kPutBucketTagging, "PutBucketTagging", ""},
+    {"DELETE", Target::kBucket, "tagging", CopySource::kAbsent, S3Op::kDeleteBucketTagging, "DeleteBucketTagging",
+     ""},
+    {"GET", Target::kObject, "tagging", CopySource::kAny, S3Op::kGetObjectTagging, "GetObjectTagging", "versionId"},
+    {"PUT", Target::kObject, "tagging", CopySource::kAbsent, S3Op::kPutObjectTagging, "PutObjectTagging",
+     "versionId"},
+    {"DELETE", Target::kObject, "tagging", CopySource::kAbsent, S3Op::kDeleteObjectTagging, "DeleteObjectTagging",
+     "versionId"},
+    {"GET", Target::kObject, "attributes", CopySource::kAny, S3Op::kGetObjectAttributes, "GetObjectAttributes",
+     "versionId"},
 };
 
 // Query parameters that select an operation, from the S3 API reference

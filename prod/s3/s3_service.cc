@@ -64,16 +64,8 @@ Status parse_target(std::string_view target, std::string* raw_path,
     rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
     if (pair.empty()) continue;
     const size_t eq = pair.find('=');
-    // In a query string '+' means a space.
-    auto decode = [](std::string_view s) {
-      std::string t(s);
-      for (char& c : t) {
-        if (c == '+') c = ' ';
-      }
-      return uri_decode(t);
-    };
-    auto k = decode(pair.substr(0, eq));
-    auto v = decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+    auto k = form_decode(pair.substr(0, eq));
+    auto v = form_decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
     if (!k || !v) return s3_status("InvalidArgument", "malformed query string");
     query->emplace_back(std::move(*k), std::move(*v));
   }
@@ -261,6 +253,13 @@ Task<Status> S3Service::dispatch(S3Request& r, std::string& op) {
     case S3Op::kCompleteMultipartUpload: co_return co_await complete_upload(r);
     case S3Op::kAbortMultipartUpload: co_return co_await abort_upload(r);
     case S3Op::kListParts: co_return co_await list_parts(r);
+    case S3Op::kGetBucketTagging:
+    case S3Op::kGetObjectTagging: co_return co_await get_tagging(r);
+    case S3Op::kPutBucketTagging:
+    case S3Op::kPutObjectTagging: co_return co_await put_tagging(r);
+    case S3Op::kDeleteBucketTagging:
+    case S3Op::kDeleteObjectTagging: co_return co_await delete_tagging(r);
+    case S3Op::kGetObjectAttributes: co_return co_await get_object_attributes(r);
     case S3Op::kNone: break;
   }
   ASSERT(false && "a routed operation without a handler");

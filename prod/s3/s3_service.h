@@ -52,6 +52,8 @@ Result<ObjectAttributes> attributes_from(const S3Request& r);
 // read: private and the bucket-owner-* ACLs (one owner here) are not,
 // public-read is; the other canned ACLs are NotImplemented.
 Result<bool> canned_acl_public(const std::string& value);
+// x-amz-version-id for a version that has one ("null" is not shown).
+void set_version_header(S3Request& r, const proto::ObjectVersion& v);
 // The body's length as the client declared it (decoded, for aws-chunked).
 uint64_t declared_length(const S3Request& r);
 
@@ -85,6 +87,14 @@ class S3Service {
   // public-read, or a grant list of exactly those shapes); other grants
   // are NotImplemented and change nothing.
   Task<Status> put_acl(S3Request& r);
+
+  // Tagging of a bucket or an object (s3_tagging_ops.cc).
+  Task<Status> get_tagging(S3Request& r);
+  Task<Status> put_tagging(S3Request& r);
+  Task<Status> delete_tagging(S3Request& r);
+  Task<Status> set_tags(S3Request& r, google::protobuf::RepeatedPtrField<proto::MetadataEntry> tags,
+                        unsigned status);
+  Task<Status> get_object_attributes(S3Request& r);
 
   // Objects (s3_object_ops.cc).
   Task<Status> put_object(S3Request& r);

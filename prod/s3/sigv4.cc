@@ -162,6 +162,14 @@ std::optional<std::string> uri_decode(std::string_view s) {
   return out;
 }
 
+std::optional<std::string> form_decode(std::string_view s) {
+  std::string t(s);
+  for (char& c : t) {
+    if (c == '+') c = ' ';
+  }
+  return uri_decode(t);
+}
+
 bool has_signature(const SignedRequest& r) {
   return r.headers.count("authorization") > 0 || query_value(r, "X-Amz-Signature") != nullptr;
 }

@@ -54,6 +54,8 @@ bool has_signature(const SignedRequest& request);
 std::string uri_encode(std::string_view s, bool keep_slash);
 // Decodes %XX (and '+' as itself, as S3 does in paths); nullopt when malformed.
 std::optional<std::string> uri_decode(std::string_view s);
+// Decodes a query-string (form) value: '+' is a space, then %XX.
+std::optional<std::string> form_decode(std::string_view s);
 
 // For clients and tests: the Authorization header value for a request.
 std::string sign_for_test(const SignedRequest& request, const std::string& access_key, const std::string& secret,

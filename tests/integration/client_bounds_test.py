@@ -29,7 +29,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from s3test_util import body, check, failures, start_server  # noqa: E402
+from s3test_util import body, check, exit_status, start_server  # noqa: E402
 
 ACCESS, SECRET = "BOUNDSACCESSKEY00001", "boundssecretkey0000000000000000000000001"
 MIB = 1 << 20
@@ -192,8 +192,7 @@ def main():
         stalled_uploads(tmp, binary)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{len(failures)} failures")
-    return 1 if failures else 0
+    return exit_status()
 
 
 if __name__ == "__main__":

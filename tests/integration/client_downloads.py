@@ -5,7 +5,6 @@ image's current 1.43, which verifies x-amz-checksum-* on every GET).
 Usage: client_downloads.py ENDPOINT ACCESS SECRET BUCKET WORKDIR AWS_BINARY
 Prints ok/FAIL lines; exits 1 on any failure.
 """
-import hashlib
 import os
 import subprocess
 import sys
@@ -13,24 +12,10 @@ import sys
 import boto3
 from botocore.config import Config
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from s3test_util import body as data, check, exit_status  # noqa: E402
+
 endpoint, access, secret, bucket, workdir, aws_binary = sys.argv[1:7]
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        failures.append(what)
-
-
-def data(n, seed):
-    out = bytearray()
-    h = hashlib.sha256(seed.encode()).digest()
-    while len(out) < n:
-        h = hashlib.sha256(h).digest()
-        out += h * 128
-    return bytes(out[:n])
-
 
 tag = f"boto3 {boto3.__version__}"
 s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=access, aws_secret_access_key=secret,
@@ -72,5 +57,4 @@ part2 = s3.get_object(Bucket=bucket, Key=key, PartNumber=2)["Body"].read()
 check(part2 == payload[8 << 20:16 << 20], f"{tag}: get_object PartNumber=2 of a multipart object")
 for path in (src, dst):
     os.remove(path)
-print(f"{len(failures)} failures", flush=True)
-sys.exit(1 if failures else 0)
+sys.exit(exit_status())

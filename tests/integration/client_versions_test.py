@@ -2,7 +2,8 @@
 """Ranged and part GETs with the clients users run: Debian's boto3 1.26 and
 aws-cli 2.9, and the image's current boto3 1.43 and aws-cli 1.45 (first on
 PATH), which verify response checksums by default. Single-PUT objects of
-20 MB and 200 MB download with `aws s3 cp`, ranged get_object succeeds.
+20 MB and 200 MB download with `aws s3 cp`, ranged get_object succeeds
+(client_downloads.py); tagging and GetObjectAttributes (client_tagging.py).
 
 Usage: client_versions_test.py PATH/TO/tessera-server
 """
@@ -13,10 +14,10 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from s3test_util import check, current_aws, current_python, failures, start_server  # noqa: E402
+from s3test_util import check, current_aws, current_python, exit_status, start_server  # noqa: E402
 
 ACCESS, SECRET = "CLIENTSACCESSKEY0001", "clientssecretkey000000000000000000000001"
-HELPER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "client_downloads.py")
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def main():
@@ -35,15 +36,15 @@ boto3.client("s3", endpoint_url="{server.url}", aws_access_key_id="{ACCESS}",
             print("note: no current boto3/aws-cli on PATH besides Debian's; checked Debian's clients only")
         for python, aws in pairs:
             env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-            r = subprocess.run([python, HELPER, server.url, ACCESS, SECRET, "clients", tmp, aws], env=env,
-                               capture_output=True, text=True)
-            print(r.stdout + r.stderr[-2000:], flush=True)
-            check(r.returncode == 0, f"downloads with {python} and {aws}")
+            for helper, args in (("client_downloads.py", [tmp, aws]), ("client_tagging.py", [])):
+                r = subprocess.run([python, os.path.join(HERE, helper), server.url, ACCESS, SECRET, "clients", *args],
+                                   env=env, capture_output=True, text=True)
+                print(r.stdout + r.stderr[-2000:], flush=True)
+                check(r.returncode == 0, f"{helper} with {python} and {aws}")
     finally:
         server.kill()
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{len(failures)} failures")
-    return 1 if failures else 0
+    return exit_status()
 
 
 if __name__ == "__main__":

@@ -12,6 +12,12 @@ def check(cond, what):
         failures.append(what)
 
 
+def exit_status():
+    """Prints the failure count; the exit status for it."""
+    print(f"{len(failures)} failures", flush=True)
+    return 1 if failures else 0
+
+
 def body(n, seed):
     """n bytes that depend on seed: a hash chain, cheap to regenerate for comparison."""
     out = bytearray()
