@@ -63,6 +63,22 @@ TEST(SigV4, RefusesTamperingWrongKeysAndSkew) {
   EXPECT_EQ(verify_sigv4(anonymous, secrets(), kSignedAt).status().reason(), "AccessDenied");
 }
 
+TEST(SigV4, ADateHeaderDatesARequestWithoutXAmzDate) {
+  SignedRequest r = aws_example();
+  r.headers.erase("x-amz-date");
+  r.headers.erase("authorization");
+  r.headers["date"] = "Fri, 24 May 2013 00:00:00 GMT";
+  r.headers["authorization"] = sign_for_test(r, kAccess, kSecret, "20130524T000000Z", "us-east-1",
+                                             {"date", "host", "range", "x-amz-content-sha256"});
+  auto ok = verify_sigv4(r, secrets(), kSignedAt + 60);
+  EXPECT_TRUE(ok.is_ok()) << ok.status().to_string();
+  // The Date header is the one that was signed: another fails.
+  r.headers["date"] = "Fri, 24 May 2013 00:00:01 GMT";
+  EXPECT_EQ(verify_sigv4(r, secrets(), kSignedAt + 60).status().reason(), "SignatureDoesNotMatch");
+  r.headers["date"] = "yesterday";
+  EXPECT_EQ(verify_sigv4(r, secrets(), kSignedAt + 60).status().reason(), "AccessDenied");
+}
+
 TEST(SigV4, SignedQueryStringsAndEncodedPathsRoundTrip) {
   SignedRequest r;
   r.method = "PUT";

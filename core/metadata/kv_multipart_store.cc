@@ -163,6 +163,7 @@ Task<Result<proto::ObjectVersion>> KvMetadataStore::complete_upload(std::string 
   version.set_storage_class(u.storage_class());
   version.set_public_read(u.public_read());
   *version.mutable_tags() = u.tags();
+  version.set_completed_upload_id(upload_id);
   version.set_modified_ms(modified_ms);
   version.set_upload_parts(static_cast<uint32_t>(wanted.size()));
   // S3 checks the whole list's order first, then that every part exists,

@@ -34,6 +34,32 @@ std::string list_key(const S3Request& r, const std::string& key) {
   return r.param("encoding-type") == "url" ? uri_encode(key, true) : key;
 }
 
+// What S3's naming rules say against a new bucket's name ("" when none):
+// beyond the 3-63 characters of a-z, 0-9, '.' and '-' every request checks,
+// no IP-address form, no reserved prefix or suffix, no '.-' or '-.'.
+std::string bucket_name_problem(const std::string& b) {
+  for (const char* prefix : {"xn--", "sthree-", "amzn-s3-demo-"}) {
+    if (b.rfind(prefix, 0) == 0) return std::string("bucket names may not begin with ") + prefix;
+  }
+  for (const char* suffix : {"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"}) {
+    const std::string_view sv(suffix);
+    if (b.size() >= sv.size() && b.compare(b.size() - sv.size(), sv.size(), sv) == 0) {
+      return std::string("bucket names may not end with ") + suffix;
+    }
+  }
+  if (b.find(".-") != std::string::npos || b.find("-.") != std::string::npos) {
+    return "bucket names may not hold '.-' or '-.'";
+  }
+  int dots = 0;
+  bool digits_and_dots = true;
+  for (char c : b) {
+    dots += c == '.' ? 1 : 0;
+    digits_and_dots = digits_and_dots && ((c >= '0' && c <= '9') || c == '.');
+  }
+  if (digits_and_dots && dots == 3) return "bucket names may not be formatted as an IP address";
+  return "";
+}
+
 }  // namespace
 
 Task<Status> S3Service::list_buckets(S3Request& r) {
@@ -53,6 +79,9 @@ Task<Status> S3Service::list_buckets(S3Request& r) {
 }
 
 Task<Status> S3Service::create_bucket(S3Request& r) {
+  if (const std::string problem = bucket_name_problem(r.bucket); !problem.empty()) {
+    co_return s3_status("InvalidBucketName", problem);
+  }
   auto public_read = canned_acl_public(r.header("x-amz-acl"));
   if (!public_read.is_ok()) co_return public_read.status();
   // The optional CreateBucketConfiguration body names a region; any is fine.
@@ -66,7 +95,11 @@ Task<Status> S3Service::create_bucket(S3Request& r) {
   Status s = co_await gateway_.metadata().create_bucket(b);
   if (s.reason() == "BucketAlreadyExists") {
     auto existing = co_await gateway_.metadata().get_bucket(r.bucket);
-    if (existing.is_ok() && existing.value().owner() == r.access_key) {
+    const bool yours = existing.is_ok() && existing.value().owner() == r.access_key;
+    // us-east-1 answers a re-creation by the owner with success (S3's
+    // legacy behaviour there, which tools rely on); elsewhere it is an error.
+    if (yours && config_.region == "us-east-1") s = Status::ok();
+    if (yours && config_.region != "us-east-1") {
       co_return s3_status("BucketAlreadyOwnedByYou", "you already own bucket " + r.bucket);
     }
   }
@@ -143,7 +176,7 @@ Task<Status> S3Service::list_objects(S3Request& r, bool v2) {
   req.delimiter = r.param("delimiter");
   req.max_keys = max.value();
   const std::string token = r.param("continuation-token");
-  if (v2 && r.has("continuation-token")) {
+  if (v2 && !token.empty()) {  // an empty token is none
     auto raw = from_hex(token);
     if (!raw || token.empty()) co_return s3_status("InvalidArgument", "the continuation token is not valid");
     req.start_after = *raw;
@@ -163,7 +196,7 @@ Task<Status> S3Service::list_objects(S3Request& r, bool v2) {
   add_text(root, "IsTruncated", l.truncated ? "true" : "false");
   if (v2) {
     add_text(root, "KeyCount", std::to_string(l.objects.size() + l.common_prefixes.size()));
-    if (r.has("continuation-token")) add_text(root, "ContinuationToken", token);
+    if (!token.empty()) add_text(root, "ContinuationToken", token);
     if (r.has("start-after")) add_text(root, "StartAfter", list_key(r, r.param("start-after")));
     if (l.truncated) add_text(root, "NextContinuationToken", hex_of(l.next_marker));
   } else {
@@ -238,7 +271,8 @@ Task<Status> S3Service::delete_objects(S3Request& r) {
   auto body = co_await r.x.read_all(config_.xml_body_bytes_max);
   if (!body.is_ok()) co_return body.status();
   pugi::xml_document doc;
-  if (!doc.load_buffer(body.value().data(), body.value().size())) {
+  // Keep whitespace-only text: a key of one space is a key.
+  if (!doc.load_buffer(body.value().data(), body.value().size(), pugi::parse_default | pugi::parse_ws_pcdata_single)) {
     co_return s3_status("MalformedXML", "the Delete document is not well-formed XML");
   }
   auto del = doc.child("Delete");

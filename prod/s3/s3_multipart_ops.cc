@@ -92,7 +92,14 @@ Task<Status> S3Service::complete_upload(S3Request& r) {
   CommitConditions c;
   c.if_none_match_any = r.header("if-none-match") == "*";
   if (!r.header("if-match").empty()) c.if_match = unquoted(r.header("if-match"));
-  auto v = co_await gateway_.complete_upload(r.bucket, r.key, r.param("uploadId"), std::move(parts), c);
+  const std::string upload_id = r.param("uploadId");
+  auto v = co_await gateway_.complete_upload(r.bucket, r.key, upload_id, std::move(parts), c);
+  if (!v.is_ok() && v.status().reason() == "NoSuchUpload") {
+    // A retry of a completion that succeeded (its answer lost) gets the
+    // same answer, as from S3, while that version is still the newest.
+    auto head = co_await gateway_.head_object(r.bucket, r.key);
+    if (head.is_ok() && !upload_id.empty() && head.value().completed_upload_id() == upload_id) v = std::move(head);
+  }
   if (!v.is_ok()) co_return v.status();
   if (v.value().version_id() != kNullVersionId) r.x.set_header("x-amz-version-id", v.value().version_id());
   XmlDoc out("CompleteMultipartUploadResult");

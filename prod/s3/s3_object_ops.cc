@@ -53,6 +53,42 @@ bool checksum_covers(const proto::ObjectVersion& v, const std::optional<ByteRang
   return by_part && v.upload_parts() == 0 && range->first == 0 && range->last + 1 == v.size();
 }
 
+// x-amz-copy-source-range: exactly bytes=first-last, inside the source
+// (unlike a GET's Range, which is clipped to the object).
+Result<ByteRange> parse_copy_range(const std::string& h, uint64_t size) {
+  const size_t dash = h.find('-');
+  auto num = [](const std::string& s) -> std::optional<uint64_t> {
+    if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+    return std::stoull(s);
+  };
+  if (h.rfind("bytes=", 0) != 0 || dash == std::string::npos) {
+    return s3_status("InvalidArgument", "x-amz-copy-source-range must be bytes=first-last");
+  }
+  auto first = num(h.substr(6, dash - 6)), last = num(h.substr(dash + 1));
+  if (!first || !last) return s3_status("InvalidArgument", "x-amz-copy-source-range must be bytes=first-last");
+  if (*first > *last || *last >= size) {
+    return s3_status("InvalidRange", "the copy range " + h.substr(6) + " is not inside the source's " +
+                                         std::to_string(size) + " bytes");
+  }
+  return ByteRange{*first, *last};
+}
+
+// A Content-Encoding list without its aws-chunked token(s).
+std::string without_aws_chunked(const std::string& encodings) {
+  std::string out;
+  size_t at = 0;
+  while (at <= encodings.size()) {
+    size_t comma = encodings.find(',', at);
+    if (comma == std::string::npos) comma = encodings.size();
+    std::string token = encodings.substr(at, comma - at);
+    token.erase(0, token.find_first_not_of(' '));
+    token.erase(token.find_last_not_of(' ') + 1);
+    if (!token.empty() && token != "aws-chunked") out += (out.empty() ? "" : ",") + token;
+    at = comma + 1;
+  }
+  return out;
+}
+
 }  // namespace
 
 Status S3Service::prepare_body(S3Request& r) {
@@ -67,6 +103,9 @@ Status S3Service::prepare_body(S3Request& r) {
     r.body->checks().expect_checksum(BodyChecksum::for_header(h), *raw);
   }
   const std::string md5 = r.header("content-md5");
+  if (md5.empty() && r.x.request().count("content-md5") > 0) {
+    return s3_status("InvalidDigest", "the Content-MD5 you specified is empty");
+  }
   if (!md5.empty()) {
     auto raw = base64_decode(md5);
     if (!raw || raw->size() != 16) return s3_status("InvalidDigest", "the Content-MD5 you specified is not valid");
@@ -90,10 +129,7 @@ Result<ObjectAttributes> attributes_from(const S3Request& r) {
   for (const char* h : kStoredHeaders) {
     std::string v = r.header(h);
     // aws-chunked is how the body travelled, not how it is stored.
-    if (std::string_view(h) == "content-encoding") {
-      if (v == "aws-chunked") v.clear();
-      if (v.rfind("aws-chunked,", 0) == 0) v = v.substr(12);
-    }
+    if (std::string_view(h) == "content-encoding") v = without_aws_chunked(v);
     if (v.empty()) continue;
     auto* e = a.add_headers();
     e->set_name(h);
@@ -182,13 +218,36 @@ Task<Result<proto::ObjectVersion>> S3Service::copy_source(S3Request& r, std::opt
   if (range) {
     const std::string h = r.header("x-amz-copy-source-range");
     if (!h.empty()) {
-      auto parsed = parse_range(h, v.value().size());
+      auto parsed = parse_copy_range(h, v.value().size());
       if (!parsed.is_ok()) co_return parsed.status();
-      if (!parsed.value()) co_return s3_status("InvalidArgument", "x-amz-copy-source-range must be bytes=first-last");
       *range = parsed.value();
     }
   }
   co_return v;
+}
+
+// What CopyObject stores besides the bytes: the source's content type,
+// metadata and stored headers, or the request's with
+// x-amz-metadata-directive REPLACE; the source's tags, or x-amz-tagging's
+// with x-amz-tagging-directive REPLACE.
+static Result<ObjectAttributes> copy_attributes(const S3Request& r, const proto::ObjectVersion& from) {
+  const std::string metadata = r.header("x-amz-metadata-directive"), tagging = r.header("x-amz-tagging-directive");
+  if (!metadata.empty() && metadata != "COPY" && metadata != "REPLACE") {
+    return s3_status("InvalidArgument", "x-amz-metadata-directive must be COPY or REPLACE");
+  }
+  if (!tagging.empty() && tagging != "COPY" && tagging != "REPLACE") {
+    return s3_status("InvalidArgument", "x-amz-tagging-directive must be COPY or REPLACE");
+  }
+  auto attrs = attributes_from(r);
+  if (!attrs.is_ok()) return attrs.status();
+  ObjectAttributes a = std::move(attrs).value();
+  if (metadata != "REPLACE") {
+    a.set_content_type(from.content_type());
+    *a.mutable_user_metadata() = from.user_metadata();
+    *a.mutable_headers() = from.headers();
+  }
+  if (tagging != "REPLACE") *a.mutable_tags() = from.tags();
+  return a;
 }
 
 Task<Status> S3Service::copy_object(S3Request& r) {
@@ -196,34 +255,19 @@ Task<Status> S3Service::copy_object(S3Request& r) {
   auto src = co_await copy_source(r, nullptr);
   if (!src.is_ok()) co_return src.status();
   const proto::ObjectVersion& from = src.value();
-  ObjectAttributes attrs;
-  if (r.header("x-amz-metadata-directive") == "REPLACE") {
-    auto a = attributes_from(r);
-    if (!a.is_ok()) co_return a.status();
-    attrs = std::move(a).value();
-  } else {
-    attrs.set_content_type(from.content_type());
-    *attrs.mutable_user_metadata() = from.user_metadata();
-    *attrs.mutable_headers() = from.headers();
-    attrs.set_storage_class(r.header("x-amz-storage-class"));
-    auto public_read = canned_acl_public(r.header("x-amz-acl"));
-    if (!public_read.is_ok()) co_return public_read.status();
-    attrs.set_public_read(public_read.value());
+  const bool onto_itself = from.bucket() == r.bucket && from.key() == r.key &&
+                           r.header("x-amz-copy-source").find("versionId=") == std::string::npos;
+  if (onto_itself && r.header("x-amz-metadata-directive") != "REPLACE" &&
+      r.header("x-amz-tagging-directive") != "REPLACE" && r.header("x-amz-storage-class").empty()) {
+    co_return s3_status("InvalidRequest",
+                        "This copy request is illegal because it is trying to copy an object to itself without "
+                        "changing the object's metadata, storage class, website redirect location or encryption "
+                        "attributes.");
   }
-  // Tags follow the source unless x-amz-tagging-directive says REPLACE.
-  const std::string tagging = r.header("x-amz-tagging-directive");
-  if (!tagging.empty() && tagging != "COPY" && tagging != "REPLACE") {
-    co_return s3_status("InvalidArgument", "x-amz-tagging-directive must be COPY or REPLACE");
-  }
-  if (tagging == "REPLACE") {
-    auto tags = tags_from_header(r.header("x-amz-tagging"));
-    if (!tags.is_ok()) co_return tags.status();
-    *attrs.mutable_tags() = std::move(tags).value();
-  } else {
-    *attrs.mutable_tags() = from.tags();
-  }
+  auto attrs = copy_attributes(r, from);
+  if (!attrs.is_ok()) co_return attrs.status();
   ObjectSource body(gateway_, from, ByteRange{0, from.size() == 0 ? 0 : from.size() - 1});
-  auto v = co_await gateway_.put_object_stream(r.bucket, r.key, body, conditions_from(r), std::move(attrs));
+  auto v = co_await gateway_.put_object_stream(r.bucket, r.key, body, conditions_from(r), std::move(attrs).value());
   if (!v.is_ok()) co_return v.status();
   set_version_header(r, v.value());
   XmlDoc doc("CopyObjectResult");
@@ -245,7 +289,12 @@ Task<Status> S3Service::get_object(S3Request& r, bool head) {
     // Whether the key exists is not told to strangers.
     co_return s3_status("AccessDenied", "anonymous access is not allowed to this object");
   }
-  if (!found.is_ok()) co_return found.status();
+  if (!found.is_ok()) {
+    if (found.status().reason() == "NoSuchKey" || found.status().reason() == "MethodNotAllowed") {
+      co_await tell_delete_marker(r);
+    }
+    co_return found.status();
+  }
   const proto::ObjectVersion& v = found.value();
   const std::string etag = quoted(v.etag());
   const int64_t modified = static_cast<int64_t>(v.modified_ms());
@@ -345,6 +394,14 @@ Task<Status> S3Service::get_object(S3Request& r, bool head) {
   if (!s.is_ok()) co_return Status::ok();
   co_await r.x.end_stream();
   co_return Status::ok();
+}
+
+Task<void> S3Service::tell_delete_marker(S3Request& r) {
+  auto marker = co_await gateway_.metadata().get_object(r.bucket, r.key, r.param("versionId"));
+  if (!marker.is_ok() || !marker.value().delete_marker()) co_return;
+  r.x.set_header("x-amz-delete-marker", "true");
+  set_version_header(r, marker.value());
+  r.x.set_header("Last-Modified", http_date(static_cast<int64_t>(marker.value().modified_ms())));
 }
 
 Task<Status> S3Service::delete_object(S3Request& r) {

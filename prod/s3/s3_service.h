@@ -101,6 +101,9 @@ class S3Service {
   Task<Status> copy_object(S3Request& r);
   Task<Status> get_object(S3Request& r, bool head);
   Task<Status> delete_object(S3Request& r);
+  // The newest version (or versionId) is a delete marker: say so in the
+  // error's headers (x-amz-delete-marker, x-amz-version-id), as S3 does.
+  Task<void> tell_delete_marker(S3Request& r);
 
   // Multipart (s3_multipart_ops.cc).
   Task<Status> create_upload(S3Request& r);

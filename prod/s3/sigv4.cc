@@ -44,6 +44,18 @@ std::string trim(std::string_view v) {
   return out;
 }
 
+// An HTTP Date header ("Mon, 26 Jan 2026 10:11:12 GMT") in SigV4's basic
+// ISO 8601 form, which is what the string to sign holds when a client
+// dates its request with Date instead of X-Amz-Date.
+std::optional<std::string> amz_date_from_http_date(const std::string& http_date) {
+  std::tm tm{};
+  const char* end = strptime(http_date.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (end == nullptr || *end != '\0') return std::nullopt;
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  return std::string(buf);
+}
+
 // Parses "20260126T101112Z" to Unix seconds.
 std::optional<int64_t> parse_amz_date(const std::string& s) {
   if (s.size() != 16 || s[8] != 'T' || s[15] != 'Z') return std::nullopt;
@@ -217,7 +229,11 @@ Result<AuthResult> verify_sigv4(const SignedRequest& r, const SecretLookup& secr
       if (part.rfind("Signature=", 0) == 0) given = part.substr(10);
     }
     auto date = r.headers.find("x-amz-date");
-    if (date != r.headers.end()) amz_date = date->second;
+    if (date != r.headers.end()) {
+      amz_date = date->second;
+    } else if (auto http_date = r.headers.find("date"); http_date != r.headers.end()) {
+      amz_date = amz_date_from_http_date(http_date->second).value_or("");
+    }
     auto hash = r.headers.find("x-amz-content-sha256");
     if (hash == r.headers.end()) {
       return denied("missing required header for this request: x-amz-content-sha256", "InvalidRequest");
