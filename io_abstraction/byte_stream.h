@@ -4,6 +4,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "io_abstraction/status.h"
 #include "io_abstraction/task.h"
@@ -28,6 +30,10 @@ class ByteSource {
     }
     co_return Status::ok();
   }
+  // Name/value pairs the source learned only at its end and vouches for
+  // (an HTTP body's verified checksum trailer, say), which the object
+  // stores with its headers. Valid once the source is read to its end.
+  virtual std::vector<std::pair<std::string, std::string>> trailers() const { return {}; }
 };
 
 class ByteSink {

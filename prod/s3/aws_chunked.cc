@@ -92,8 +92,14 @@ Task<Status> AwsChunkedSource::read_trailers() {
       co_return s3_status("BadDigest", std::string("the ") + trailer_checksum_->name() +
                                            " you specified did not match the calculated checksum");
     }
+    verified_trailer_ = *checksum_value;
   }
   co_return Status::ok();
+}
+
+std::vector<std::pair<std::string, std::string>> AwsChunkedSource::trailers() const {
+  if (!verified_trailer_) return {};
+  return {{trailer_name_, *verified_trailer_}};
 }
 
 Task<Result<std::string>> AwsChunkedSource::read(size_t max) {

@@ -20,6 +20,8 @@ class AwsChunkedSource final : public CheckedSource {
   AwsChunkedSource(ByteSource& raw, AuthResult auth, bool signed_chunks, uint64_t decoded_length,
                    const std::string& trailer);
   Task<Result<std::string>> read(size_t max) override;
+  // The checksum trailer, once read and verified: S3 stores it.
+  std::vector<std::pair<std::string, std::string>> trailers() const override;
 
  private:
   // Ensures at least n buffered bytes (fewer only at the end of raw).
@@ -36,6 +38,7 @@ class AwsChunkedSource final : public CheckedSource {
   uint64_t decoded_length_;
   std::string trailer_name_;
   std::unique_ptr<BodyChecksum> trailer_checksum_;
+  std::optional<std::string> verified_trailer_;  // the checksum trailer's value
   std::string buffer_;
   size_t pos_ = 0;
   uint64_t chunk_left_ = 0;

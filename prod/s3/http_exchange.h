@@ -62,6 +62,7 @@ struct HttpContext {
   const HttpLimits& limits;
   BodyBudget& budget;
   HttpCounters& counters;
+  ProgressWatchdogs& watchdogs;
 };
 
 // The request body: bounded chunks, checks verified at the end. Bytes are
@@ -107,7 +108,7 @@ class HttpExchange {
         parser_(parser),
         alive_(std::move(alive)),
         context_(context),
-        watchdog_(stream),
+        watchdog_(context.watchdogs, stream),
         body_(*this) {}
 
   const http::request<http::buffer_body>& request() const { return parser_.get(); }

@@ -4,47 +4,44 @@
 
 namespace tessera::prod::s3 {
 
-ProgressWatchdog::ProgressWatchdog(boost::beast::tcp_stream& stream) : s_(std::make_shared<State>(stream)) {}
+std::shared_ptr<ProgressWatchdogs::Operation> ProgressWatchdogs::add(boost::beast::tcp_stream& stream) {
+  auto op = std::make_shared<Operation>();
+  op->stream = &stream;
+  ops_.push_back(op);
+  return op;
+}
 
-ProgressWatchdog::~ProgressWatchdog() {
-  // A handler already queued sees alive false and touches nothing else.
-  s_->alive = false;
-  s_->timer.cancel();
+size_t ProgressWatchdogs::sweep(Clock::time_point now) {
+  size_t fired = 0, kept = 0;
+  for (size_t i = 0; i < ops_.size(); ++i) {
+    std::shared_ptr<Operation> op = ops_[i].lock();
+    if (!op) continue;  // its exchange is gone
+    if (op->active && !op->fired && now - op->last >= op->limit) {
+      op->fired = true;
+      boost::system::error_code ignored;
+      op->stream->socket().cancel(ignored);
+      ++fired;
+    }
+    // Not onto itself: a self-move of a weak_ptr empties it (libstdc++ 12).
+    if (kept != i) ops_[kept] = std::move(ops_[i]);
+    ++kept;
+  }
+  ops_.resize(kept);
+  return fired;
 }
 
 void ProgressWatchdog::begin(uint32_t limit_s) {
-  ASSERT(!s_->active);
+  ASSERT(!op_->active);
   ASSERT(limit_s > 0);
-  s_->active = true;
-  s_->fired = false;
-  s_->last = Clock::now();
-  s_->limit = std::chrono::seconds(limit_s);
-  // Re-arm when not armed, or armed later than this limit allows (a
-  // shorter limit after a longer one); re-arming cancels the old wait.
-  if (!s_->armed || s_->timer.expiry() > s_->last + s_->limit) arm(s_, s_->last + s_->limit);
+  op_->active = true;
+  op_->fired = false;
+  op_->last = ProgressWatchdogs::Clock::now();
+  op_->limit = std::chrono::seconds(limit_s);
 }
 
 void ProgressWatchdog::end() {
-  s_->active = false;
-  s_->last = Clock::now();
-}
-
-void ProgressWatchdog::arm(const std::shared_ptr<State>& s, Clock::time_point at) {
-  s->armed = true;
-  s->timer.expires_at(at);
-  s->timer.async_wait([s](boost::system::error_code ec) {
-    if (!s->alive || ec) return;
-    s->armed = false;
-    if (!s->active) return;  // idle between operations: the next begin re-arms
-    const Clock::time_point due = s->last + s->limit;
-    if (Clock::now() < due) {
-      arm(s, due);
-      return;
-    }
-    s->fired = true;
-    boost::system::error_code ignored;
-    s->stream->socket().cancel(ignored);
-  });
+  op_->active = false;
+  op_->last = ProgressWatchdogs::Clock::now();
 }
 
 }  // namespace tessera::prod::s3

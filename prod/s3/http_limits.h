@@ -3,11 +3,11 @@
 // of tessera-server with a safe default and a metric.
 #pragma once
 
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 namespace tessera::prod::s3 {
 
@@ -31,39 +31,46 @@ struct HttpCounters {
   uint64_t send_timeouts_total = 0;
 };
 
-// Cuts a socket operation that moves no byte for too long. One timer per
-// exchange, re-armed only when it fires, so a busy transfer costs nothing
-// per read; progress is counted at operation boundaries (a read_some ends
-// with the first bytes that arrive; writes go out in bounded pieces).
+// Cuts socket operations that move no byte for too long. One sweep per
+// server (every second, HttpServer's ticker) looks at every live
+// operation, so an operation costs two clock reads and no timer of its
+// own; a deadline fires within a second after it passes. Progress is
+// counted at operation boundaries (a read_some ends with the first bytes
+// that arrive; writes go out in bounded pieces).
+class ProgressWatchdogs {
+ public:
+  using Clock = std::chrono::steady_clock;
+  struct Operation {
+    bool active = false;
+    bool fired = false;
+    Clock::time_point last;
+    Clock::duration limit{};
+    boost::beast::tcp_stream* stream = nullptr;
+  };
+  // A new exchange's slot; the registry forgets it when it is released.
+  std::shared_ptr<Operation> add(boost::beast::tcp_stream& stream);
+  // Cancels the socket operations past their deadline; returns how many.
+  size_t sweep(Clock::time_point now);
+  size_t live() const { return ops_.size(); }
+
+ private:
+  std::vector<std::weak_ptr<Operation>> ops_;
+};
+
+// One exchange's view: begin before each socket operation, end after it.
 class ProgressWatchdog {
  public:
-  explicit ProgressWatchdog(boost::beast::tcp_stream& stream);
-  ~ProgressWatchdog();
+  ProgressWatchdog(ProgressWatchdogs& all, boost::beast::tcp_stream& stream) : op_(all.add(stream)) {}
   ProgressWatchdog(const ProgressWatchdog&) = delete;
   ProgressWatchdog& operator=(const ProgressWatchdog&) = delete;
 
-  // Around each socket operation: begin arms the deadline, end is progress.
   void begin(uint32_t limit_s);
   void end();
   // The last operation was cancelled for want of progress.
-  bool fired() const { return s_->fired; }
+  bool fired() const { return op_->fired; }
 
  private:
-  using Clock = std::chrono::steady_clock;
-  struct State {
-    bool alive = true;
-    bool active = false;
-    bool armed = false;
-    bool fired = false;
-    Clock::time_point last;
-    std::chrono::seconds limit{0};
-    boost::beast::tcp_stream* stream = nullptr;
-    boost::asio::steady_timer timer;
-    explicit State(boost::beast::tcp_stream& s) : stream(&s), timer(s.get_executor()) {}
-  };
-  static void arm(const std::shared_ptr<State>& s, Clock::time_point at);
-
-  std::shared_ptr<State> s_;
+  std::shared_ptr<ProgressWatchdogs::Operation> op_;
 };
 
 }  // namespace tessera::prod::s3

@@ -79,7 +79,21 @@ Status HttpServer::listen(const std::string& address, uint16_t port) {
 
 uint16_t HttpServer::port() const { return acceptor_.local_endpoint().port(); }
 
-void HttpServer::start() { rt_.spawn(accept_loop()); }
+void HttpServer::start() {
+  rt_.spawn(accept_loop());
+  rt_.spawn(sweep_watchdogs());
+}
+
+Task<void> HttpServer::sweep_watchdogs() {
+  // Runs while the server does: in-flight requests drain after shutdown
+  // begins, and they keep their deadlines.
+  std::shared_ptr<bool> alive = alive_;
+  for (;;) {
+    co_await sleep(rt_, Duration::seconds(1));
+    if (!*alive) co_return;
+    watchdogs_.sweep(ProgressWatchdogs::Clock::now());
+  }
+}
 
 void HttpServer::begin_shutdown() {
   shutting_down_ = true;
@@ -126,23 +140,30 @@ Task<void> HttpServer::refuse(boost::asio::ip::tcp::socket socket) {
 }
 
 Task<AsioResult> HttpServer::read_header(boost::beast::tcp_stream& stream, boost::beast::flat_buffer& buffer,
-                                         RequestParser& parser) {
+                                         RequestParser& parser, ProgressWatchdog& watch) {
   if (buffer.size() == 0) {
-    stream.expires_after(std::chrono::seconds(limits_.idle_timeout_s));
+    watch.begin(limits_.idle_timeout_s);
     auto first = co_await asio_op(alive_, [&](auto handler) {
       // As much as Beast's own header read takes at once, so a header over
       // the limit is read whole before the 400 (closing on unread bytes
       // would reset the connection under the response).
       stream.async_read_some(buffer.prepare(64 * 1024), std::move(handler));
     });
+    watch.end();
+    if (first.ec && watch.fired()) first.ec = boost::beast::error::timeout;
     if (first.ec) co_return first;
     buffer.commit(first.bytes);
   }
-  stream.expires_after(std::chrono::seconds(limits_.header_timeout_s));
+  // The whole header within the deadline of its first byte.
+  watch.begin(limits_.header_timeout_s);
   auto r = co_await asio_op(alive_, [&](auto handler) {
     http::async_read_header(stream, buffer, parser, std::move(handler));
   });
-  if (r.ec == boost::beast::error::timeout) ++counters_.header_timeouts_total;
+  watch.end();
+  if (r.ec && watch.fired()) {
+    r.ec = boost::beast::error::timeout;
+    ++counters_.header_timeouts_total;
+  }
   co_return r;
 }
 
@@ -151,13 +172,14 @@ Task<void> HttpServer::connection(boost::asio::ip::tcp::socket socket) {
   const std::string client = socket.remote_endpoint(peer_ec).address().to_string();
   boost::beast::tcp_stream stream(std::move(socket));
   boost::beast::flat_buffer buffer;
+  ProgressWatchdog header_watch(watchdogs_, stream);
   while (!shutting_down_) {
     RequestParser parser;
     parser.header_limit(kHeaderBytesMax);
     // Per-operation limits are checked from Content-Length. (Not boost::none:
     // Boost 1.74 compares the length against an empty optional and fails.)
     parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-    auto r = co_await read_header(stream, buffer, parser);
+    auto r = co_await read_header(stream, buffer, parser, header_watch);
     const std::string target(parser.get().target());
     const bool ops = target == "/health" || target == "/ready" || target == "/metrics";
     if (r.ec || (!ops && throttled(client))) {
@@ -185,8 +207,6 @@ Task<void> HttpServer::connection(boost::asio::ip::tcp::socket socket) {
       }
       break;
     }
-    // Bodies may take long; the idle limit applies between requests.
-    stream.expires_never();
     if (parser.get()[http::field::expect] == "100-continue") {
       static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       auto w = co_await asio_op(alive_, [&](auto handler) {
@@ -197,7 +217,7 @@ Task<void> HttpServer::connection(boost::asio::ip::tcp::socket socket) {
     ++in_flight_;
     char id[20];
     std::snprintf(id, sizeof id, "%016llX", static_cast<unsigned long long>(++next_request_));
-    HttpExchange x(stream, buffer, parser, alive_, HttpContext{limits_, budget_, counters_});
+    HttpExchange x(stream, buffer, parser, alive_, HttpContext{limits_, budget_, counters_, watchdogs_});
     if (ops) {
       if (target == "/metrics") {
         auto gauges = extra_metrics_();

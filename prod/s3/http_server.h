@@ -41,8 +41,10 @@ class HttpServer {
   // Waits for a request's first byte (idle deadline), then reads its
   // header (header deadline).
   Task<AsioResult> read_header(boost::beast::tcp_stream& stream, boost::beast::flat_buffer& buffer,
-                               RequestParser& parser);
+                               RequestParser& parser, ProgressWatchdog& watch);
   std::map<std::string, double> limit_metrics() const;
+  // Once a second: cuts socket operations past their progress deadline.
+  Task<void> sweep_watchdogs();
   // Clients that keep sending bad requests (4xx) are slowed down: beyond
   // kBadRequestsMax in a window, their requests get 503 SlowDown unread.
   bool throttled(const std::string& client);
@@ -59,6 +61,7 @@ class HttpServer {
   HttpLimits limits_;
   HttpCounters counters_;
   BodyBudget budget_;
+  ProgressWatchdogs watchdogs_;
   std::function<std::map<std::string, double>()> extra_metrics_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -468,6 +468,8 @@ def main():
             if good:
                 check(" 200 " in r.split("\r\n")[0] and
                       s3.get_object(Bucket="alpha", Key=k)["Body"].read() == payload, "aws-chunked trailer CRC32")
+                check(s3.head_object(Bucket="alpha", Key=k, ChecksumMode="ENABLED").get("ChecksumCRC32") == crc,
+                      "the trailer's CRC32 is stored and returned with checksum mode")
                 acked[("alpha", k)] = payload
             else:
                 check("BadDigest" in r, "aws-chunked wrong trailer CRC32 refused")
