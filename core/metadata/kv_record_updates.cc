@@ -37,15 +37,21 @@ Task<Result<proto::ObjectVersion>> KvMetadataStore::update_object(std::string bu
   if (patch.has_public_read()) version.set_public_read(patch.public_read());
   if (patch.has_tags()) *version.mutable_tags() = patch.tags().tags();
   ASSERT(version.bucket() == bucket && version.key() == key);
-  const std::string record = version.SerializeAsString();
   KvBatch batch;
-  batch.put(keys::version(bucket, key, version.version()), record);
-  // The head row is a copy of the newest version's row: keep them equal.
-  auto head = parse<proto::ObjectVersion>(co_await kv_.get(keys::head(bucket, key)), "object");
-  if (!head.is_ok()) co_return head.status();
-  if (head.value().version() == version.version()) batch.put(keys::head(bucket, key), record);
+  if (Status s = co_await stage_version_rewrite(version, batch); !s.is_ok()) co_return s;
   if (Status s = co_await kv_.write(std::move(batch), Durability::kSync); !s.is_ok()) co_return s;
   co_return version;
+}
+
+Task<Status> KvMetadataStore::stage_version_rewrite(const proto::ObjectVersion& version, KvBatch& batch) {
+  const std::string record = version.SerializeAsString();
+  batch.put(keys::version(version.bucket(), version.key(), version.version()), record);
+  auto head = parse<proto::ObjectVersion>(co_await kv_.get(keys::head(version.bucket(), version.key())), "object");
+  if (!head.is_ok() && head.code() != Code::kNotFound) co_return head.status();
+  if (head.is_ok() && head.value().version() == version.version()) {
+    batch.put(keys::head(version.bucket(), version.key()), record);
+  }
+  co_return Status::ok();
 }
 
 }  // namespace tessera

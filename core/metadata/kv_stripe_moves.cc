@@ -66,11 +66,9 @@ Task<Status> KvMetadataStore::move_stripe(StripeOwner owner, uint64_t fragment_v
   if (!version.is_ok()) co_return version.status();
   Status s = move_in(*version.value().mutable_parts(), fragment_version, number, expected, updated, &changed);
   if (!s.is_ok() || !changed) co_return s;
-  const std::string record = version.value().SerializeAsString();
-  batch.put(row, record);
-  auto head = parse<proto::ObjectVersion>(co_await kv_.get(keys::head(owner.bucket, owner.key)), "object");
-  if (!head.is_ok() && head.code() != Code::kNotFound) co_return head.status();
-  if (head.is_ok() && head.value().version() == owner.version) batch.put(keys::head(owner.bucket, owner.key), record);
+  ASSERT(version.value().version() == owner.version && version.value().bucket() == owner.bucket &&
+         version.value().key() == owner.key);
+  if (s = co_await stage_version_rewrite(version.value(), batch); !s.is_ok()) co_return s;
   co_return co_await kv_.write(std::move(batch), Durability::kSync);
 }
 

@@ -254,6 +254,9 @@ class KvMetadataStore final : public MetadataStore {
   Task<Result<proto::ObjectVersion>> stage_commit(const proto::BucketRecord& bucket, proto::ObjectVersion version,
                                                   const CommitConditions& conditions, KvBatch& batch);
   std::string new_version_id();
+  // Adds the rewrite of version's record to batch, and of the key's head
+  // row when version is the newest (the head row is a copy of its record).
+  Task<Status> stage_version_rewrite(const proto::ObjectVersion& version, KvBatch& batch);
   Task<Result<std::vector<proto::UploadPartRecord>>> upload_parts(const std::string& upload_id);
 
   Runtime& rt_;

@@ -100,8 +100,7 @@ Task<Status> S3Service::put_acl(S3Request& r) {
   for (const char* h : kGrantHeaders) {
     if (!r.header(h).empty()) co_return grants_not_implemented(std::string("the header ") + h);
   }
-  if (Status s = prepare_body(r); !s.is_ok()) co_return s;
-  auto body = co_await r.x.read_all(config_.xml_body_bytes_max);
+  auto body = co_await read_xml_body(r);
   if (!body.is_ok()) co_return body.status();
   const std::string canned = r.header("x-amz-acl");
   Result<bool> public_read = false;
@@ -116,19 +115,8 @@ Task<Status> S3Service::put_acl(S3Request& r) {
     public_read = public_read_of_policy(body.value(), b.owner());
   }
   if (!public_read.is_ok()) co_return public_read.status();
-  if (r.key.empty()) {
-    proto::BucketPatch patch;
-    patch.set_public_read(public_read.value());
-    if (Status s = co_await gateway_.metadata().update_bucket(r.bucket, std::move(patch)); !s.is_ok()) co_return s;
-  } else {
-    proto::ObjectPatch patch;
-    patch.set_public_read(public_read.value());
-    auto v = co_await gateway_.metadata().update_object(r.bucket, r.key, r.param("versionId"), std::move(patch));
-    if (!v.is_ok()) co_return v.status();
-    set_version_header(r, v.value());
-  }
-  co_await r.x.send(200, "");
-  co_return Status::ok();
+  const bool everyone_reads = public_read.value();
+  co_return co_await patch_record(r, 200, [everyone_reads](auto& patch) { patch.set_public_read(everyone_reads); });
 }
 
 }  // namespace tessera::prod::s3

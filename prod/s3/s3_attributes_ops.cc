@@ -23,18 +23,9 @@ const std::map<std::string, const char*>& checksum_elements() {
 Result<std::set<std::string>> requested_attributes(const std::string& header) {
   static const std::set<std::string> kKnown = {"ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"};
   std::set<std::string> out;
-  size_t at = 0;
-  while (at <= header.size()) {
-    size_t comma = header.find(',', at);
-    if (comma == std::string::npos) comma = header.size();
-    std::string name = header.substr(at, comma - at);
-    name.erase(0, name.find_first_not_of(' '));
-    name.erase(name.find_last_not_of(' ') + 1);
-    if (!name.empty()) {
-      if (kKnown.count(name) == 0) return s3_status("InvalidArgument", "invalid attribute name specified: " + name);
-      out.insert(name);
-    }
-    at = comma + 1;
+  for (const std::string& name : comma_list(header)) {
+    if (kKnown.count(name) == 0) return s3_status("InvalidArgument", "invalid attribute name specified: " + name);
+    out.insert(name);
   }
   if (out.empty()) return s3_status("InvalidArgument", "x-amz-object-attributes names no attribute");
   return out;

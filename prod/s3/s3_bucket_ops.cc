@@ -267,8 +267,7 @@ Task<Status> S3Service::list_versions(S3Request& r) {
 
 Task<Status> S3Service::delete_objects(S3Request& r) {
   if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
-  if (Status s = prepare_body(r); !s.is_ok()) co_return s;
-  auto body = co_await r.x.read_all(config_.xml_body_bytes_max);
+  auto body = co_await read_xml_body(r);
   if (!body.is_ok()) co_return body.status();
   pugi::xml_document doc;
   // Keep whitespace-only text: a key of one space is a key.

@@ -101,7 +101,7 @@ Task<Status> S3Service::complete_upload(S3Request& r) {
     if (head.is_ok() && !upload_id.empty() && head.value().completed_upload_id() == upload_id) v = std::move(head);
   }
   if (!v.is_ok()) co_return v.status();
-  if (v.value().version_id() != kNullVersionId) r.x.set_header("x-amz-version-id", v.value().version_id());
+  set_version_header(r, v.value());
   XmlDoc out("CompleteMultipartUploadResult");
   add_text(out.root(), "Location", "/" + r.bucket + "/" + r.key);
   add_text(out.root(), "Bucket", r.bucket);

@@ -17,6 +17,12 @@ constexpr const char* kStoredHeaders[] = {"cache-control", "content-disposition"
                                           "x-amz-checksum-crc32c", "x-amz-checksum-sha1",
                                           "x-amz-checksum-sha256", "x-amz-checksum-crc64nvme"};
 
+// A byte position: 1 to 19 decimal digits (no sign, no spaces).
+std::optional<uint64_t> decimal(const std::string& s) {
+  if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  return std::stoull(s);
+}
+
 // bytes=a-b, bytes=a-, bytes=-n. nullopt: no usable range (S3 then sends
 // the whole object); an unsatisfiable one is InvalidRange.
 Result<std::optional<ByteRange>> parse_range(const std::string& h, uint64_t size) {
@@ -24,11 +30,7 @@ Result<std::optional<ByteRange>> parse_range(const std::string& h, uint64_t size
   const std::string spec = h.substr(6);
   const size_t dash = spec.find('-');
   if (dash == std::string::npos) return std::optional<ByteRange>();
-  auto num = [](const std::string& s) -> std::optional<uint64_t> {
-    if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 19) return std::nullopt;
-    return std::stoull(s);
-  };
-  auto a = num(spec.substr(0, dash)), b = num(spec.substr(dash + 1));
+  auto a = decimal(spec.substr(0, dash)), b = decimal(spec.substr(dash + 1));
   ByteRange r;
   if (!a && b) {  // suffix
     if (*b == 0) return s3_status("InvalidRange", "the requested range is not satisfiable");
@@ -57,14 +59,10 @@ bool checksum_covers(const proto::ObjectVersion& v, const std::optional<ByteRang
 // (unlike a GET's Range, which is clipped to the object).
 Result<ByteRange> parse_copy_range(const std::string& h, uint64_t size) {
   const size_t dash = h.find('-');
-  auto num = [](const std::string& s) -> std::optional<uint64_t> {
-    if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-    return std::stoull(s);
-  };
   if (h.rfind("bytes=", 0) != 0 || dash == std::string::npos) {
     return s3_status("InvalidArgument", "x-amz-copy-source-range must be bytes=first-last");
   }
-  auto first = num(h.substr(6, dash - 6)), last = num(h.substr(dash + 1));
+  auto first = decimal(h.substr(6, dash - 6)), last = decimal(h.substr(dash + 1));
   if (!first || !last) return s3_status("InvalidArgument", "x-amz-copy-source-range must be bytes=first-last");
   if (*first > *last || *last >= size) {
     return s3_status("InvalidRange", "the copy range " + h.substr(6) + " is not inside the source's " +
@@ -76,15 +74,8 @@ Result<ByteRange> parse_copy_range(const std::string& h, uint64_t size) {
 // A Content-Encoding list without its aws-chunked token(s).
 std::string without_aws_chunked(const std::string& encodings) {
   std::string out;
-  size_t at = 0;
-  while (at <= encodings.size()) {
-    size_t comma = encodings.find(',', at);
-    if (comma == std::string::npos) comma = encodings.size();
-    std::string token = encodings.substr(at, comma - at);
-    token.erase(0, token.find_first_not_of(' '));
-    token.erase(token.find_last_not_of(' ') + 1);
-    if (!token.empty() && token != "aws-chunked") out += (out.empty() ? "" : ",") + token;
-    at = comma + 1;
+  for (const std::string& token : comma_list(encodings)) {
+    if (token != "aws-chunked") out += (out.empty() ? "" : ",") + token;
   }
   return out;
 }
@@ -112,6 +103,11 @@ Status S3Service::prepare_body(S3Request& r) {
     r.body->checks().expect_md5(*raw);
   }
   return Status::ok();
+}
+
+Task<Result<std::string>> S3Service::read_xml_body(S3Request& r) {
+  if (Status s = prepare_body(r); !s.is_ok()) co_return s;
+  co_return co_await r.x.read_all(config_.xml_body_bytes_max);
 }
 
 Result<ObjectAttributes> attributes_from(const S3Request& r) {

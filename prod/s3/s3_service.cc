@@ -57,18 +57,9 @@ Status parse_target(std::string_view target, std::string* raw_path,
   const size_t q = target.find('?');
   *raw_path = std::string(target.substr(0, q));
   if (q == std::string_view::npos) return Status::ok();
-  std::string_view rest = target.substr(q + 1);
-  while (!rest.empty()) {
-    const size_t amp = rest.find('&');
-    std::string_view pair = rest.substr(0, amp);
-    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-    if (pair.empty()) continue;
-    const size_t eq = pair.find('=');
-    auto k = form_decode(pair.substr(0, eq));
-    auto v = form_decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
-    if (!k || !v) return s3_status("InvalidArgument", "malformed query string");
-    query->emplace_back(std::move(*k), std::move(*v));
-  }
+  auto pairs = parse_form(target.substr(q + 1));
+  if (!pairs) return s3_status("InvalidArgument", "malformed query string");
+  *query = std::move(*pairs);
   return Status::ok();
 }
 

@@ -92,8 +92,6 @@ class S3Service {
   Task<Status> get_tagging(S3Request& r);
   Task<Status> put_tagging(S3Request& r);
   Task<Status> delete_tagging(S3Request& r);
-  Task<Status> set_tags(S3Request& r, google::protobuf::RepeatedPtrField<proto::MetadataEntry> tags,
-                        unsigned status);
   Task<Status> get_object_attributes(S3Request& r);
 
   // Objects (s3_object_ops.cc).
@@ -113,8 +111,31 @@ class S3Service {
   Task<Status> list_parts(S3Request& r);
   Task<Status> list_uploads(S3Request& r);
 
+  // Changes the settings of the request's bucket (no key) or object (the
+  // newest version, or versionId) in place, then answers status: fill sets
+  // the fields of the proto::BucketPatch or proto::ObjectPatch.
+  template <typename Fill>
+  Task<Status> patch_record(S3Request& r, unsigned status, Fill fill) {
+    if (r.key.empty()) {
+      proto::BucketPatch patch;
+      fill(patch);
+      if (Status s = co_await gateway_.metadata().update_bucket(r.bucket, std::move(patch)); !s.is_ok()) co_return s;
+    } else {
+      proto::ObjectPatch patch;
+      fill(patch);
+      auto v = co_await gateway_.metadata().update_object(r.bucket, r.key, r.param("versionId"), std::move(patch));
+      if (!v.is_ok()) co_return v.status();
+      set_version_header(r, v.value());
+    }
+    co_await r.x.send(status, "");
+    co_return Status::ok();
+  }
+
   // Shared by PUT, UploadPart: body checks from the headers.
   Status prepare_body(S3Request& r);
+  // A configuration document's body (at most xml_body_bytes_max), checked
+  // against its Content-MD5 / x-amz-checksum-* at its end.
+  Task<Result<std::string>> read_xml_body(S3Request& r);
   Task<Result<proto::ObjectVersion>> copy_source(S3Request& r, std::optional<ByteRange>* range);
 
   Runtime& rt_;

@@ -25,33 +25,18 @@ Task<Status> S3Service::get_tagging(S3Request& r) {
 
 Task<Status> S3Service::put_tagging(S3Request& r) {
   if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
-  if (Status s = prepare_body(r); !s.is_ok()) co_return s;
-  auto body = co_await r.x.read_all(config_.xml_body_bytes_max);
+  auto body = co_await read_xml_body(r);
   if (!body.is_ok()) co_return body.status();
   auto tags = tags_from_xml(body.value(), r.key.empty() ? kBucketTagsMax : kObjectTagsMax);
   if (!tags.is_ok()) co_return tags.status();
-  co_return co_await set_tags(r, std::move(tags).value(), 200);
+  co_return co_await patch_record(r, 200,
+                                  [&tags](auto& patch) { *patch.mutable_tags()->mutable_tags() = tags.value(); });
 }
 
 Task<Status> S3Service::delete_tagging(S3Request& r) {
   if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
-  co_return co_await set_tags(r, Tags(), 204);
-}
-
-Task<Status> S3Service::set_tags(S3Request& r, Tags tags, unsigned status) {
-  if (r.key.empty()) {
-    proto::BucketPatch patch;
-    *patch.mutable_tags()->mutable_tags() = std::move(tags);
-    if (Status s = co_await gateway_.metadata().update_bucket(r.bucket, std::move(patch)); !s.is_ok()) co_return s;
-  } else {
-    proto::ObjectPatch patch;
-    *patch.mutable_tags()->mutable_tags() = std::move(tags);
-    auto v = co_await gateway_.metadata().update_object(r.bucket, r.key, r.param("versionId"), std::move(patch));
-    if (!v.is_ok()) co_return v.status();
-    set_version_header(r, v.value());
-  }
-  co_await r.x.send(status, "");
-  co_return Status::ok();
+  // A set that is present and empty: the tags are removed.
+  co_return co_await patch_record(r, 204, [](auto& patch) { patch.mutable_tags(); });
 }
 
 }  // namespace tessera::prod::s3

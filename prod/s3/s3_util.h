@@ -5,6 +5,8 @@
 #include <pugixml.hpp>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace tessera::prod::s3 {
 
@@ -27,6 +29,22 @@ inline int64_t parse_http_date_ms(const std::string& s) {
   const char* end = strptime(s.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
   if (end == nullptr) return -1;
   return static_cast<int64_t>(timegm(&tm)) * 1000;
+}
+
+// The items of a comma-separated header value ("a, b,c"), each without
+// the spaces around it; empty items are dropped.
+inline std::vector<std::string> comma_list(std::string_view value) {
+  std::vector<std::string> out;
+  while (!value.empty()) {
+    const size_t comma = value.find(',');
+    std::string_view item = value.substr(0, comma);
+    value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
+    const size_t first = item.find_first_not_of(' ');
+    if (first == std::string_view::npos) continue;
+    item = item.substr(first, item.find_last_not_of(' ') - first + 1);
+    out.emplace_back(item);
+  }
+  return out;
 }
 
 inline std::string quoted(const std::string& etag) { return "\"" + etag + "\""; }

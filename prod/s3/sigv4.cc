@@ -182,6 +182,22 @@ std::optional<std::string> form_decode(std::string_view s) {
   return uri_decode(t);
 }
 
+std::optional<std::vector<std::pair<std::string, std::string>>> parse_form(std::string_view s) {
+  std::vector<std::pair<std::string, std::string>> out;
+  while (!s.empty()) {
+    const size_t amp = s.find('&');
+    const std::string_view pair = s.substr(0, amp);
+    s = amp == std::string_view::npos ? std::string_view() : s.substr(amp + 1);
+    if (pair.empty()) continue;
+    const size_t eq = pair.find('=');
+    auto k = form_decode(pair.substr(0, eq));
+    auto v = form_decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+    if (!k || !v) return std::nullopt;
+    out.emplace_back(std::move(*k), std::move(*v));
+  }
+  return out;
+}
+
 bool has_signature(const SignedRequest& r) {
   return r.headers.count("authorization") > 0 || query_value(r, "X-Amz-Signature") != nullptr;
 }

@@ -56,6 +56,9 @@ std::string uri_encode(std::string_view s, bool keep_slash);
 std::optional<std::string> uri_decode(std::string_view s);
 // Decodes a query-string (form) value: '+' is a space, then %XX.
 std::optional<std::string> form_decode(std::string_view s);
+// Splits "k1=v1&k2&..." into decoded pairs in order (empty pairs skipped,
+// a missing '=' is an empty value); nullopt when any part is malformed.
+std::optional<std::vector<std::pair<std::string, std::string>>> parse_form(std::string_view s);
 
 // For clients and tests: the Authorization header value for a request.
 std::string sign_for_test(const SignedRequest& request, const std::string& access_key, const std::string& secret,

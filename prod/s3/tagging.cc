@@ -61,19 +61,13 @@ Result<Tags> tags_from_xml(std::string_view xml, size_t tags_max) {
 }
 
 Result<Tags> tags_from_header(std::string_view value) {
+  auto pairs = parse_form(value);
+  if (!pairs) return s3_status("InvalidArgument", "x-amz-tagging is not a valid URL-encoded query string");
   Tags tags;
-  while (!value.empty()) {
-    const size_t amp = value.find('&');
-    const std::string_view pair = value.substr(0, amp);
-    value = amp == std::string_view::npos ? std::string_view() : value.substr(amp + 1);
-    if (pair.empty()) continue;
-    const size_t eq = pair.find('=');
-    auto k = form_decode(pair.substr(0, eq));
-    auto v = form_decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
-    if (!k || !v) return s3_status("InvalidArgument", "x-amz-tagging is not a valid URL-encoded query string");
+  for (auto& [k, v] : *pairs) {
     auto* t = tags.Add();
-    t->set_name(*k);
-    t->set_value(*v);
+    t->set_name(std::move(k));
+    t->set_value(std::move(v));
   }
   if (Status s = check_tags(tags, kObjectTagsMax); !s.is_ok()) return s;
   return tags;
