@@ -14,10 +14,8 @@ Usage: client_bounds_test.py PATH/TO/tessera-server
 """
 import os
 import re
-import shutil
 import socket
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
@@ -29,7 +27,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from s3test_util import body, check, exit_status, start_server  # noqa: E402
+from s3test_util import body, check, exit_status, running_server  # noqa: E402
 
 ACCESS, SECRET = "BOUNDSACCESSKEY00001", "boundssecretkey0000000000000000000000001"
 MIB = 1 << 20
@@ -83,10 +81,9 @@ def metric(port, name):
     return float(m.group(1)) if m else None
 
 
-def stalled_uploads(tmp, binary):
+def stalled_uploads(binary):
     """Part 1, with the server's defaults."""
-    server = start_server(binary, os.path.join(tmp, "one"), {ACCESS: SECRET}, env_extra=ASAN_ENV)
-    try:
+    with running_server(binary, {ACCESS: SECRET}, env_extra=ASAN_ENV) as server:
         s3 = client(server.port)
         s3.create_bucket(Bucket="bounds")
         s3.put_object(Bucket="bounds", Key="warm", Body=body(20 * MIB, "warm"))
@@ -117,15 +114,12 @@ def stalled_uploads(tmp, binary):
         check(metric(server.port, "tessera_http_body_buffer_bytes") == 0, "every charged body byte given back")
         check(s3.get_object(Bucket="bounds", Key="warm")["Body"].read() == body(20 * MIB, "warm"),
               "the server serves on")
-    finally:
-        server.kill()
 
 
-def body_budget(tmp, binary):
+def body_budget(binary):
     """Part 2: a 40 MiB cap; one upload holds 30 MiB, another must wait."""
-    server = start_server(binary, os.path.join(tmp, "two"), {ACCESS: SECRET},
-                          args=["--body-buffer-mib", "40", "--body-timeout-s", "3"], env_extra=ASAN_ENV)
-    try:
+    with running_server(binary, {ACCESS: SECRET}, args=["--body-buffer-mib", "40", "--body-timeout-s", "3"],
+                        env_extra=ASAN_ENV) as server:
         s3 = client(server.port)
         s3.create_bucket(Bucket="bounds")
         holder = stalled_upload(server.port, "holder", 100 * MIB, 30 * MIB)
@@ -145,15 +139,12 @@ def body_budget(tmp, binary):
         check(" 200 " in reply.split("\r\n")[0], f"the waiting upload went on once room freed ({reply[:60]!r})")
         check(s3.head_object(Bucket="bounds", Key="waiter")["ContentLength"] == 20 * MIB, "and was stored whole")
         check(metric(server.port, "tessera_http_body_buffer_bytes") == 0, "budget back to 0")
-    finally:
-        server.kill()
 
 
-def connection_cap_and_header_deadline(tmp, binary):
+def connection_cap_and_header_deadline(binary):
     """Part 3: 20 connections at most; a header must arrive within 2 s."""
-    server = start_server(binary, os.path.join(tmp, "three"), {ACCESS: SECRET},
-                          args=["--connections-max", "20", "--header-timeout-s", "2"], env_extra=ASAN_ENV)
-    try:
+    with running_server(binary, {ACCESS: SECRET}, args=["--connections-max", "20", "--header-timeout-s", "2"],
+                        env_extra=ASAN_ENV) as server:
         idle = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(20)]
         time.sleep(0.3)
         extra = socket.create_connection(("127.0.0.1", server.port))
@@ -170,8 +161,6 @@ def connection_cap_and_header_deadline(tmp, binary):
             closed = False
         check(closed and time.time() - started < 5, "a header that never ends is cut after the header deadline")
         check(metric(server.port, 'tessera_http_timeouts_total{phase="header"}') >= 1, "header timeouts counted")
-    finally:
-        server.kill()
 
 
 def metric_after_close(port, socks):
@@ -183,15 +172,9 @@ def metric_after_close(port, socks):
 
 def main():
     binary = sys.argv[1]
-    tmp = tempfile.mkdtemp(prefix="tessera-bounds-")
-    try:
-        for part in ("one", "two", "three"):
-            os.makedirs(os.path.join(tmp, part))
-        connection_cap_and_header_deadline(tmp, binary)
-        body_budget(tmp, binary)
-        stalled_uploads(tmp, binary)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    connection_cap_and_header_deadline(binary)
+    body_budget(binary)
+    stalled_uploads(binary)
     return exit_status()
 
 

@@ -8,22 +8,18 @@ PATH), which verify response checksums by default. Single-PUT objects of
 Usage: client_versions_test.py PATH/TO/tessera-server
 """
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from s3test_util import check, current_aws, current_python, exit_status, start_server  # noqa: E402
+from s3test_util import check, current_aws, current_python, exit_status, running_server  # noqa: E402
 
 ACCESS, SECRET = "CLIENTSACCESSKEY0001", "clientssecretkey000000000000000000000001"
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="tessera-clients-")
-    server = start_server(sys.argv[1], tmp, {ACCESS: SECRET})
-    try:
+    with running_server(sys.argv[1], {ACCESS: SECRET}) as server:
         subprocess.run(["/usr/bin/python3", "-c", f"""
 import boto3
 boto3.client("s3", endpoint_url="{server.url}", aws_access_key_id="{ACCESS}",
@@ -36,14 +32,11 @@ boto3.client("s3", endpoint_url="{server.url}", aws_access_key_id="{ACCESS}",
             print("note: no current boto3/aws-cli on PATH besides Debian's; checked Debian's clients only")
         for python, aws in pairs:
             env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-            for helper, args in (("client_downloads.py", [tmp, aws]), ("client_tagging.py", [])):
+            for helper, args in (("client_downloads.py", [server.folder, aws]), ("client_tagging.py", [])):
                 r = subprocess.run([python, os.path.join(HERE, helper), server.url, ACCESS, SECRET, "clients", *args],
                                    env=env, capture_output=True, text=True)
                 print(r.stdout + r.stderr[-2000:], flush=True)
                 check(r.returncode == 0, f"{helper} with {python} and {aws}")
-    finally:
-        server.kill()
-        shutil.rmtree(tmp, ignore_errors=True)
     return exit_status()
 
 

@@ -9,9 +9,7 @@ Usage: s3_details_test.py PATH/TO/tessera-server
 import hashlib
 import http.client
 import os
-import shutil
 import sys
-import tempfile
 
 import boto3
 import botocore
@@ -21,7 +19,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from s3test_util import body, check, exit_status, start_server  # noqa: E402
+from s3test_util import body, check, exit_status, running_server  # noqa: E402
 
 ACCESS, SECRET = "DETAILSACCESSKEY0001", "detailssecretkey000000000000000000000001"
 
@@ -97,9 +95,7 @@ def retried_completion(s3):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="tessera-details-")
-    server = start_server(sys.argv[1], tmp, {ACCESS: SECRET})
-    try:
+    with running_server(sys.argv[1], {ACCESS: SECRET}) as server:
         s3 = boto3.client("s3", endpoint_url=server.url, aws_access_key_id=ACCESS, aws_secret_access_key=SECRET,
                           region_name="us-east-1", config=Config(s3={"addressing_style": "path"},
                                                                  retries={"max_attempts": 1}))
@@ -121,9 +117,6 @@ def main():
         retried_completion(s3)
         digest = hashlib.sha256(s3.get_object(Bucket="details", Key="mp")["Body"].read()).hexdigest()
         check(digest == hashlib.sha256(body(5 << 20, "p1") + b"tail").hexdigest(), "the completed object reads back")
-    finally:
-        server.kill()
-        shutil.rmtree(tmp, ignore_errors=True)
     return exit_status()
 
 

@@ -16,7 +16,6 @@ Usage: s3_routing_test.py PATH/TO/tessera-server
 import hashlib
 import http.client
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from s3test_util import check, current_aws, exit_status, start_server  # noqa: E402
+from s3test_util import check, current_aws, exit_status, running_server  # noqa: E402
 
 ACCESS, SECRET = "ROUTEACCESSKEY000001", "routesecretkey00000000000000000000000001"
 
@@ -249,9 +248,7 @@ def acl_rules(port, s3):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="tessera-routing-")
-    server = start_server(sys.argv[1], tmp, {ACCESS: SECRET})
-    try:
+    with running_server(sys.argv[1], {ACCESS: SECRET}) as server:
         s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{server.port}", aws_access_key_id=ACCESS,
                           aws_secret_access_key=SECRET, region_name="us-east-1",
                           config=Config(s3={"addressing_style": "path"}, signature_version="s3v4",
@@ -272,9 +269,6 @@ def main():
         routed_away = [line for line in lines if '"op":"NotImplemented"' in line]
         check(len(routed_away) > 700 and all('"level":"info"' in line for line in lines),
               f"{len(lines)} 501s logged at info, {len(routed_away)} as NotImplemented")
-    finally:
-        server.kill()
-        shutil.rmtree(tmp, ignore_errors=True)
     return exit_status()
 
 

@@ -31,8 +31,8 @@ def body(n, seed):
 class RunningServer:
     """A tessera-server in embedded mode on a free port, its output in a file."""
 
-    def __init__(self, proc, port, log_path):
-        self.proc, self.port, self.log_path = proc, port, log_path
+    def __init__(self, proc, port, log_path, folder):
+        self.proc, self.port, self.log_path, self.folder = proc, port, log_path, folder
 
     @property
     def url(self):
@@ -81,13 +81,39 @@ def start_server(binary, tmp, users, args=(), env_extra=None):
         with open(log_path, errors="replace") as f:
             m = re.search(r"http://127\.0\.0\.1:(\d+)", f.read())
         if m:
-            return RunningServer(proc, int(m.group(1)), log_path)
+            return RunningServer(proc, int(m.group(1)), log_path, tmp)
         if proc.poll() is not None:
             break
         time.sleep(0.05)
     proc.kill()
     with open(log_path, errors="replace") as f:
         raise RuntimeError("server did not start: " + f.read()[-2000:])
+
+
+class running_server:
+    """`with running_server(binary, users) as server:` a server in a fresh
+    temp folder, killed and its folder removed at the end of the block."""
+
+    def __init__(self, binary, users, args=(), env_extra=None):
+        self.start = (binary, users, args, env_extra)
+
+    def __enter__(self):
+        import tempfile
+        binary, users, args, env_extra = self.start
+        self.tmp = tempfile.mkdtemp(prefix="tessera-it-")
+        try:
+            self.server = start_server(binary, self.tmp, users, args, env_extra)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self.server
+
+    def __exit__(self, *exc):
+        import shutil
+        if getattr(self, "server", None):
+            self.server.kill()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        return False
 
 
 def current_aws():
