@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs every Debian package Tessera needs to build, test and benchmark.
-# Idempotent: when everything is present it only checks and exits.
+# Installs every Debian package Tessera needs to build, test and benchmark,
+# and the npm packages of the JavaScript SDK tests.
+# Idempotent: when everything is present it only checks.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 PACKAGES=(
   g++ cmake ninja-build ccache pkg-config git
@@ -22,13 +24,24 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
+# Node.js and npm for the JavaScript SDK tests: the machine's own when it
+# has them (a newer Node than Debian's 18), Debian's otherwise.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then missing+=(nodejs npm); fi
+
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#PACKAGES[@]} packages present"
-  exit 0
+else
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-echo "setup: installing ${missing[*]}"
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-$SUDO apt-get update -q
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+# The JavaScript SDK at the versions package-lock.json pins, installed again
+# only when the lock changed.
+JS=tests/integration/js
+if [ ! -f "$JS/node_modules/.package-lock.json" ] || [ "$JS/package-lock.json" -nt "$JS/node_modules/.package-lock.json" ]; then
+  echo "setup: npm ci in $JS"
+  (cd "$JS" && npm ci --no-audit --no-fund --loglevel=error)
+fi

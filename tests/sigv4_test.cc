@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include "core/codec/sha256.h"
-#include "prod/s3/checksums.h"
 #include "prod/s3/s3_error.h"
 #include "prod/s3/sigv4.h"
 
@@ -136,31 +135,6 @@ TEST(S3Errors, ReasonsMapToS3CodesAndStatuses) {
   const std::string xml = error_xml({404, "NoSuchKey", "no <key> & more"}, "/b/k", "R1");
   EXPECT_NE(xml.find("<Code>NoSuchKey</Code>"), std::string::npos);
   EXPECT_NE(xml.find("no &lt;key&gt; &amp; more"), std::string::npos);
-}
-
-TEST(S3Checksums, StandardCheckValuesAndChunking) {
-  // The catalogue check values: each algorithm over "123456789".
-  const std::vector<std::pair<std::string, std::string>> cases{
-      {"x-amz-checksum-crc32", "cbf43926"},
-      {"x-amz-checksum-crc32c", "e3069283"},
-      {"x-amz-checksum-crc64nvme", "ae8b14860a799888"},
-      {"x-amz-checksum-sha1", "f7c3bc1d808e04732adf679965ccc34ca7ae3441"},
-  };
-  for (const auto& [header, hex] : cases) {
-    auto whole = BodyChecksum::for_header(header);
-    ASSERT_TRUE(whole) << header;
-    whole->update("123456789");
-    EXPECT_EQ(hex_of(whole->finish()), hex) << header;
-    auto pieces = BodyChecksum::for_header(header);
-    pieces->update("1234");
-    pieces->update("");
-    pieces->update("56789");
-    EXPECT_EQ(hex_of(pieces->finish()), hex) << header << " in pieces";
-  }
-  EXPECT_EQ(BodyChecksum::for_header("x-amz-checksum-md4"), nullptr);
-  EXPECT_EQ(base64_encode("\xcb\xf4\x39\x26"), "y/Q5Jg==");
-  EXPECT_EQ(base64_decode("y/Q5Jg==").value(), "\xcb\xf4\x39\x26");
-  EXPECT_FALSE(base64_decode("y/Q5Jg=").has_value());
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 // The gateway's multipart upload: each part is a stripe stream of its own,
 // durable before the metadata records it.
+#include <algorithm>
+
 #include "core/codec/sha256.h"
 #include "core/gateway/gateway_util.h"
 #include "core/gateway/object_gateway.h"
@@ -13,7 +15,8 @@ namespace {
 constexpr uint32_t kPartNumberMax = 10000;
 }
 
-Task<Result<std::string>> ObjectGateway::create_upload(std::string bucket, std::string key, ObjectAttributes attrs) {
+Task<Result<std::string>> ObjectGateway::create_upload(std::string bucket, std::string key, ObjectAttributes attrs,
+                                                       std::string checksum_algorithm, std::string checksum_type) {
   auto b = co_await metadata_.get_bucket(bucket);
   if (!b.is_ok()) co_return b.status();
   auto cls = class_for(b.value(), attrs.storage_class());
@@ -30,6 +33,8 @@ Task<Result<std::string>> ObjectGateway::create_upload(std::string bucket, std::
   upload.set_storage_class(cls.value()->name);
   upload.set_public_read(attrs.public_read());
   *upload.mutable_tags() = attrs.tags();
+  upload.set_checksum_algorithm(std::move(checksum_algorithm));
+  upload.set_checksum_type(std::move(checksum_type));
   Status s = co_await metadata_.create_upload(upload);
   if (!s.is_ok()) co_return s;
   co_return upload.upload_id();
@@ -54,6 +59,13 @@ Task<Result<proto::UploadPartRecord>> ObjectGateway::upload_part(std::string buc
   part.set_etag(written.value().md5_hex);
   part.set_modified_ms(rt_.unix_ms());
   for (const auto& stripe : written.value().stripes) *part.add_stripes() = stripe;
+  for (auto& [name, value] : body.trailers()) {
+    const auto& kept = part.checksums();
+    if (std::any_of(kept.begin(), kept.end(), [&](const auto& c) { return c.name() == name; })) continue;
+    auto* checksum = part.add_checksums();
+    checksum->set_name(std::move(name));
+    checksum->set_value(std::move(value));
+  }
   // The stripes are durable; only now does the upload know the part.
   auto replaced = co_await metadata_.put_upload_part(bucket, key, upload_id, part);
   if (!replaced.is_ok()) {
@@ -67,10 +79,11 @@ Task<Result<proto::UploadPartRecord>> ObjectGateway::upload_part(std::string buc
 Task<Result<proto::ObjectVersion>> ObjectGateway::complete_upload(std::string bucket, std::string key,
                                                                   std::string upload_id,
                                                                   std::vector<CompletedPart> parts,
-                                                                  CommitConditions conditions) {
+                                                                  CommitConditions conditions,
+                                                                  std::vector<proto::MetadataEntry> headers) {
   co_return co_await metadata_.complete_upload(std::move(bucket), std::move(key), std::move(upload_id),
                                                std::move(parts), config_.min_upload_part_bytes, rt_.unix_ms(),
-                                               std::move(conditions));
+                                               std::move(conditions), std::move(headers));
 }
 
 }  // namespace tessera

@@ -117,12 +117,16 @@ class ObjectGateway {
   Task<Result<DeleteResult>> delete_object(std::string bucket, std::string key, std::string version_id = "");
 
   // Multipart. Returns the new upload id.
-  Task<Result<std::string>> create_upload(std::string bucket, std::string key, ObjectAttributes attrs);
+  // checksum_algorithm/type: what the parts' checksums must be ("" for none).
+  Task<Result<std::string>> create_upload(std::string bucket, std::string key, ObjectAttributes attrs,
+                                          std::string checksum_algorithm = "", std::string checksum_type = "");
   // 1..10000 (InvalidArgument otherwise); re-uploading a number replaces it.
+  // The body's trailers() once read (checksums) are the part's checksums.
   Task<Result<proto::UploadPartRecord>> upload_part(std::string bucket, std::string key, std::string upload_id,
                                                     uint32_t number, ByteSource& body);
   Task<Result<proto::ObjectVersion>> complete_upload(std::string bucket, std::string key, std::string upload_id,
-                                                     std::vector<CompletedPart> parts, CommitConditions conditions);
+                                                     std::vector<CompletedPart> parts, CommitConditions conditions,
+                                                     std::vector<proto::MetadataEntry> headers = {});
 
   // One garbage-collection pass: deletes the fragments of stripes recorded
   // as garbage at least grace ago (reads in flight may still use younger

@@ -137,7 +137,8 @@ Task<Result<proto::ObjectVersion>> KvMetadataStore::complete_upload(std::string 
                                                                     std::string upload_id,
                                                                     std::vector<CompletedPart> wanted,
                                                                     uint64_t min_part_bytes, uint64_t modified_ms,
-                                                                    CommitConditions conditions) {
+                                                                    CommitConditions conditions,
+                                                                    std::vector<proto::MetadataEntry> headers) {
   auto bucket_guard = co_await locks_.lock_shared(bucket_lock(bucket));
   auto b = co_await get_bucket(bucket);
   if (!b.is_ok()) co_return b.status();
@@ -160,6 +161,7 @@ Task<Result<proto::ObjectVersion>> KvMetadataStore::complete_upload(std::string 
   version.set_content_type(u.content_type());
   *version.mutable_user_metadata() = u.user_metadata();
   *version.mutable_headers() = u.headers();
+  for (auto& h : headers) *version.add_headers() = std::move(h);
   version.set_storage_class(u.storage_class());
   version.set_public_read(u.public_read());
   *version.mutable_tags() = u.tags();
@@ -196,6 +198,10 @@ Task<Result<proto::ObjectVersion>> KvMetadataStore::complete_upload(std::string 
     if (!raw) co_return Status(Code::kCorrupt, "part " + std::to_string(part.number()) + " has a malformed ETag");
     md5s += *raw;
     size += part.size();
+    proto::UploadedPart* uploaded = version.add_uploaded_parts();
+    uploaded->set_number(part.number());
+    uploaded->set_size(part.size());
+    *uploaded->mutable_checksums() = part.checksums();
     for (const auto& stripe : part.stripes()) *version.add_parts() = stripe;
   }
   version.set_size(size);

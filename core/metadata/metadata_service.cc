@@ -161,7 +161,8 @@ MetadataService::MetadataService(RpcEndpoint& rpc, MetadataStore& store, size_t 
               for (const auto& p : r.parts()) parts.push_back(CompletedPart{p.number(), p.etag()});
               const MetaUploadRef& u = r.upload();
               return store_.complete_upload(u.bucket(), u.key(), u.upload_id(), std::move(parts),
-                                            r.min_part_bytes(), r.modified_ms(), conditions_of(r.conditions()));
+                                            r.min_part_bytes(), r.modified_ms(), conditions_of(r.conditions()),
+                                            {r.headers().begin(), r.headers().end()});
             }));
   rpc.serve("meta.list_garbage",
             typed_handler<MetaListGarbage>([this](NodeId, MetaListGarbage r) -> Task<Result<MetaGarbageList>> {

@@ -175,12 +175,14 @@ class MetadataStore {
   // Checks the part list against the uploaded parts (InvalidPart,
   // InvalidPartOrder, EntityTooSmall below min_part_bytes except the last),
   // then in one atomic step commits the object (attributes from the upload
-  // record, ETag md5-of-md5s-N) and removes the upload.
+  // record plus headers, ETag md5-of-md5s-N, each part's size and
+  // checksums in uploaded_parts) and removes the upload.
   virtual Task<Result<proto::ObjectVersion>> complete_upload(std::string bucket, std::string key,
                                                              std::string upload_id,
                                                              std::vector<CompletedPart> parts,
                                                              uint64_t min_part_bytes, uint64_t modified_ms,
-                                                             CommitConditions conditions) = 0;
+                                                             CommitConditions conditions,
+                                                             std::vector<proto::MetadataEntry> headers) = 0;
 
   // Garbage: stripes no version refers to, recorded atomically with the
   // change that dropped them. Oldest first, created at or before before_ms.
@@ -235,7 +237,8 @@ class KvMetadataStore final : public MetadataStore {
                                                                   std::string upload_id) override;
   Task<Result<proto::ObjectVersion>> complete_upload(std::string bucket, std::string key, std::string upload_id,
                                                      std::vector<CompletedPart> parts, uint64_t min_part_bytes,
-                                                     uint64_t modified_ms, CommitConditions conditions) override;
+                                                     uint64_t modified_ms, CommitConditions conditions,
+                                                     std::vector<proto::MetadataEntry> headers) override;
   Task<Result<std::vector<GarbageEntry>>> list_garbage(uint64_t before_ms, size_t limit) override;
   Task<Status> remove_garbage(std::vector<std::string> ids) override;
   Task<Status> discard_stripes(std::string bucket, std::string key, std::vector<proto::PartRecord> stripes) override;

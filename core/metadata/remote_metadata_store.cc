@@ -235,7 +235,8 @@ Task<Result<proto::ObjectVersion>> RemoteMetadataStore::complete_upload(std::str
                                                                         std::string upload_id,
                                                                         std::vector<CompletedPart> parts,
                                                                         uint64_t min_part_bytes, uint64_t modified_ms,
-                                                                        CommitConditions conditions) {
+                                                                        CommitConditions conditions,
+                                                                        std::vector<proto::MetadataEntry> headers) {
   proto::MetaComplete request;
   *request.mutable_upload() = upload_ref(std::move(bucket), std::move(key), std::move(upload_id));
   for (CompletedPart& p : parts) {
@@ -246,6 +247,7 @@ Task<Result<proto::ObjectVersion>> RemoteMetadataStore::complete_upload(std::str
   request.set_min_part_bytes(min_part_bytes);
   request.set_modified_ms(modified_ms);
   *request.mutable_conditions() = wire(conditions);
+  for (auto& h : headers) *request.add_headers() = std::move(h);
   co_return co_await call<proto::ObjectVersion>("meta.complete_upload", std::move(request));
 }
 

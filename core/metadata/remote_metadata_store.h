@@ -45,7 +45,8 @@ class RemoteMetadataStore final : public MetadataStore {
                                                                   std::string upload_id) override;
   Task<Result<proto::ObjectVersion>> complete_upload(std::string bucket, std::string key, std::string upload_id,
                                                      std::vector<CompletedPart> parts, uint64_t min_part_bytes,
-                                                     uint64_t modified_ms, CommitConditions conditions) override;
+                                                     uint64_t modified_ms, CommitConditions conditions,
+                                                     std::vector<proto::MetadataEntry> headers) override;
   Task<Result<std::vector<GarbageEntry>>> list_garbage(uint64_t before_ms, size_t limit) override;
   Task<Status> remove_garbage(std::vector<std::string> ids) override;
   Task<Status> discard_stripes(std::string bucket, std::string key, std::vector<proto::PartRecord> stripes) override;

@@ -98,8 +98,9 @@ Task<Status> AwsChunkedSource::read_trailers() {
 }
 
 std::vector<std::pair<std::string, std::string>> AwsChunkedSource::trailers() const {
-  if (!verified_trailer_) return {};
-  return {{trailer_name_, *verified_trailer_}};
+  auto out = checks_.results();
+  if (verified_trailer_) out.emplace_back(trailer_name_, *verified_trailer_);
+  return out;
 }
 
 Task<Result<std::string>> AwsChunkedSource::read(size_t max) {

@@ -17,13 +17,24 @@ Status BodyChecks::verify() {
   if (sha256_ && sha256_->first.finish() != sha256_->second) {
     return s3_status("XAmzContentSHA256Mismatch", "the provided x-amz-content-sha256 does not match what was computed");
   }
+  std::vector<std::pair<std::string, std::string>> results;
   for (auto& [checksum, expected] : checksums_) {
-    if (checksum->finish() != expected) {
+    const std::string raw = checksum->finish();
+    if (expected && raw != *expected) {
       return s3_status("BadDigest",
                        std::string("the ") + checksum->name() + " you specified did not match the calculated checksum");
     }
+    results.emplace_back(checksum->header(), base64_encode(raw));
   }
+  results_ = std::move(results);
   return Status::ok();
+}
+
+bool BodyChecks::has_checksum(const std::string& header) const {
+  for (const auto& [checksum, expected] : checksums_) {
+    if (checksum->header() == header) return true;
+  }
+  return false;
 }
 
 }  // namespace tessera::prod::s3

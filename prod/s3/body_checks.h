@@ -24,18 +24,28 @@ class BodyChecks {
   void expect_checksum(std::unique_ptr<BodyChecksum> checksum, std::string raw) {
     checksums_.emplace_back(std::move(checksum), std::move(raw));
   }
+  // Computes checksum over the body with nothing to match: its value is
+  // among results().
+  void compute(std::unique_ptr<BodyChecksum> checksum) { checksums_.emplace_back(std::move(checksum), std::nullopt); }
+  bool has_checksum(const std::string& header) const;
   void update(std::string_view bytes);
   Status verify();
+  // After a verify() that passed: every x-amz-checksum-* checked or
+  // computed, as (header, base64 value).
+  const std::vector<std::pair<std::string, std::string>>& results() const { return results_; }
 
  private:
   std::optional<std::pair<StreamDigest, std::string>> md5_, sha256_;
-  std::vector<std::pair<std::unique_ptr<BodyChecksum>, std::string>> checksums_;
+  std::vector<std::pair<std::unique_ptr<BodyChecksum>, std::optional<std::string>>> checksums_;
+  std::vector<std::pair<std::string, std::string>> results_;
 };
 
-// A request body with its end-of-body checks.
+// A request body with its end-of-body checks. Its trailers() are the
+// checksums those checks verified or computed.
 class CheckedSource : public ByteSource {
  public:
   BodyChecks& checks() { return checks_; }
+  std::vector<std::pair<std::string, std::string>> trailers() const override { return checks_.results(); }
 
  protected:
   BodyChecks checks_;

@@ -4,6 +4,9 @@
 #include <openssl/evp.h>
 
 #include <array>
+#include <cassert>
+#include <cctype>
+#include <optional>
 
 #include "core/codec/sha256.h"
 
@@ -14,6 +17,52 @@ std::string big_endian(uint64_t v, int bytes) {
   std::string out(bytes, '\0');
   for (int i = bytes - 1; i >= 0; --i, v >>= 8) out[i] = static_cast<char>(v & 0xFF);
   return out;
+}
+
+// The reflected polynomial of each CRC S3 uses, and its width in bits.
+struct CrcShape {
+  uint64_t poly;
+  int bits;
+};
+
+std::optional<CrcShape> crc_shape(const std::string& header) {
+  if (header == "x-amz-checksum-crc32") return CrcShape{0xEDB88320ull, 32};
+  if (header == "x-amz-checksum-crc32c") return CrcShape{0x82F63B78ull, 32};
+  if (header == "x-amz-checksum-crc64nvme") return CrcShape{0x9A6C9329AC4BC9B5ull, 64};
+  return std::nullopt;
+}
+
+// a * b modulo the polynomial, both in the reflected bit order (the top bit
+// is x^0), as zlib's crc32_combine does it.
+uint64_t multiply_mod(const CrcShape& c, uint64_t a, uint64_t b) {
+  const uint64_t top = 1ull << (c.bits - 1);
+  uint64_t product = 0;
+  for (uint64_t m = top; m != 0 && a != 0; m >>= 1) {
+    if (a & m) {
+      product ^= b;
+      a ^= m;
+    }
+    b = (b & 1) ? (b >> 1) ^ c.poly : b >> 1;
+  }
+  return product;
+}
+
+// x^(8 * bytes) modulo the polynomial: repeated squaring of x^8.
+uint64_t shift_for(const CrcShape& c, uint64_t bytes) {
+  uint64_t result = 1ull << (c.bits - 1);  // x^0
+  uint64_t square = 1ull << (c.bits - 2);  // x^1
+  for (int i = 0; i < 3; ++i) square = multiply_mod(c, square, square);  // x^8
+  for (; bytes != 0; bytes >>= 1) {
+    if (bytes & 1) result = multiply_mod(c, result, square);
+    square = multiply_mod(c, square, square);
+  }
+  return result;
+}
+
+uint64_t from_big_endian(const std::string& raw) {
+  uint64_t v = 0;
+  for (unsigned char ch : raw) v = (v << 8) | ch;
+  return v;
 }
 
 class Crc32 final : public BodyChecksum {
@@ -86,6 +135,35 @@ std::unique_ptr<BodyChecksum> BodyChecksum::for_header(const std::string& header
   if (header == "x-amz-checksum-sha1") return std::make_unique<Digest>(StreamDigest::Kind::kSha1, "SHA1");
   if (header == "x-amz-checksum-sha256") return std::make_unique<Digest>(StreamDigest::Kind::kSha256, "SHA256");
   return nullptr;
+}
+
+std::string BodyChecksum::header() const {
+  std::string lower = name();
+  for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return "x-amz-checksum-" + lower;
+}
+
+std::string checksum_header_for(std::string_view algorithm) {
+  std::string header = "x-amz-checksum-";
+  for (char ch : algorithm) header += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return BodyChecksum::for_header(header) ? header : "";
+}
+
+bool checksum_combines(const std::string& header) { return crc_shape(header).has_value(); }
+
+std::string combine_crc(const std::string& header, const std::string& crc_a, const std::string& crc_b,
+                        uint64_t length_b) {
+  const auto shape = crc_shape(header);
+  assert(shape && crc_a.size() * 8 == static_cast<size_t>(shape->bits) && crc_b.size() == crc_a.size());
+  const uint64_t a = from_big_endian(crc_a), b = from_big_endian(crc_b);
+  return big_endian(multiply_mod(*shape, shift_for(*shape, length_b), a) ^ b, shape->bits / 8);
+}
+
+std::string composite_checksum(const std::string& header, const std::vector<std::string>& raw_parts) {
+  auto checksum = BodyChecksum::for_header(header);
+  assert(checksum);
+  for (const std::string& raw : raw_parts) checksum->update(raw);
+  return base64_encode(checksum->finish()) + "-" + std::to_string(raw_parts.size());
 }
 
 std::string base64_encode(std::string_view raw) {

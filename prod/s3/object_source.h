@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/gateway/object_gateway.h"
+#include "prod/s3/body_checks.h"
 
 namespace tessera::prod::s3 {
 
@@ -27,6 +28,26 @@ class ObjectSource final : public ByteSource {
   proto::ObjectVersion version_;
   uint64_t next_, last_;
   bool empty_;
+};
+
+// Another source's bytes with checks on the way, as a request body has
+// them: a copy computing the checksum S3 keeps for it.
+class ChecksummedSource final : public CheckedSource {
+ public:
+  explicit ChecksummedSource(ByteSource& inner) : inner_(inner) {}
+  Task<Result<std::string>> read(size_t max) override {
+    auto bytes = co_await inner_.read(max);
+    if (!bytes.is_ok()) co_return bytes;
+    if (!bytes.value().empty()) {
+      checks_.update(bytes.value());
+    } else if (Status s = checks_.verify(); !s.is_ok()) {
+      co_return s;
+    }
+    co_return bytes;
+  }
+
+ private:
+  ByteSource& inner_;
 };
 
 }  // namespace tessera::prod::s3

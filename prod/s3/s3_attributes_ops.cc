@@ -11,14 +11,6 @@
 namespace tessera::prod::s3 {
 namespace {
 
-const std::map<std::string, const char*>& checksum_elements() {
-  static const std::map<std::string, const char*> m = {
-      {"x-amz-checksum-crc32", "ChecksumCRC32"},     {"x-amz-checksum-crc32c", "ChecksumCRC32C"},
-      {"x-amz-checksum-crc64nvme", "ChecksumCRC64NVME"}, {"x-amz-checksum-sha1", "ChecksumSHA1"},
-      {"x-amz-checksum-sha256", "ChecksumSHA256"}};
-  return m;
-}
-
 // The attribute names asked for; InvalidArgument for one S3 does not know.
 Result<std::set<std::string>> requested_attributes(const std::string& header) {
   static const std::set<std::string> kKnown = {"ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"};
@@ -40,26 +32,6 @@ Result<uint32_t> number_header(const S3Request& r, const char* name, uint32_t fa
   return static_cast<uint32_t>(std::stoul(v));
 }
 
-// Parts of a multipart version with their sizes, by part number.
-std::map<uint32_t, uint64_t> part_sizes(const proto::ObjectVersion& v) {
-  std::map<uint32_t, uint64_t> sizes;
-  for (const auto& stripe : v.parts()) sizes[stripe.upload_part()] += stripe.size();
-  return sizes;
-}
-
-void add_checksum(pugi::xml_node root, const proto::ObjectVersion& v) {
-  pugi::xml_node node;
-  bool composite = false;
-  for (const auto& h : v.headers()) {
-    auto element = checksum_elements().find(h.name());
-    if (element == checksum_elements().end()) continue;
-    if (!node) node = root.append_child("Checksum");
-    add_text(node, element->second, h.value());
-    composite = composite || h.value().find('-') != std::string::npos;
-  }
-  if (node) add_text(node, "ChecksumType", composite ? "COMPOSITE" : "FULL_OBJECT");
-}
-
 void add_parts(pugi::xml_node root, const proto::ObjectVersion& v, uint32_t max_parts, uint32_t marker) {
   if (v.upload_parts() == 0) return;  // S3 lists parts of multipart objects only
   auto node = root.append_child("ObjectParts");
@@ -68,16 +40,17 @@ void add_parts(pugi::xml_node root, const proto::ObjectVersion& v, uint32_t max_
   add_text(node, "MaxParts", std::to_string(max_parts));
   uint32_t listed = 0, last = marker;
   bool truncated = false;
-  for (const auto& [number, size] : part_sizes(v)) {
-    if (number <= marker) continue;
+  for (const proto::UploadedPart& p : uploaded_parts(v)) {
+    if (p.number() <= marker) continue;
     if (listed == max_parts) {
       truncated = true;
       break;
     }
     auto part = node.append_child("Part");
-    add_text(part, "PartNumber", std::to_string(number));
-    add_text(part, "Size", std::to_string(size));
-    last = number;
+    add_text(part, "PartNumber", std::to_string(p.number()));
+    add_text(part, "Size", std::to_string(p.size()));
+    add_checksum_elements(part, p.checksums(), false);
+    last = p.number();
     ++listed;
   }
   add_text(node, "IsTruncated", truncated ? "true" : "false");
@@ -85,6 +58,38 @@ void add_parts(pugi::xml_node root, const proto::ObjectVersion& v, uint32_t max_
 }
 
 }  // namespace
+
+std::vector<proto::UploadedPart> uploaded_parts(const proto::ObjectVersion& v) {
+  if (v.uploaded_parts_size() > 0) return {v.uploaded_parts().begin(), v.uploaded_parts().end()};
+  // Completed before part records were kept: sizes from the stripes.
+  std::map<uint32_t, uint64_t> sizes;
+  for (const auto& stripe : v.parts()) sizes[stripe.upload_part()] += stripe.size();
+  std::vector<proto::UploadedPart> out;
+  for (const auto& [number, size] : sizes) {
+    out.emplace_back().set_number(number);
+    out.back().set_size(size);
+  }
+  return out;
+}
+
+void add_checksum_elements(pugi::xml_node node, const google::protobuf::RepeatedPtrField<proto::MetadataEntry>& headers,
+                           bool with_type) {
+  static const std::map<std::string, const char*> kElements = {
+      {"x-amz-checksum-crc32", "ChecksumCRC32"},         {"x-amz-checksum-crc32c", "ChecksumCRC32C"},
+      {"x-amz-checksum-crc64nvme", "ChecksumCRC64NVME"}, {"x-amz-checksum-sha1", "ChecksumSHA1"},
+      {"x-amz-checksum-sha256", "ChecksumSHA256"},       {"x-amz-checksum-type", "ChecksumType"}};
+  bool any = false, typed = false;
+  for (const auto& h : headers) {
+    auto element = kElements.find(h.name());
+    if (element == kElements.end() || (!with_type && h.name() == "x-amz-checksum-type")) continue;
+    add_text(node, element->second, h.value());
+    any = true;
+    typed = typed || h.name() == "x-amz-checksum-type";
+  }
+  // A single PUT's checksum is of the full object.
+  if (with_type && any && !typed) add_text(node, "ChecksumType", "FULL_OBJECT");
+  if (!any && std::string_view(node.name()) == "Checksum") node.parent().remove_child(node);
+}
 
 Task<Status> S3Service::get_object_attributes(S3Request& r) {
   if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
@@ -102,7 +107,7 @@ Task<Status> S3Service::get_object_attributes(S3Request& r) {
   const auto& w = wanted.value();
   XmlDoc doc("GetObjectAttributesResponse");
   if (w.count("ETag")) add_text(doc.root(), "ETag", v.etag());
-  if (w.count("Checksum")) add_checksum(doc.root(), v);
+  if (w.count("Checksum")) add_checksum_elements(doc.root().append_child("Checksum"), v.headers(), true);
   if (w.count("ObjectParts")) add_parts(doc.root(), v, std::min<uint32_t>(max_parts.value(), 1000), marker.value());
   if (w.count("StorageClass")) {
     add_text(doc.root(), "StorageClass", v.storage_class().empty() ? "STANDARD" : v.storage_class());

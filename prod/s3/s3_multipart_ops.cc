@@ -2,6 +2,8 @@
 // abort, list parts, list uploads.
 #include <pugixml.hpp>
 
+#include "prod/s3/checksums.h"
+#include "prod/s3/multipart_checksums.h"
 #include "prod/s3/object_source.h"
 #include "prod/s3/s3_error.h"
 #include "prod/s3/s3_service.h"
@@ -19,14 +21,62 @@ Result<uint32_t> uint_param(const S3Request& r, const char* name, uint32_t fallb
   return static_cast<uint32_t>(std::stoul(v));
 }
 
+ChecksumRule rule_of(const proto::UploadRecord& u) { return ChecksumRule{u.checksum_algorithm(), u.checksum_type()}; }
+
+// The x-amz-checksum-* a part upload sends, as headers or an announced trailer.
+std::vector<std::string> sent_checksums(const S3Request& r) {
+  std::vector<std::string> sent;
+  for (const char* alg : {"crc32", "crc32c", "crc64nvme", "sha1", "sha256"}) {
+    const std::string header = std::string("x-amz-checksum-") + alg;
+    if (!r.header(header).empty()) sent.push_back(header);
+  }
+  if (!r.header("x-amz-trailer").empty()) sent.push_back(r.header("x-amz-trailer"));
+  return sent;
+}
+
+// The <Part> list of a CompleteMultipartUpload document, with the checksums
+// each part gives.
+Result<std::vector<CompletingPart>> completing_parts(pugi::xml_node root) {
+  static const std::map<std::string, std::string> kElements = {
+      {"ChecksumCRC32", "x-amz-checksum-crc32"},         {"ChecksumCRC32C", "x-amz-checksum-crc32c"},
+      {"ChecksumCRC64NVME", "x-amz-checksum-crc64nvme"}, {"ChecksumSHA1", "x-amz-checksum-sha1"},
+      {"ChecksumSHA256", "x-amz-checksum-sha256"}};
+  std::vector<CompletingPart> parts;
+  for (auto p : root.children("Part")) {
+    const std::string n = p.child_value("PartNumber");
+    if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos || n.size() > 5) {
+      return s3_status("MalformedXML", "PartNumber must be 1..10000");
+    }
+    CompletingPart part{CompletedPart{static_cast<uint32_t>(std::stoul(n)), unquoted(p.child_value("ETag"))}, {}};
+    for (const auto& [element, header] : kElements) {
+      if (p.child(element.c_str())) part.checksums[header] = p.child_value(element.c_str());
+    }
+    parts.push_back(std::move(part));
+  }
+  if (parts.empty()) return s3_status("MalformedXML", "the part list is empty");
+  return parts;
+}
+
 }  // namespace
 
 Task<Status> S3Service::create_upload(S3Request& r) {
   if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
   auto attrs = attributes_from(r);
   if (!attrs.is_ok()) co_return attrs.status();
-  auto id = co_await gateway_.create_upload(r.bucket, r.key, std::move(attrs).value());
+  auto rule = checksum_rule(r.header("x-amz-checksum-algorithm"), r.header("x-amz-checksum-type"));
+  if (!rule.is_ok()) co_return rule.status();
+  // The request's own checksum headers describe its empty body.
+  auto* headers = attrs.value().mutable_headers();
+  headers->erase(std::remove_if(headers->begin(), headers->end(),
+                                [](const auto& h) { return h.name().rfind("x-amz-checksum-", 0) == 0; }),
+                 headers->end());
+  auto id = co_await gateway_.create_upload(r.bucket, r.key, std::move(attrs).value(), rule.value().algorithm,
+                                            rule.value().type);
   if (!id.is_ok()) co_return id.status();
+  if (!rule.value().algorithm.empty()) {
+    r.x.set_header("x-amz-checksum-algorithm", rule.value().algorithm);
+    r.x.set_header("x-amz-checksum-type", rule.value().type);
+  }
   XmlDoc doc("InitiateMultipartUploadResult");
   add_text(doc.root(), "Bucket", r.bucket);
   add_text(doc.root(), "Key", r.key);
@@ -40,21 +90,9 @@ Task<Status> S3Service::upload_part(S3Request& r) {
   auto number = uint_param(r, "partNumber", 0);
   if (!number.is_ok()) co_return number.status();
   const std::string upload_id = r.param("uploadId");
-  if (!r.header("x-amz-copy-source").empty()) {
-    std::optional<ByteRange> range;
-    auto src = co_await copy_source(r, &range);
-    if (!src.is_ok()) co_return src.status();
-    const proto::ObjectVersion& from = src.value();
-    const ByteRange span = range.value_or(ByteRange{0, from.size() == 0 ? 0 : from.size() - 1});
-    ObjectSource body(gateway_, from, span);
-    auto part = co_await gateway_.upload_part(r.bucket, r.key, upload_id, number.value(), body);
-    if (!part.is_ok()) co_return part.status();
-    XmlDoc doc("CopyPartResult");
-    add_text(doc.root(), "LastModified", iso_date(static_cast<int64_t>(part.value().modified_ms())));
-    add_text(doc.root(), "ETag", quoted(part.value().etag()));
-    co_await r.x.send(200, doc.str());
-    co_return Status::ok();
-  }
+  auto upload = co_await gateway_.metadata().get_upload(r.bucket, r.key, upload_id);
+  if (!upload.is_ok()) co_return upload.status();
+  if (!r.header("x-amz-copy-source").empty()) co_return co_await upload_part_copy(r, upload.value(), number.value());
   const auto& req = r.x.request();
   if (!req.has_content_length() && !req.chunked()) {
     co_return s3_status("MissingContentLength", "UploadPart needs a Content-Length");
@@ -62,11 +100,39 @@ Task<Status> S3Service::upload_part(S3Request& r) {
   if (declared_length(r) > config_.put_bytes_max) {
     co_return s3_status("EntityTooLarge", "a part is at most 5 GiB");
   }
+  auto wanted = part_checksum_header(rule_of(upload.value()), sent_checksums(r));
+  if (!wanted.is_ok()) co_return wanted.status();
   if (Status s = prepare_body(r); !s.is_ok()) co_return s;
+  // The upload's algorithm is computed when the client sends none of it.
+  if (!wanted.value().empty() && !r.body->checks().has_checksum(wanted.value()) &&
+      r.header("x-amz-trailer") != wanted.value()) {
+    r.body->checks().compute(BodyChecksum::for_header(wanted.value()));
+  }
   auto part = co_await gateway_.upload_part(r.bucket, r.key, upload_id, number.value(), *r.body);
   if (!part.is_ok()) co_return part.status();
   r.x.set_header("ETag", quoted(part.value().etag()));
+  for (const auto& c : part.value().checksums()) r.x.set_header(c.name(), c.value());
   co_await r.x.send(200, "");
+  co_return Status::ok();
+}
+
+Task<Status> S3Service::upload_part_copy(S3Request& r, const proto::UploadRecord& upload, uint32_t number) {
+  std::optional<ByteRange> range;
+  auto src = co_await copy_source(r, &range);
+  if (!src.is_ok()) co_return src.status();
+  const proto::ObjectVersion& from = src.value();
+  const ByteRange span = range.value_or(ByteRange{0, from.size() == 0 ? 0 : from.size() - 1});
+  ObjectSource source(gateway_, from, span);
+  ChecksummedSource body(source);
+  auto wanted = part_checksum_header(rule_of(upload), {});
+  if (!wanted.value().empty()) body.checks().compute(BodyChecksum::for_header(wanted.value()));
+  auto part = co_await gateway_.upload_part(r.bucket, r.key, upload.upload_id(), number, body);
+  if (!part.is_ok()) co_return part.status();
+  XmlDoc doc("CopyPartResult");
+  add_text(doc.root(), "LastModified", iso_date(static_cast<int64_t>(part.value().modified_ms())));
+  add_text(doc.root(), "ETag", quoted(part.value().etag()));
+  add_checksum_elements(doc.root(), part.value().checksums(), false);
+  co_await r.x.send(200, doc.str());
   co_return Status::ok();
 }
 
@@ -80,20 +146,10 @@ Task<Status> S3Service::complete_upload(S3Request& r) {
   }
   auto root = doc.child("CompleteMultipartUpload");
   if (!root) co_return s3_status("MalformedXML", "expected a <CompleteMultipartUpload> document");
-  std::vector<CompletedPart> parts;
-  for (auto p : root.children("Part")) {
-    const std::string n = p.child_value("PartNumber");
-    if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos || n.size() > 5) {
-      co_return s3_status("MalformedXML", "PartNumber must be 1..10000");
-    }
-    parts.push_back(CompletedPart{static_cast<uint32_t>(std::stoul(n)), unquoted(p.child_value("ETag"))});
-  }
-  if (parts.empty()) co_return s3_status("MalformedXML", "the part list is empty");
-  CommitConditions c;
-  c.if_none_match_any = r.header("if-none-match") == "*";
-  if (!r.header("if-match").empty()) c.if_match = unquoted(r.header("if-match"));
+  auto wanted = completing_parts(root);
+  if (!wanted.is_ok()) co_return wanted.status();
   const std::string upload_id = r.param("uploadId");
-  auto v = co_await gateway_.complete_upload(r.bucket, r.key, upload_id, std::move(parts), c);
+  auto v = co_await complete_with_checksums(r, upload_id, wanted.value());
   if (!v.is_ok() && v.status().reason() == "NoSuchUpload") {
     // A retry of a completion that succeeded (its answer lost) gets the
     // same answer, as from S3, while that version is still the newest.
@@ -107,8 +163,43 @@ Task<Status> S3Service::complete_upload(S3Request& r) {
   add_text(out.root(), "Bucket", r.bucket);
   add_text(out.root(), "Key", r.key);
   add_text(out.root(), "ETag", quoted(v.value().etag()));
+  add_checksum_elements(out.root(), v.value().headers(), true);
   co_await r.x.send(200, out.str());
   co_return Status::ok();
+}
+
+// Checks the parts' checksums against the uploaded ones, then completes
+// with the object's checksum. The parts are listed before the commit; the
+// commit checks each ETag (the part's MD5) again under its locks, so the
+// checksums computed here are of the bytes it commits.
+Task<Result<proto::ObjectVersion>> S3Service::complete_with_checksums(S3Request& r, const std::string& upload_id,
+                                                                      const std::vector<CompletingPart>& wanted) {
+  auto upload = co_await gateway_.metadata().get_upload(r.bucket, r.key, upload_id);
+  if (!upload.is_ok()) co_return upload.status();
+  const ChecksumRule rule = rule_of(upload.value());
+  if (!r.header("x-amz-checksum-type").empty() && r.header("x-amz-checksum-type") != rule.type) {
+    co_return s3_status("InvalidRequest", "The upload was created using the " +
+                                              (rule.type.empty() ? std::string("null") : rule.type) +
+                                              " checksum mode. The complete request must use the same checksum mode.");
+  }
+  std::map<uint32_t, proto::UploadPartRecord> uploaded;
+  for (uint32_t marker = 0;;) {
+    auto page = co_await gateway_.metadata().list_upload_parts(r.bucket, r.key, upload_id, marker, 1000);
+    if (!page.is_ok()) co_return page.status();
+    for (auto& p : page.value().parts) uploaded[p.number()] = std::move(p);
+    if (!page.value().truncated || page.value().parts.empty()) break;
+    marker = uploaded.rbegin()->first;
+  }
+  const std::string header = rule.algorithm.empty() ? "" : checksum_header_for(rule.algorithm);
+  auto headers = completion_checksums(rule, wanted, uploaded, header.empty() ? "" : r.header(header));
+  if (!headers.is_ok()) co_return headers.status();
+  std::vector<CompletedPart> parts;
+  for (const CompletingPart& w : wanted) parts.push_back(w.part);
+  CommitConditions c;
+  c.if_none_match_any = r.header("if-none-match") == "*";
+  if (!r.header("if-match").empty()) c.if_match = unquoted(r.header("if-match"));
+  co_return co_await gateway_.complete_upload(r.bucket, r.key, upload_id, std::move(parts), c,
+                                              std::move(headers).value());
 }
 
 Task<Status> S3Service::abort_upload(S3Request& r) {
@@ -136,6 +227,10 @@ Task<Status> S3Service::list_parts(S3Request& r) {
   add_text(root, "Key", r.key);
   add_text(root, "UploadId", id);
   add_text(root, "StorageClass", upload.value().storage_class());
+  if (!upload.value().checksum_algorithm().empty()) {
+    add_text(root, "ChecksumAlgorithm", upload.value().checksum_algorithm());
+    add_text(root, "ChecksumType", upload.value().checksum_type());
+  }
   add_text(root, "PartNumberMarker", std::to_string(marker.value()));
   if (!l.value().parts.empty()) {
     add_text(root, "NextPartNumberMarker", std::to_string(l.value().parts.back().number()));
@@ -148,6 +243,7 @@ Task<Status> S3Service::list_parts(S3Request& r) {
     add_text(node, "LastModified", iso_date(static_cast<int64_t>(p.modified_ms())));
     add_text(node, "ETag", quoted(p.etag()));
     add_text(node, "Size", std::to_string(p.size()));
+    add_checksum_elements(node, p.checksums(), false);
   }
   co_await r.x.send(200, doc.str());
   co_return Status::ok();

@@ -47,12 +47,58 @@ Result<std::optional<ByteRange>> parse_range(const std::string& h, uint64_t size
 }
 
 // Whether the object's stored checksum describes the bytes of range: the
-// whole object, or partNumber 1 of a single PUT (which is all of it). A
-// part of a multipart upload carries no checksum of its own here, and an
-// arbitrary range none at all (S3 sends none for either).
+// whole object, or partNumber 1 of a single PUT (which is all of it). An
+// arbitrary range has none at all (S3 sends none).
 bool checksum_covers(const proto::ObjectVersion& v, const std::optional<ByteRange>& range, bool by_part) {
   if (!range) return true;
   return by_part && v.upload_parts() == 0 && range->first == 0 && range->last + 1 == v.size();
+}
+
+// The bytes of S3 part n (1-based) of v; nullopt when the part is empty. A
+// single PUT is one part.
+std::optional<ByteRange> part_range(const proto::ObjectVersion& v, uint32_t n) {
+  uint64_t offset = 0, first = 0, last = 0;
+  bool any = false;
+  for (const auto& stripe : v.parts()) {
+    const uint32_t belongs = v.upload_parts() == 0 ? 1 : stripe.upload_part();
+    if (belongs == n) {
+      if (!any) first = offset;
+      last = offset + stripe.size() - 1;
+      any = any || stripe.size() > 0;
+    }
+    offset += stripe.size();
+  }
+  if (!any) return std::nullopt;
+  return ByteRange{first, last};
+}
+
+// x-amz-checksum-* of what a GET sends, when the client asked for them
+// (x-amz-checksum-mode: ENABLED), as S3 does: the object's for the whole
+// object, part n's own for partNumber=n of a multipart object, none for an
+// arbitrary range. Clients verify them against the body.
+void set_checksum_headers(S3Request& r, const proto::ObjectVersion& v, const std::optional<ByteRange>& range,
+                          uint32_t part_number) {
+  if (r.header("x-amz-checksum-mode") != "ENABLED") return;
+  std::string type;
+  for (const auto& h : v.headers()) {
+    if (h.name() == "x-amz-checksum-type") type = h.value();
+  }
+  bool any = false;
+  if (part_number > 0 && v.upload_parts() > 0) {
+    for (const auto& p : v.uploaded_parts()) {
+      if (p.number() != part_number) continue;
+      for (const auto& c : p.checksums()) r.x.set_header(c.name(), c.value());
+      any = p.checksums_size() > 0;
+    }
+  } else if (checksum_covers(v, range, part_number > 0)) {
+    for (const auto& h : v.headers()) {
+      if (h.name().rfind("x-amz-checksum-", 0) != 0 || h.name() == "x-amz-checksum-type") continue;
+      r.x.set_header(h.name(), h.value());
+      any = true;
+    }
+  }
+  // A single PUT's checksum is of the full object.
+  if (any) r.x.set_header("x-amz-checksum-type", type.empty() ? "FULL_OBJECT" : type);
 }
 
 // x-amz-copy-source-range: exactly bytes=first-last, inside the source
@@ -243,6 +289,21 @@ static Result<ObjectAttributes> copy_attributes(const S3Request& r, const proto:
     *a.mutable_headers() = from.headers();
   }
   if (tagging != "REPLACE") *a.mutable_tags() = from.tags();
+  // Checksums describe the bytes, which a copy keeps: the source's
+  // full-object ones carry over (a composite one names parts the copy does
+  // not have); the request's own describe its empty body.
+  auto* headers = a.mutable_headers();
+  headers->erase(std::remove_if(headers->begin(), headers->end(),
+                                [](const auto& h) { return h.name().rfind("x-amz-checksum-", 0) == 0; }),
+                 headers->end());
+  if (r.header("x-amz-checksum-algorithm").empty()) {
+    for (const auto& h : from.headers()) {
+      if (h.name().rfind("x-amz-checksum-", 0) == 0 && BodyChecksum::for_header(h.name()) &&
+          h.value().find('-') == std::string::npos) {
+        *a.add_headers() = h;
+      }
+    }
+  }
   return a;
 }
 
@@ -262,13 +323,22 @@ Task<Status> S3Service::copy_object(S3Request& r) {
   }
   auto attrs = copy_attributes(r, from);
   if (!attrs.is_ok()) co_return attrs.status();
-  ObjectSource body(gateway_, from, ByteRange{0, from.size() == 0 ? 0 : from.size() - 1});
+  // x-amz-checksum-algorithm: the copy gets that checksum, computed.
+  const std::string algorithm = r.header("x-amz-checksum-algorithm");
+  const std::string wanted = checksum_header_for(algorithm);
+  if (!algorithm.empty() && wanted.empty()) {
+    co_return s3_status("InvalidRequest", "Value for x-amz-checksum-algorithm header is invalid.");
+  }
+  ObjectSource source(gateway_, from, ByteRange{0, from.size() == 0 ? 0 : from.size() - 1});
+  ChecksummedSource body(source);
+  if (!wanted.empty()) body.checks().compute(BodyChecksum::for_header(wanted));
   auto v = co_await gateway_.put_object_stream(r.bucket, r.key, body, conditions_from(r), std::move(attrs).value());
   if (!v.is_ok()) co_return v.status();
   set_version_header(r, v.value());
   XmlDoc doc("CopyObjectResult");
   add_text(doc.root(), "LastModified", iso_date(static_cast<int64_t>(v.value().modified_ms())));
   add_text(doc.root(), "ETag", quoted(v.value().etag()));
+  add_checksum_elements(doc.root(), v.value().headers(), true);
   co_await r.x.send(200, doc.str());
   co_return Status::ok();
 }
@@ -314,6 +384,7 @@ Task<Status> S3Service::get_object(S3Request& r, bool head) {
   }
 
   std::optional<ByteRange> range;
+  uint32_t part_number = 0;
   if (r.has("partNumber")) {
     uint32_t n = 0;
     try {
@@ -322,18 +393,8 @@ Task<Status> S3Service::get_object(S3Request& r, bool head) {
     }
     const uint32_t parts = std::max<uint32_t>(v.upload_parts(), 1);
     if (n < 1 || n > parts) co_return s3_status("InvalidPart", "partNumber is out of range");
-    uint64_t offset = 0, first = 0, last = 0;
-    bool any = false;
-    for (const auto& stripe : v.parts()) {
-      const uint32_t belongs = v.upload_parts() == 0 ? 1 : stripe.upload_part();
-      if (belongs == n) {
-        if (!any) first = offset;
-        last = offset + stripe.size() - 1;
-        any = any || stripe.size() > 0;
-      }
-      offset += stripe.size();
-    }
-    if (any) range = ByteRange{first, last};
+    part_number = n;
+    range = part_range(v, n);
     r.x.set_header("x-amz-mp-parts-count", std::to_string(parts));
   } else if (!r.header("range").empty()) {
     auto parsed = parse_range(r.header("range"), v.size());
@@ -347,12 +408,10 @@ Task<Status> S3Service::get_object(S3Request& r, bool head) {
   r.x.set_header("Accept-Ranges", "bytes");
   r.x.set_header("Content-Type", v.content_type().empty() ? "binary/octet-stream" : v.content_type());
   for (const auto& m : v.user_metadata()) r.x.set_header("x-amz-meta-" + m.name(), m.value());
-  // Checksums are returned when asked for, as S3 does, and only when they
-  // describe the bytes sent: clients verify them against the body.
-  const bool checksums = r.header("x-amz-checksum-mode") == "ENABLED" && checksum_covers(v, range, r.has("partNumber"));
   for (const auto& h : v.headers()) {
-    if (checksums || h.name().rfind("x-amz-checksum-", 0) != 0) r.x.set_header(h.name(), h.value());
+    if (h.name().rfind("x-amz-checksum-", 0) != 0) r.x.set_header(h.name(), h.value());
   }
+  set_checksum_headers(r, v, range, part_number);
   if (!v.storage_class().empty() && v.storage_class() != "STANDARD") {
     r.x.set_header("x-amz-storage-class", v.storage_class());
   }

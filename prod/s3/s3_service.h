@@ -11,7 +11,13 @@
 #include "prod/s3/http_exchange.h"
 #include "prod/s3/metrics.h"
 
+namespace pugi {
+class xml_node;
+}
+
 namespace tessera::prod::s3 {
+
+struct CompletingPart;  // multipart_checksums.h
 
 struct S3Config {
   std::map<std::string, std::string> users;  // access key -> secret
@@ -54,6 +60,13 @@ Result<ObjectAttributes> attributes_from(const S3Request& r);
 Result<bool> canned_acl_public(const std::string& value);
 // x-amz-version-id for a version that has one ("null" is not shown).
 void set_version_header(S3Request& r, const proto::ObjectVersion& v);
+// S3 parts of a multipart version, in order, with sizes and checksums.
+std::vector<proto::UploadedPart> uploaded_parts(const proto::ObjectVersion& v);
+// <ChecksumCRC32>... elements under node for the x-amz-checksum-* among
+// headers, with <ChecksumType> when with_type; a <Checksum> node left
+// empty is removed.
+void add_checksum_elements(pugi::xml_node node, const google::protobuf::RepeatedPtrField<proto::MetadataEntry>& headers,
+                           bool with_type);
 // The body's length as the client declared it (decoded, for aws-chunked).
 uint64_t declared_length(const S3Request& r);
 
@@ -106,7 +119,10 @@ class S3Service {
   // Multipart (s3_multipart_ops.cc).
   Task<Status> create_upload(S3Request& r);
   Task<Status> upload_part(S3Request& r);
+  Task<Status> upload_part_copy(S3Request& r, const proto::UploadRecord& upload, uint32_t number);
   Task<Status> complete_upload(S3Request& r);
+  Task<Result<proto::ObjectVersion>> complete_with_checksums(S3Request& r, const std::string& upload_id,
+                                                             const std::vector<CompletingPart>& wanted);
   Task<Status> abort_upload(S3Request& r);
   Task<Status> list_parts(S3Request& r);
   Task<Status> list_uploads(S3Request& r);
