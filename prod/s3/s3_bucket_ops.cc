@@ -189,7 +189,9 @@ Task<Status> S3Service::list_objects(S3Request& r, bool v2) {
   XmlDoc doc("ListBucketResult");
   auto root = doc.root();
   add_text(root, "Name", r.bucket);
-  add_text(root, "Prefix", list_key(r, req.prefix));
+  // V1 returns Prefix as sent, even with encoding-type=url (S3 does; boto3
+  // decodes every other field of a V1 listing, but not this one).
+  add_text(root, "Prefix", v2 ? list_key(r, req.prefix) : req.prefix);
   if (!req.delimiter.empty()) add_text(root, "Delimiter", list_key(r, req.delimiter));
   add_text(root, "MaxKeys", std::to_string(req.max_keys));
   if (!r.param("encoding-type").empty()) add_text(root, "EncodingType", "url");

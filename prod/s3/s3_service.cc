@@ -7,6 +7,7 @@
 #include "prod/s3/aws_chunked.h"
 #include "prod/s3/s3_error.h"
 #include "prod/s3/s3_routes.h"
+#include "prod/s3/sigv2.h"
 #include "prod/s3/sigv4.h"
 
 namespace tessera::prod::s3 {
@@ -102,9 +103,11 @@ Task<void> S3Service::serve(HttpExchange& x, std::string request_id) {
     host = host.substr(0, host.rfind(':') == std::string::npos || host.back() == ']' ? host.size() : host.rfind(':'));
     const std::string suffix = "." + config_.domain;
     std::string rest = path->empty() ? "/" : *path;
+    std::string virtual_bucket;
     if (host.size() > suffix.size() && host.compare(host.size() - suffix.size(), suffix.size(), suffix) == 0) {
       r.bucket = host.substr(0, host.size() - suffix.size());
       r.key = rest.substr(1);
+      virtual_bucket = r.bucket;
     } else {
       const size_t slash = rest.find('/', 1);
       r.bucket = rest.substr(1, slash == std::string::npos ? std::string::npos : slash - 1);
@@ -116,15 +119,15 @@ Task<void> S3Service::serve(HttpExchange& x, std::string request_id) {
       for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       signed_request.headers[name] = std::string(f.value());
     }
-    if (has_signature(signed_request)) {
-      auto auth = verify_sigv4(
-          signed_request,
-          [this](const std::string& key) -> std::optional<std::string> {
-            auto found = config_.users.find(key);
-            if (found == config_.users.end()) return std::nullopt;
-            return found->second;
-          },
-          rt_.unix_ms() / 1000);
+    if (has_sigv2(signed_request) || has_signature(signed_request)) {
+      const SecretLookup secret_for = [this](const std::string& key) -> std::optional<std::string> {
+        auto found = config_.users.find(key);
+        if (found == config_.users.end()) return std::nullopt;
+        return found->second;
+      };
+      const int64_t now_s = rt_.unix_ms() / 1000;
+      auto auth = has_sigv2(signed_request) ? verify_sigv2(signed_request, virtual_bucket, secret_for, now_s)
+                                            : verify_sigv4(signed_request, secret_for, now_s);
       if (!auth.is_ok()) {
         s = auth.status();
       } else {

@@ -15,7 +15,7 @@ constexpr int64_t kClockSkewMaxS = 15 * 60;
 constexpr int64_t kPresignExpiresMaxS = 7 * 24 * 3600;
 
 Status denied(std::string message, std::string reason = "AccessDenied") {
-  return Status(Code::kFailedPrecondition, std::move(message), std::move(reason));
+  return auth_denied(std::move(message), std::move(reason));
 }
 
 std::string hmac(std::string_view key, std::string_view data) {
@@ -127,10 +127,6 @@ std::string signature(const std::string& secret, const std::string& date, const 
   return hex_of(hmac(signing_key(secret, date, region, service), to_sign));
 }
 
-bool equal_constant_time(const std::string& a, const std::string& b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
 const std::string* query_value(const SignedRequest& r, const std::string& name) {
   for (const auto& [k, v] : r.query) {
     if (k == name) return &v;
@@ -139,6 +135,14 @@ const std::string* query_value(const SignedRequest& r, const std::string& name) 
 }
 
 }  // namespace
+
+Status auth_denied(std::string message, std::string reason) {
+  return Status(Code::kFailedPrecondition, std::move(message), std::move(reason));
+}
+
+bool equal_constant_time(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
 
 std::string uri_encode(std::string_view s, bool keep_slash) {
   static const char* kHex = "0123456789ABCDEF";

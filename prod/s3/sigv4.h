@@ -49,6 +49,10 @@ Result<AuthResult> verify_sigv4(const SignedRequest& request, const SecretLookup
 // True when the request carries any signature (header or query).
 bool has_signature(const SignedRequest& request);
 
+// An authentication failure with its S3 reason (kFailedPrecondition).
+Status auth_denied(std::string message, std::string reason = "AccessDenied");
+bool equal_constant_time(const std::string& a, const std::string& b);
+
 // Percent-encoding as SigV4 canonical form wants it: every byte except
 // A-Z a-z 0-9 - . _ ~ (and '/' when keep_slash).
 std::string uri_encode(std::string_view s, bool keep_slash);

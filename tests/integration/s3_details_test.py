@@ -6,6 +6,7 @@ Content-MD5, retried completions.
 
 Usage: s3_details_test.py PATH/TO/tessera-server
 """
+import base64
 import hashlib
 import http.client
 import os
@@ -94,6 +95,54 @@ def retried_completion(s3):
     check(err and err[0] == "NoSuchUpload", "another upload id is still NoSuchUpload")
 
 
+def multipart_checksums(s3):
+    """SHA-256 named at creation (boto3 1.26 knows no CRC64NVME): each part's
+    checksum is returned and listed, completion gives the composite."""
+    up = s3.create_multipart_upload(Bucket="details", Key="sums", ChecksumAlgorithm="SHA256")
+    check(up.get("ChecksumAlgorithm") == "SHA256", "CreateMultipartUpload echoes SHA256")
+    chunks = [body(5 << 20, "s1"), b"last part"]
+    parts = []
+    for n, chunk in enumerate(chunks, 1):
+        got = s3.upload_part(Bucket="details", Key="sums", UploadId=up["UploadId"], PartNumber=n, Body=chunk,
+                             ChecksumAlgorithm="SHA256")
+        want = base64.b64encode(hashlib.sha256(chunk).digest()).decode()
+        check(got.get("ChecksumSHA256") == want, f"UploadPart {n} returns its SHA256")
+        parts.append({"PartNumber": n, "ETag": got["ETag"], "ChecksumSHA256": want})
+    err = error_of(lambda: s3.upload_part(Bucket="details", Key="sums", UploadId=up["UploadId"], PartNumber=3,
+                                          Body=b"x", ChecksumAlgorithm="CRC32"))
+    check(err and err[0] == "InvalidRequest", "a CRC32 part in a SHA256 upload: InvalidRequest")
+    listed = s3.list_parts(Bucket="details", Key="sums", UploadId=up["UploadId"])
+    check([p.get("ChecksumSHA256") for p in listed["Parts"]] == [p["ChecksumSHA256"] for p in parts],
+          "ListParts shows the part checksums")
+    wrong = [dict(parts[0]), dict(parts[1], ChecksumSHA256=parts[0]["ChecksumSHA256"])]
+    err = error_of(lambda: s3.complete_multipart_upload(Bucket="details", Key="sums", UploadId=up["UploadId"],
+                                                        MultipartUpload={"Parts": wrong}))
+    check(err and err[0] == "InvalidPart", "completing with a wrong part checksum: InvalidPart")
+    done = s3.complete_multipart_upload(Bucket="details", Key="sums", UploadId=up["UploadId"],
+                                        MultipartUpload={"Parts": parts})
+    raws = b"".join(base64.b64decode(p["ChecksumSHA256"]) for p in parts)
+    composite = base64.b64encode(hashlib.sha256(raws).digest()).decode() + "-2"
+    check(done.get("ChecksumSHA256") == composite, f"the composite checksum ({done.get('ChecksumSHA256')})")
+    head = s3.head_object(Bucket="details", Key="sums", ChecksumMode="ENABLED")
+    check(head.get("ChecksumSHA256") == composite, "HEAD with checksum mode returns it")
+    part2 = s3.get_object(Bucket="details", Key="sums", PartNumber=2, ChecksumMode="ENABLED")
+    check(part2.get("ChecksumSHA256") == parts[1]["ChecksumSHA256"] and part2["Body"].read() == chunks[1],
+          "GET partNumber=2 returns part 2's checksum")
+    attrs = s3.get_object_attributes(Bucket="details", Key="sums", ObjectAttributes=["ObjectParts", "Checksum"])
+    check([p.get("ChecksumSHA256") for p in attrs["ObjectParts"]["Parts"]] == [p["ChecksumSHA256"] for p in parts],
+          "GetObjectAttributes lists the parts with their checksums")
+
+
+def listings(s3):
+    s3.put_object(Bucket="details", Key="a b/c", Body=b"x")
+    v1 = s3.list_objects(Bucket="details", Prefix="a b/")
+    check(v1.get("Prefix") == "a b/" and [o["Key"] for o in v1["Contents"]] == ["a b/c"],
+          f"V1 returns Prefix as sent ({v1.get('Prefix')!r})")
+    v2 = s3.list_objects_v2(Bucket="details", Prefix="a b/")
+    check(v2.get("Prefix") == "a b/", f"V2 Prefix ({v2.get('Prefix')!r})")
+    s3.delete_object(Bucket="details", Key="a b/c")
+
+
 def main():
     with running_server(sys.argv[1], {ACCESS: SECRET}) as server:
         s3 = boto3.client("s3", endpoint_url=server.url, aws_access_key_id=ACCESS, aws_secret_access_key=SECRET,
@@ -115,6 +164,8 @@ def main():
         delete_markers(s3)
         copies(s3)
         retried_completion(s3)
+        multipart_checksums(s3)
+        listings(s3)
         digest = hashlib.sha256(s3.get_object(Bucket="details", Key="mp")["Body"].read()).hexdigest()
         check(digest == hashlib.sha256(body(5 << 20, "p1") + b"tail").hexdigest(), "the completed object reads back")
     return exit_status()
