@@ -1,14 +1,29 @@
 // Naming shared by the gateway's translation units: which object a
-// fragment belongs to, and the placement seed of a stripe.
+// fragment belongs to, the placement seed of a stripe, a body's trailers.
 #pragma once
 
+#include <algorithm>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "io_abstraction/random.h"
 #include "metadata.pb.h"
 #include "storage.pb.h"
 
 namespace tessera::gateway_util {
+
+// Appends the body's trailers (name, value) to entries, except names
+// entries already has.
+inline void add_trailers(std::vector<std::pair<std::string, std::string>> trailers,
+                         google::protobuf::RepeatedPtrField<proto::MetadataEntry>* entries) {
+  for (auto& [name, value] : trailers) {
+    if (std::any_of(entries->begin(), entries->end(), [&](const auto& e) { return e.name() == name; })) continue;
+    auto* e = entries->Add();
+    e->set_name(std::move(name));
+    e->set_value(std::move(value));
+  }
+}
 
 inline std::string object_id(const std::string& bucket, const std::string& key) {
   return bucket + std::string(1, '\0') + key;

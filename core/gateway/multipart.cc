@@ -1,7 +1,5 @@
 // The gateway's multipart upload: each part is a stripe stream of its own,
 // durable before the metadata records it.
-#include <algorithm>
-
 #include "core/codec/sha256.h"
 #include "core/gateway/gateway_util.h"
 #include "core/gateway/object_gateway.h"
@@ -59,13 +57,7 @@ Task<Result<proto::UploadPartRecord>> ObjectGateway::upload_part(std::string buc
   part.set_etag(written.value().md5_hex);
   part.set_modified_ms(rt_.unix_ms());
   for (const auto& stripe : written.value().stripes) *part.add_stripes() = stripe;
-  for (auto& [name, value] : body.trailers()) {
-    const auto& kept = part.checksums();
-    if (std::any_of(kept.begin(), kept.end(), [&](const auto& c) { return c.name() == name; })) continue;
-    auto* checksum = part.add_checksums();
-    checksum->set_name(std::move(name));
-    checksum->set_value(std::move(value));
-  }
+  add_trailers(body.trailers(), part.mutable_checksums());
   // The stripes are durable; only now does the upload know the part.
   auto replaced = co_await metadata_.put_upload_part(bucket, key, upload_id, part);
   if (!replaced.is_ok()) {

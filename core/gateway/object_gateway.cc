@@ -60,13 +60,7 @@ Task<Result<proto::ObjectVersion>> ObjectGateway::put_object_stream(std::string 
   if (!written.is_ok()) co_return written.status();
   Written& w = written.value();
   proto::ObjectVersion version = std::move(attrs);
-  for (auto& [name, value] : body.trailers()) {
-    const auto& stored = version.headers();
-    if (std::any_of(stored.begin(), stored.end(), [&](const auto& h) { return h.name() == name; })) continue;
-    auto* h = version.add_headers();
-    h->set_name(std::move(name));
-    h->set_value(std::move(value));
-  }
+  add_trailers(body.trailers(), version.mutable_headers());
   version.set_bucket(bucket);
   version.set_key(key);
   version.set_size(w.size);

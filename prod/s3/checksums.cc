@@ -143,6 +143,14 @@ std::string BodyChecksum::header() const {
   return "x-amz-checksum-" + lower;
 }
 
+const std::vector<std::pair<std::string, std::string>>& checksum_names() {
+  static const std::vector<std::pair<std::string, std::string>> names = {
+      {"x-amz-checksum-crc32", "ChecksumCRC32"},         {"x-amz-checksum-crc32c", "ChecksumCRC32C"},
+      {"x-amz-checksum-crc64nvme", "ChecksumCRC64NVME"}, {"x-amz-checksum-sha1", "ChecksumSHA1"},
+      {"x-amz-checksum-sha256", "ChecksumSHA256"}};
+  return names;
+}
+
 std::string checksum_header_for(std::string_view algorithm) {
   std::string header = "x-amz-checksum-";
   for (char ch : algorithm) header += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));

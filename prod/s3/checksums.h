@@ -24,6 +24,10 @@ class BodyChecksum {
   std::string header() const;
 };
 
+// Every algorithm as (header, XML element): ("x-amz-checksum-crc32",
+// "ChecksumCRC32"), ...
+const std::vector<std::pair<std::string, std::string>>& checksum_names();
+
 // "x-amz-checksum-crc32" for "CRC32" (any case); "" for an unknown one.
 std::string checksum_header_for(std::string_view algorithm);
 

@@ -1,9 +1,11 @@
 // GetObjectAttributes: what x-amz-object-attributes names of a version
 // (ETag, Checksum, ObjectParts, StorageClass, ObjectSize), from its record
 // alone; no fragment is read.
+#include <algorithm>
 #include <map>
 #include <set>
 
+#include "prod/s3/checksums.h"
 #include "prod/s3/s3_error.h"
 #include "prod/s3/s3_service.h"
 #include "prod/s3/s3_util.h"
@@ -74,17 +76,15 @@ std::vector<proto::UploadedPart> uploaded_parts(const proto::ObjectVersion& v) {
 
 void add_checksum_elements(pugi::xml_node node, const google::protobuf::RepeatedPtrField<proto::MetadataEntry>& headers,
                            bool with_type) {
-  static const std::map<std::string, const char*> kElements = {
-      {"x-amz-checksum-crc32", "ChecksumCRC32"},         {"x-amz-checksum-crc32c", "ChecksumCRC32C"},
-      {"x-amz-checksum-crc64nvme", "ChecksumCRC64NVME"}, {"x-amz-checksum-sha1", "ChecksumSHA1"},
-      {"x-amz-checksum-sha256", "ChecksumSHA256"},       {"x-amz-checksum-type", "ChecksumType"}};
   bool any = false, typed = false;
   for (const auto& h : headers) {
-    auto element = kElements.find(h.name());
-    if (element == kElements.end() || (!with_type && h.name() == "x-amz-checksum-type")) continue;
-    add_text(node, element->second, h.value());
+    const bool type = h.name() == "x-amz-checksum-type";
+    auto named = std::find_if(checksum_names().begin(), checksum_names().end(),
+                              [&](const auto& n) { return n.first == h.name(); });
+    if (type ? !with_type : named == checksum_names().end()) continue;
+    add_text(node, type ? "ChecksumType" : named->second.c_str(), h.value());
     any = true;
-    typed = typed || h.name() == "x-amz-checksum-type";
+    typed = typed || type;
   }
   // A single PUT's checksum is of the full object.
   if (with_type && any && !typed) add_text(node, "ChecksumType", "FULL_OBJECT");

@@ -26,8 +26,7 @@ ChecksumRule rule_of(const proto::UploadRecord& u) { return ChecksumRule{u.check
 // The x-amz-checksum-* a part upload sends, as headers or an announced trailer.
 std::vector<std::string> sent_checksums(const S3Request& r) {
   std::vector<std::string> sent;
-  for (const char* alg : {"crc32", "crc32c", "crc64nvme", "sha1", "sha256"}) {
-    const std::string header = std::string("x-amz-checksum-") + alg;
+  for (const auto& [header, element] : checksum_names()) {
     if (!r.header(header).empty()) sent.push_back(header);
   }
   if (!r.header("x-amz-trailer").empty()) sent.push_back(r.header("x-amz-trailer"));
@@ -37,10 +36,6 @@ std::vector<std::string> sent_checksums(const S3Request& r) {
 // The <Part> list of a CompleteMultipartUpload document, with the checksums
 // each part gives.
 Result<std::vector<CompletingPart>> completing_parts(pugi::xml_node root) {
-  static const std::map<std::string, std::string> kElements = {
-      {"ChecksumCRC32", "x-amz-checksum-crc32"},         {"ChecksumCRC32C", "x-amz-checksum-crc32c"},
-      {"ChecksumCRC64NVME", "x-amz-checksum-crc64nvme"}, {"ChecksumSHA1", "x-amz-checksum-sha1"},
-      {"ChecksumSHA256", "x-amz-checksum-sha256"}};
   std::vector<CompletingPart> parts;
   for (auto p : root.children("Part")) {
     const std::string n = p.child_value("PartNumber");
@@ -48,7 +43,7 @@ Result<std::vector<CompletingPart>> completing_parts(pugi::xml_node root) {
       return s3_status("MalformedXML", "PartNumber must be 1..10000");
     }
     CompletingPart part{CompletedPart{static_cast<uint32_t>(std::stoul(n)), unquoted(p.child_value("ETag"))}, {}};
-    for (const auto& [element, header] : kElements) {
+    for (const auto& [header, element] : checksum_names()) {
       if (p.child(element.c_str())) part.checksums[header] = p.child_value(element.c_str());
     }
     parts.push_back(std::move(part));
@@ -65,11 +60,7 @@ Task<Status> S3Service::create_upload(S3Request& r) {
   if (!attrs.is_ok()) co_return attrs.status();
   auto rule = checksum_rule(r.header("x-amz-checksum-algorithm"), r.header("x-amz-checksum-type"));
   if (!rule.is_ok()) co_return rule.status();
-  // The request's own checksum headers describe its empty body.
-  auto* headers = attrs.value().mutable_headers();
-  headers->erase(std::remove_if(headers->begin(), headers->end(),
-                                [](const auto& h) { return h.name().rfind("x-amz-checksum-", 0) == 0; }),
-                 headers->end());
+  drop_checksum_headers(attrs.value());  // they describe the request's empty body
   auto id = co_await gateway_.create_upload(r.bucket, r.key, std::move(attrs).value(), rule.value().algorithm,
                                             rule.value().type);
   if (!id.is_ok()) co_return id.status();
@@ -128,11 +119,8 @@ Task<Status> S3Service::upload_part_copy(S3Request& r, const proto::UploadRecord
   if (!wanted.value().empty()) body.checks().compute(BodyChecksum::for_header(wanted.value()));
   auto part = co_await gateway_.upload_part(r.bucket, r.key, upload.upload_id(), number, body);
   if (!part.is_ok()) co_return part.status();
-  XmlDoc doc("CopyPartResult");
-  add_text(doc.root(), "LastModified", iso_date(static_cast<int64_t>(part.value().modified_ms())));
-  add_text(doc.root(), "ETag", quoted(part.value().etag()));
-  add_checksum_elements(doc.root(), part.value().checksums(), false);
-  co_await r.x.send(200, doc.str());
+  co_await send_copy_result(r, "CopyPartResult", part.value().modified_ms(), part.value().etag(),
+                            part.value().checksums());
   co_return Status::ok();
 }
 

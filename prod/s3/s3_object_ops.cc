@@ -292,10 +292,7 @@ static Result<ObjectAttributes> copy_attributes(const S3Request& r, const proto:
   // Checksums describe the bytes, which a copy keeps: the source's
   // full-object ones carry over (a composite one names parts the copy does
   // not have); the request's own describe its empty body.
-  auto* headers = a.mutable_headers();
-  headers->erase(std::remove_if(headers->begin(), headers->end(),
-                                [](const auto& h) { return h.name().rfind("x-amz-checksum-", 0) == 0; }),
-                 headers->end());
+  drop_checksum_headers(a);
   if (r.header("x-amz-checksum-algorithm").empty()) {
     for (const auto& h : from.headers()) {
       if (h.name().rfind("x-amz-checksum-", 0) == 0 && BodyChecksum::for_header(h.name()) &&
@@ -305,6 +302,22 @@ static Result<ObjectAttributes> copy_attributes(const S3Request& r, const proto:
     }
   }
   return a;
+}
+
+void drop_checksum_headers(ObjectAttributes& a) {
+  auto* headers = a.mutable_headers();
+  headers->erase(std::remove_if(headers->begin(), headers->end(),
+                                [](const auto& h) { return h.name().rfind("x-amz-checksum-", 0) == 0; }),
+                 headers->end());
+}
+
+Task<void> send_copy_result(S3Request& r, const char* root, uint64_t modified_ms, const std::string& etag,
+                            const google::protobuf::RepeatedPtrField<proto::MetadataEntry>& checksums) {
+  XmlDoc doc(root);
+  add_text(doc.root(), "LastModified", iso_date(static_cast<int64_t>(modified_ms)));
+  add_text(doc.root(), "ETag", quoted(etag));
+  add_checksum_elements(doc.root(), checksums, false);
+  co_await r.x.send(200, doc.str());
 }
 
 Task<Status> S3Service::copy_object(S3Request& r) {
@@ -335,11 +348,7 @@ Task<Status> S3Service::copy_object(S3Request& r) {
   auto v = co_await gateway_.put_object_stream(r.bucket, r.key, body, conditions_from(r), std::move(attrs).value());
   if (!v.is_ok()) co_return v.status();
   set_version_header(r, v.value());
-  XmlDoc doc("CopyObjectResult");
-  add_text(doc.root(), "LastModified", iso_date(static_cast<int64_t>(v.value().modified_ms())));
-  add_text(doc.root(), "ETag", quoted(v.value().etag()));
-  add_checksum_elements(doc.root(), v.value().headers(), true);
-  co_await r.x.send(200, doc.str());
+  co_await send_copy_result(r, "CopyObjectResult", v.value().modified_ms(), v.value().etag(), v.value().headers());
   co_return Status::ok();
 }
 

@@ -67,6 +67,11 @@ std::vector<proto::UploadedPart> uploaded_parts(const proto::ObjectVersion& v);
 // empty is removed.
 void add_checksum_elements(pugi::xml_node node, const google::protobuf::RepeatedPtrField<proto::MetadataEntry>& headers,
                            bool with_type);
+// Removes every x-amz-checksum-* header from a.
+void drop_checksum_headers(ObjectAttributes& a);
+// The XML answer of CopyObject / UploadPartCopy (root names which).
+Task<void> send_copy_result(S3Request& r, const char* root, uint64_t modified_ms, const std::string& etag,
+                            const google::protobuf::RepeatedPtrField<proto::MetadataEntry>& checksums);
 // The body's length as the client declared it (decoded, for aws-chunked).
 uint64_t declared_length(const S3Request& r);
 

@@ -1,5 +1,5 @@
-"""Downloads as a user's boto3 and aws-cli make them, with their default
-checksum settings: run by each Python that has boto3 (Debian's 1.26, the
+"""Downloads and CLI uploads as a user's boto3 and aws-cli make them, with
+their default checksum settings: run by each Python that has boto3 (Debian's 1.26, the
 image's current 1.43, which verifies x-amz-checksum-* on every GET).
 
 Usage: client_downloads.py ENDPOINT ACCESS SECRET BUCKET WORKDIR AWS_BINARY
@@ -57,4 +57,18 @@ part2 = s3.get_object(Bucket=bucket, Key=key, PartNumber=2)["Body"].read()
 check(part2 == payload[8 << 20:16 << 20], f"{tag}: get_object PartNumber=2 of a multipart object")
 for path in (src, dst):
     os.remove(path)
+# Uploads of every size with the CLI's defaults (its multipart threshold is
+# 8 MiB, its current versions send CRC32 trailers), read back with checksum
+# mode: inline (<= 4 KiB), one stripe, several stripes, multipart.
+for size in (0, 1000, 1 << 20, 20 << 20):
+    key = f"{tag}/cli-upload-{size}"
+    payload = data(size, key)
+    src = os.path.join(workdir, f"up-{size}")
+    with open(src, "wb") as f:
+        f.write(payload)
+    r = subprocess.run([aws_binary, "--endpoint-url", endpoint, "s3", "cp", src, f"s3://{bucket}/{key}",
+                        "--only-show-errors"], capture_output=True, text=True, env=env)
+    got = s3.get_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")["Body"].read() if r.returncode == 0 else None
+    check(got == payload, f"{tag}: aws s3 cp upload of {size} B, get_object with checksum mode ({r.stderr[-300:]})")
+    os.remove(src)
 sys.exit(exit_status())
