@@ -77,6 +77,12 @@ void FaultInjector::apply(const proto::ScheduledFault& fault) {
       }
       break;
     }
+    case proto::ScheduledFault::kZoneLoss:
+      ++stats_.zone_losses;
+      for (uint32_t n = 0; n < cluster_.size(); ++n) {
+        if (cluster_.location(n).zone == fault.zone_loss().zone()) crash(n, 0);
+      }
+      break;
     case proto::ScheduledFault::FAULT_NOT_SET:
       break;
   }
@@ -126,6 +132,7 @@ std::string FaultInjector::describe() const {
          " partitions=" + std::to_string(stats_.partitions) +
          " disk_losses=" + std::to_string(stats_.disk_losses) +
          " rack_losses=" + std::to_string(stats_.rack_losses) +
+         " zone_losses=" + std::to_string(stats_.zone_losses) +
          " bitrots=" + std::to_string(stats_.bitrots);
 }
 

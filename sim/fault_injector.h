@@ -24,6 +24,7 @@ class FaultInjector {
     uint64_t disk_losses = 0;
     uint64_t bitrots = 0;
     uint64_t rack_losses = 0;
+    uint64_t zone_losses = 0;
   };
 
   FaultInjector(SimWorld& world, SimCluster& cluster, const proto::Scenario& scenario,

@@ -63,6 +63,9 @@ std::string validate_schedule(const proto::Scenario& s, uint32_t nodes) {
           return where + "rack does not exist";
         }
         break;
+      case proto::ScheduledFault::kZoneLoss:
+        if (f.zone_loss().zone() >= s.topology().zones()) return where + "zone does not exist";
+        break;
       case proto::ScheduledFault::kHealPartitions:
         break;
       case proto::ScheduledFault::FAULT_NOT_SET:

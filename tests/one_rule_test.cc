@@ -17,6 +17,7 @@ struct Banned {
 const Banned kBanned[] = {
     {R"(#\s*include\s*[<"]boost/asio)", "Asio belongs in prod/"},
     {R"(#\s*include\s*[<"]rocksdb/)", "RocksDB belongs in prod/"},
+    {R"(#\s*include\s*"(prod|sim)/)", "core/ is what prod/ and sim/ both run: it includes neither"},
     {R"(#\s*include\s*<thread>)", "threads: use Runtime::offload"},
     {R"(#\s*include\s*<(mutex|condition_variable|future|atomic)>)", "threads: use Runtime"},
     {R"(#\s*include\s*<chrono>)", "clocks: use Runtime::now"},
@@ -72,10 +73,11 @@ TEST(OneRule, TheScannerCatchesABannedInclude) {
   const auto dir = std::filesystem::temp_directory_path() / "tessera-one-rule";
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "bad.cc") << "#include <chrono>\nint f() { return rand(); }\n"
-                                  "#include <thread>  // one-rule-exempt: shown to be skipped\n";
+                                  "#include <thread>  // one-rule-exempt: shown to be skipped\n"
+                                  "#include \"sim/sim_disk.h\"\n#include \"prod/rocks_kv.h\"\n";
   const auto v = violations_in(dir);
   std::filesystem::remove_all(dir);
-  EXPECT_EQ(v.size(), 2u);
+  EXPECT_EQ(v.size(), 4u);
 }
 
 }  // namespace

@@ -1,12 +1,6 @@
 #include "sim/workloads/objects.h"
 
-#include "core/gateway/object_gateway.h"
-#include "core/metadata/metadata_service.h"
-#include "core/metadata/metadata_store.h"
-#include "core/metadata/remote_metadata_store.h"
-#include "core/repair/repairer.h"
-#include "core/scrub/scrubber.h"
-#include "core/storage/storage_service.h"
+#include "core/node/node.h"
 #include "io_abstraction/combinators.h"
 #include "sim/workloads/objects_checker.h"
 #include "sim/workloads/repair_audit.h"
@@ -22,48 +16,18 @@ constexpr uint64_t kRepairPassesMax = 10;
 
 std::string key_name(uint32_t key) { return "key-" + std::to_string(key); }
 
-class StorageApp final : public NodeApp {
- public:
-  StorageApp(NodeContext& ctx, bool verify, const proto::ObjectsWorkload& config)
-      : rpc_(ctx.runtime, ctx.network), service_(ctx.runtime, rpc_, ctx.disks, verify),
-        scrubber_(ctx.runtime, service_, ctx.disks,
-                  ScrubConfig{std::max<uint64_t>(1, config.scrub_bytes_per_s()),
-                              Duration::millis(static_cast<int64_t>(config.scrub_interval_ms()))}) {
-    if (config.scrub_bytes_per_s() > 0) ctx.runtime.spawn(scrubber_.run());
-  }
-
- private:
-  RpcEndpoint rpc_;
-  StorageService service_;
-  Scrubber scrubber_;
-};
-
-// The metadata node (with metadata_node): a MetadataService over its kv.
-class MetadataApp final : public NodeApp {
- public:
-  explicit MetadataApp(NodeContext& ctx)
-      : rpc_(ctx.runtime, ctx.network), store_(ctx.runtime, ctx.kv), service_(rpc_, store_) {}
-
- private:
-  RpcEndpoint rpc_;
-  KvMetadataStore store_;
-  MetadataService service_;
-};
-
 constexpr uint32_t kMetadataNode = 1;
 
 struct Shared {
   proto::ObjectsWorkload config;
   FailureDomain level;
   std::vector<DiskInfo> disks;  // every disk of the storage nodes
+  std::vector<NodeId> storage_nodes;
   ObjectsChecker checker;
   bool accepting = true;
   uint64_t verified = 0;
-  bool placement_ignores_racks = false;  // test-only broken variants
-  bool verify = true;
-  bool commit_before_fragments = false;
+  BrokenVariants broken;           // test only
   uint64_t garbage_collected = 0;  // garbage records whose fragments are gone
-  bool repair_rebuilds_wrong_bytes = false;
   // Verification with repair on: whether a pass found nothing damaged, and
   // the stripes referenced then (audited against the disks in check()).
   bool repair_converged = false;
@@ -73,13 +37,73 @@ struct Shared {
   Repairer::Progress repair_progress;
 };
 
+HeartbeatConfig heartbeat_config(const proto::ObjectsWorkload& c) {
+  HeartbeatConfig h;
+  h.interval = Duration::millis(static_cast<int64_t>(c.heartbeat_interval_ms() == 0 ? 100 : c.heartbeat_interval_ms()));
+  return h;
+}
+
+// Every node of the workload is a core Node, assembled as tessera-server
+// assembles it: node 0 the gateway (which also runs the clients), node 1
+// the metadata with metadata_node, the others storage.
+NodePlan storage_plan(const NodeContext& ctx, const Shared& s) {
+  NodePlan p;
+  p.roles.storage = true;
+  p.scrub = ScrubConfig{s.config.scrub_bytes_per_s(), Duration::millis(static_cast<int64_t>(s.config.scrub_interval_ms()))};
+  p.heartbeat_peers = {NodeId(0)};
+  p.heartbeat = heartbeat_config(s.config);
+  p.incarnation = ctx.incarnation;
+  p.broken = s.broken;
+  return p;
+}
+
+NodePlan metadata_plan() {
+  NodePlan p;
+  p.roles.metadata = true;
+  return p;
+}
+
+NodePlan gateway_plan(const NodeContext& ctx, Shared& s) {
+  const auto& c = s.config;
+  NodePlan p;
+  p.roles.gateway = true;
+  p.cluster_disks = s.disks;
+  if (c.metadata_node()) p.metadata_node = NodeId(kMetadataNode);
+  p.metadata_deadline = Duration::millis(static_cast<int64_t>(c.fragment_deadline_ms()));
+  p.gateway.storage_classes = {StorageClass{"STANDARD", c.k(), c.m(), s.level}};
+  p.gateway.hedge_after = Duration::millis(static_cast<int64_t>(c.hedge_after_ms()));
+  p.gateway.min_upload_part_bytes = c.upload_part_bytes();
+  p.gateway.part_bytes = c.part_bytes();
+  p.gateway.inline_bytes_max = c.inline_bytes_max();
+  p.gateway.fragment_deadline = Duration::millis(static_cast<int64_t>(c.fragment_deadline_ms()));
+  p.background = true;
+  p.gc_interval = Duration::millis(static_cast<int64_t>(c.gc_interval_ms()));
+  p.gc_grace = Duration::millis(static_cast<int64_t>(c.gc_grace_ms()));
+  p.garbage_collected = &s.garbage_collected;
+  p.repair.bytes_per_second = std::max<uint64_t>(1, c.repair_bytes_per_s());
+  p.repair.orphan_grace = Duration::millis(static_cast<int64_t>(c.orphan_grace_ms()));
+  p.repair_interval = Duration::millis(static_cast<int64_t>(c.repair_interval_ms()));
+  p.heartbeat_peers = s.storage_nodes;
+  p.heartbeat = heartbeat_config(c);
+  p.incarnation = ctx.incarnation;
+  p.broken = s.broken;
+  return p;
+}
+
+class NodeOnly final : public NodeApp {
+ public:
+  NodeOnly(NodeContext& ctx, NodePlan plan) : node_(NodeIo{ctx.runtime, ctx.network, ctx.disks, &ctx.kv}, std::move(plan)) {}
+
+ private:
+  Node node_;
+};
+
 class GatewayApp final : public NodeApp {
  public:
   GatewayApp(NodeContext& ctx, Shared& shared)
-      : rt_(ctx.runtime), shared_(shared), rpc_(ctx.runtime, ctx.network), store_(make_store(ctx, rpc_, shared)),
-        metadata_(*store_), gateway_(ctx.runtime, rpc_, metadata_, shared.disks, config(shared)),
-        repairer_(gateway_, repair_config(shared.config)) {
-    repairer_.set_broken_rebuild(shared.repair_rebuilds_wrong_bytes);
+      : rt_(ctx.runtime), shared_(shared),
+        node_(NodeIo{ctx.runtime, ctx.network, {}, &ctx.kv}, gateway_plan(ctx, shared)),
+        metadata_(*node_.metadata()), gateway_(*node_.gateway()), repairer_(*node_.repairer()) {
     rt_.spawn(boot());
   }
 
@@ -92,33 +116,6 @@ class GatewayApp final : public NodeApp {
   }
 
  private:
-  static std::unique_ptr<MetadataStore> make_store(NodeContext& ctx, RpcEndpoint& rpc, const Shared& s) {
-    if (!s.config.metadata_node()) return std::make_unique<KvMetadataStore>(ctx.runtime, ctx.kv);
-    return std::make_unique<RemoteMetadataStore>(
-        rpc, NodeId(kMetadataNode), Duration::millis(static_cast<int64_t>(s.config.fragment_deadline_ms())));
-  }
-
-  static GatewayConfig config(const Shared& s) {
-    GatewayConfig c;
-    c.storage_classes = {StorageClass{"STANDARD", s.config.k(), s.config.m(),
-                                      s.placement_ignores_racks ? FailureDomain::kDisk : s.level}};
-    c.verify_fragments = s.verify;
-    c.commit_before_fragments = s.commit_before_fragments;
-    c.hedge_after = Duration::millis(static_cast<int64_t>(s.config.hedge_after_ms()));
-    c.min_upload_part_bytes = s.config.upload_part_bytes();
-    c.part_bytes = s.config.part_bytes();
-    c.inline_bytes_max = s.config.inline_bytes_max();
-    c.fragment_deadline = Duration::millis(static_cast<int64_t>(s.config.fragment_deadline_ms()));
-    return c;
-  }
-
-  static RepairConfig repair_config(const proto::ObjectsWorkload& c) {
-    RepairConfig r;
-    r.bytes_per_second = std::max<uint64_t>(1, c.repair_bytes_per_s());
-    r.orphan_grace = Duration::millis(static_cast<int64_t>(c.orphan_grace_ms()));
-    return r;
-  }
-
   Task<void> boot() {
     proto::BucketRecord bucket;
     bucket.set_name(kBucket);
@@ -131,12 +128,6 @@ class GatewayApp final : public NodeApp {
       co_await sleep(rt_, Duration::millis(50));
     }
     for (uint32_t i = 0; i < shared_.config.clients(); ++i) rt_.spawn(client());
-    if (repair_on()) rt_.spawn(repairer_.run(repair_interval()));
-    if (shared_.config.gc_interval_ms() > 0) {
-      rt_.spawn(gateway_.run_collector(Duration::millis(static_cast<int64_t>(shared_.config.gc_interval_ms())),
-                                       Duration::millis(static_cast<int64_t>(shared_.config.gc_grace_ms())),
-                                       &shared_.garbage_collected));
-    }
   }
 
   // Ends when the workload stops issuing (or node 0 crashes).
@@ -297,26 +288,30 @@ class GatewayApp final : public NodeApp {
 
   Runtime& rt_;
   Shared& shared_;
-  RpcEndpoint rpc_;
-  std::unique_ptr<MetadataStore> store_;
+  Node node_;
   MetadataStore& metadata_;
-  ObjectGateway gateway_;
-  Repairer repairer_;
+  ObjectGateway& gateway_;
+  Repairer& repairer_;
 };
 
 class ObjectsWorkloadImpl final : public Workload {
  public:
   ObjectsWorkloadImpl(const proto::Scenario& scenario, uint32_t nodes, const std::string& broken_variant) {
     shared_.config = scenario.workload().objects();
-    shared_.placement_ignores_racks = broken_variant == "placement_ignores_racks";
-    shared_.verify = broken_variant != "read_skips_checksum";
-    shared_.commit_before_fragments = broken_variant == "commit_before_fragments";
-    shared_.repair_rebuilds_wrong_bytes = broken_variant == "repair_rebuilds_wrong_bytes";
+    shared_.broken.placement_ignores_racks = broken_variant == "placement_ignores_racks";
+    shared_.broken.read_skips_checksum = broken_variant == "read_skips_checksum";
+    shared_.broken.commit_before_fragments = broken_variant == "commit_before_fragments";
+    shared_.broken.repair_rebuilds_wrong_bytes = broken_variant == "repair_rebuilds_wrong_bytes";
     shared_.level = *parse_failure_domain(shared_.config.failure_domain());
     const auto locations = layout(scenario.topology());
     shared_.checker.set_late_commits(shared_.config.metadata_node());
+    if (shared_.config.puts_must_succeed_after_ms() > 0) {
+      shared_.checker.require_puts_from(
+          Instant{static_cast<int64_t>(shared_.config.puts_must_succeed_after_ms()) * 1000});
+    }
     const uint32_t first_storage = shared_.config.metadata_node() ? kMetadataNode + 1 : 1;
     for (uint32_t n = first_storage; n < nodes; ++n) {
+      shared_.storage_nodes.push_back(NodeId(n));
       for (uint32_t d = 0; d < scenario.topology().disks_per_node(); ++d) {
         shared_.disks.push_back(DiskInfo{DiskRef{n, d}, locations[n].zone, locations[n].rack,
                                          scenario.topology().disk_capacity_bytes(), 0, true});
@@ -330,8 +325,10 @@ class ObjectsWorkloadImpl final : public Workload {
   AppFactory factory() override {
     return [this](NodeContext& ctx) -> std::unique_ptr<NodeApp> {
       if (ctx.id.value == 0) return std::make_unique<GatewayApp>(ctx, shared_);
-      if (ctx.id.value == kMetadataNode && shared_.config.metadata_node()) return std::make_unique<MetadataApp>(ctx);
-      return std::make_unique<StorageApp>(ctx, shared_.verify, shared_.config);
+      if (ctx.id.value == kMetadataNode && shared_.config.metadata_node()) {
+        return std::make_unique<NodeOnly>(ctx, metadata_plan());
+      }
+      return std::make_unique<NodeOnly>(ctx, storage_plan(ctx, shared_));
     };
   }
   void on_crash(uint32_t node, Instant now) override {

@@ -36,6 +36,10 @@ void ObjectsChecker::end_write(WriteHandle h, bool committed, Instant now, const
   w.etag = etag;
   w.state = committed ? State::kAcked : State::kFailed;
   committed ? ++writes_acked_ : ++writes_failed_;
+  if (!committed && w.is_put && w.start >= puts_required_from_) {
+    violations_.add("availability", "PUT of key " + std::to_string(h.key) + " begun at " +
+                                        std::to_string(w.start.us / 1000) + " ms failed");
+  }
 }
 
 void ObjectsChecker::end_write_unknown(WriteHandle h) {

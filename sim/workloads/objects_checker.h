@@ -47,6 +47,8 @@ class ObjectsChecker {
   // with remote metadata (set_late_commits) they may still commit later.
   void gateway_crashed(Instant now);
   void set_late_commits(bool late) { late_commits_ = late; }
+  // A PUT begun at or after from that fails is an availability violation.
+  void require_puts_from(Instant from) { puts_required_from_ = from; }
   void check_read(uint32_t key, Instant start, Instant end, const Result<std::string>& result);
   struct Listed {
     uint64_t size = 0;
@@ -99,6 +101,7 @@ class ObjectsChecker {
   uint64_t versioned_reads_ = 0;
   uint64_t next_put_id_ = 1;
   Violations violations_;
+  Instant puts_required_from_{INT64_MAX};
   uint64_t reads_ok_ = 0, reads_not_found_ = 0, reads_failed_ = 0, writes_acked_ = 0, writes_failed_ = 0,
            writes_maybe_ = 0, final_ok_ = 0, lists_ = 0;
 };

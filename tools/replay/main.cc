@@ -1,6 +1,9 @@
 // tessera-replay: re-runs a replay file and checks the hash chain event by
 // event. Prints "reproduced" (exit 0) or names the first diverging event
-// (exit 1); bad input exits 2 with one line naming the problem.
+// (exit 1); bad input exits 2 with one line naming the problem. With
+// --rerun it runs the file's scenario and seed on this build and exits 0
+// when the run has no violations (a regression stays fixed), whatever the
+// event order: what CI does with scenarios/regressions/.
 #include <boost/program_options.hpp>
 
 #include <iostream>
@@ -8,6 +11,7 @@
 
 #include "sim/build_info.h"
 #include "sim/replay_file.h"
+#include "sim/runner.h"
 
 namespace po = boost::program_options;
 using namespace tessera;
@@ -19,6 +23,7 @@ int main(int argc, char** argv) {
   opts.add_options()
       ("help,h", "show this help")
       ("file", po::value<std::string>(), "the replay file (tessera-sim --record)")
+      ("rerun", "run the file's scenario and seed on this build; exit 1 on any violation")
       ("inject-nondeterminism-at", po::value<uint64_t>(),
        "test only: perturb the replay at this event to show divergence is caught");
   po::positional_options_description positional;
@@ -49,6 +54,12 @@ int main(int argc, char** argv) {
               << ", replaying on build " << build_id() << "; divergence may come from the code change\n";
   }
   proto::RunOptions options = replay.value().options();
+  if (vm.count("rerun")) {
+    const sim::RunResult r = sim::run_scenario(replay.value().scenario(), replay.value().seed(), options);
+    for (const auto& v : r.violations) std::cout << "violation: " << v << "\n";
+    std::cout << sim::summary_json(r) << std::endl;
+    return r.violation_count == 0 ? 0 : 1;
+  }
   if (vm.count("inject-nondeterminism-at")) {
     options.set_nondeterminism_at_event(vm["inject-nondeterminism-at"].as<uint64_t>());
   }

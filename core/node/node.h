@@ -1,0 +1,121 @@
+// One node of a Tessera cluster, built from its roles and its IO. The same
+// code assembles a node in tessera-server (Asio, TCP, files, RocksDB) and
+// in the simulator (sim runtime, network, disks, kv): every service a role
+// needs, the failure detector wired into placement and reads, and the
+// background loops (scrub, garbage collection, repair with the orphan
+// sweep). Front ends (S3 over HTTP, a simulated client) sit on gateway().
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "core/gateway/object_gateway.h"
+#include "core/membership/heartbeat.h"
+#include "core/metadata/metadata_service.h"
+#include "core/repair/repairer.h"
+#include "core/rpc/rpc_endpoint.h"
+#include "core/scrub/scrubber.h"
+#include "core/storage/storage_service.h"
+#include "io_abstraction/disk.h"
+#include "io_abstraction/kv.h"
+#include "io_abstraction/network.h"
+#include "io_abstraction/runtime.h"
+
+namespace tessera {
+
+// Deliberately broken behaviours the simulator's checkers must catch. Test
+// only: tessera-server never sets them.
+struct BrokenVariants {
+  bool placement_ignores_racks = false;   // place by disk whatever the class says
+  bool read_skips_checksum = false;       // serve and accept fragments unverified
+  bool commit_before_fragments = false;   // commit before fragment writes are acknowledged
+  bool repair_rebuilds_wrong_bytes = false;  // rebuilt fragments carry another index's bytes
+  bool any() const {
+    return placement_ignores_racks || read_skips_checksum || commit_before_fragments || repair_rebuilds_wrong_bytes;
+  }
+};
+
+struct NodeRoles {
+  bool storage = false;   // serves its disks
+  bool metadata = false;  // serves its kv as the cluster's metadata
+  bool gateway = false;   // the object gateway
+};
+
+// What a node is: its roles and how they are set up.
+struct NodePlan {
+  NodeRoles roles;
+  // Gateway: every storage disk of the cluster, and where the metadata is
+  // (a metadata node, or this node's own kv).
+  std::vector<DiskInfo> cluster_disks;
+  std::optional<NodeId> metadata_node;
+  Duration metadata_deadline = Duration::seconds(30);
+  GatewayConfig gateway;
+  // Gateway: runs GC, repair and the orphan sweep (one gateway of a
+  // cluster does). An interval of 0 turns its loop off.
+  bool background = false;
+  Duration gc_interval{0}, gc_grace{0};
+  RepairConfig repair;
+  Duration repair_interval{0};
+  std::function<void(const Repairer::PassResult&)> on_repair_pass;
+  uint64_t* garbage_collected = nullptr;  // counts collected garbage records when set
+  // Storage: scrubbing at scrub.bytes_per_second (0: off).
+  ScrubConfig scrub{0, Duration::seconds(1)};
+  std::function<void(const Scrubber::Progress&)> on_scrub_pass;
+  // Heartbeats to these peers, and a failure detector over what they send:
+  // a gateway's placement and reads skip nodes it does not hear. Empty: no
+  // failure detector (every node counts as up).
+  std::vector<NodeId> heartbeat_peers;
+  HeartbeatConfig heartbeat;
+  uint64_t incarnation = 0;
+  BrokenVariants broken;
+};
+
+// The IO a node runs on. kv is needed by the metadata role and by a gateway
+// that keeps its metadata itself.
+struct NodeIo {
+  Runtime& rt;
+  Network& network;
+  std::vector<Disk*> disks;
+  Kv* kv = nullptr;
+};
+
+class Node {
+ public:
+  // Builds every service of the plan's roles and starts their loops.
+  Node(NodeIo io, NodePlan plan);
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  RpcEndpoint& rpc() { return rpc_; }
+  // nullptr when the node does not have that role.
+  ObjectGateway* gateway() { return gateway_.get(); }
+  MetadataStore* metadata() { return metadata_.get(); }
+  Repairer* repairer() { return repairer_.get(); }
+  Scrubber* scrubber() { return scrubber_.get(); }
+  StorageService* storage() { return storage_.get(); }
+  Heartbeater* heartbeats() { return heartbeats_.get(); }
+  const NodePlan& plan() const { return plan_; }
+
+ private:
+  void build_storage();
+  void build_metadata();
+  void build_gateway();
+  void start_background();
+
+  NodeIo io_;
+  NodePlan plan_;
+  RpcEndpoint rpc_;
+  std::unique_ptr<Heartbeater> heartbeats_;
+  std::unique_ptr<StorageService> storage_;
+  std::unique_ptr<Scrubber> scrubber_;
+  std::unique_ptr<MetadataStore> metadata_;
+  std::unique_ptr<MetadataService> metadata_service_;
+  std::unique_ptr<ObjectGateway> gateway_;
+  std::unique_ptr<Repairer> repairer_;
+};
+
+}  // namespace tessera

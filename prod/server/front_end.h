@@ -1,0 +1,39 @@
+// The process around a node: the S3 front end over its gateway (HTTP, its
+// bounds, /metrics, readiness), log lines, and the loop until a signal.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/node/node.h"
+#include "prod/asio_runtime.h"
+#include "prod/s3/http_server.h"
+#include "prod/server/roles.h"
+
+namespace tessera::prod {
+
+void log_line(const std::string& level, const std::string& msg);
+
+// The background settings of a node from the options: GC, repair (with its
+// orphan sweep), scrub, and the log lines each pass writes.
+void plan_background(const ServerOptions& o, NodePlan& plan);
+
+struct FrontEnd {
+  std::unique_ptr<s3::S3Service> s3;
+  std::unique_ptr<s3::HttpServer> server;
+};
+
+// Serves S3 for node's gateway on address:port. extra_metrics (may be
+// empty) adds gauges to /metrics. Ready at once, or while the metadata node
+// answers when the node's metadata is remote.
+Result<FrontEnd> start_front_end(boost::asio::io_context& io, AsioRuntime& rt, const ServerOptions& o, Node& node,
+                                 const std::string& address, uint16_t port,
+                                 std::function<std::map<std::string, double>()> extra_metrics);
+
+// Runs the loop until SIGINT/SIGTERM, then drains in-flight requests.
+void serve_until_signal(boost::asio::io_context& io, AsioRuntime& rt, s3::HttpServer* server);
+
+}  // namespace tessera::prod
