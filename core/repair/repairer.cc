@@ -5,6 +5,7 @@
 #include "core/gateway/gateway_util.h"
 #include "core/storage/fragment_format.h"
 #include "core/storage/storage_service.h"
+#include "io_abstraction/assert.h"
 #include "io_abstraction/combinators.h"
 
 namespace tessera {
@@ -133,174 +134,224 @@ Task<bool> Repairer::repair(const Stripe& s) {
   co_return whole;
 }
 
-Task<bool> Repairer::rebuild(const Stripe& s) {
-  const proto::PartRecord& part = s.part;
-  const uint32_t k = part.k(), m = part.m(), n = k + m;
-  auto codec = gateway_.codec(k, m);
-  if (!codec.is_ok() || static_cast<uint32_t>(part.fragments_size()) != n) {
-    ++progress_.stripes_unrepairable;
-    co_return false;
-  }
-  auto loc = [&](uint32_t i) { return DiskRef{part.fragments(static_cast<int>(i)).node(), part.fragments(static_cast<int>(i)).disk()}; };
-  auto id = [&](uint32_t i) { return fragment_id(s.object, s.fragment_version, part.number(), i); };
-  const Duration deadline = gateway_.config().fragment_deadline;
-
-  // Read every fragment we can reach; each is verified on arrival.
-  std::vector<FragmentState> state(n);
-  std::vector<Task<Result<std::string>>> reads;
-  for (uint32_t i = 0; i < n; ++i) {
-    state[i] = state_of(s, i);
-    const bool reachable = state[i] != FragmentState::kUnknown && state[i] != FragmentState::kDiskGone &&
-                           gateway_.node_up(NodeId(loc(i).node));
-    if (reachable) {
-      reads.push_back(get_fragment(gateway_.rpc_, NodeId(loc(i).node), loc(i).disk, id(i), deadline));
-    } else {
-      reads.push_back([]() -> Task<Result<std::string>> { co_return Status(Code::kUnavailable, "not read"); }());
-    }
-  }
-  std::vector<Result<std::string>> got = co_await when_all(gateway_.rt_, std::move(reads));
+// One stripe's rebuild, step by step: what was read, what is bad, the
+// bytes to write and where.
+struct Repairer::Rebuild {
+  Rebuild(const Stripe& stripe, const ReedSolomon* rs)
+      : s(stripe), codec(rs), k(stripe.part.k()), m(stripe.part.m()), n(k + m) {}
+  const Stripe& s;
+  const ReedSolomon* codec;
+  uint32_t k, m, n;
+  std::vector<FragmentState> state;
+  std::vector<Result<std::string>> got;
   // bad: fragments to write back. Lost ones are rebuilt from any k good
   // ones; a good one that was reported corrupt (a read that rotted in
   // transit, say) is rewritten with its own verified bytes, which clears
   // the report.
   std::vector<uint32_t> bad, lost;
-  std::vector<const uint8_t*> present(n, nullptr);
+  std::vector<const uint8_t*> present;
   uint32_t good = 0;
-  bool unresolved = false;
-  for (uint32_t i = 0; i < n; ++i) {
-    const Code code = got[i].code();
-    if (got[i].is_ok() && got[i].value().size() == part.fragment_bytes()) {
-      present[i] = reinterpret_cast<const uint8_t*>(got[i].value().data());
-      ++good;
-      if (state[i] == FragmentState::kCorrupt) bad.push_back(i);
-    } else if (got[i].is_ok() || code == Code::kNotFound || code == Code::kCorrupt || code == Code::kDiskGone ||
-               state[i] == FragmentState::kMissing || state[i] == FragmentState::kDiskGone) {
-      bad.push_back(i);
-      lost.push_back(i);
-      if (code == Code::kDiskGone) state[i] = FragmentState::kDiskGone;
-    } else {
-      unresolved = true;  // unreachable now: neither good nor known lost
-    }
+  bool unresolved = false;  // a fragment neither good nor known lost
+  std::vector<std::string> rebuilt;  // rebuilt[b]: the bytes of bad[b]
+  std::vector<proto::FragmentLocation> before, after;
+  std::vector<DiskRef> targets;  // targets[b]: where bad[b] goes
+  std::vector<bool> moved;       // to another disk (its own is gone)
+  std::vector<Status> wrote;
+  uint64_t moved_bytes = 0;
+
+  DiskRef loc(uint32_t i) const {
+    const auto& f = s.part.fragments(static_cast<int>(i));
+    return DiskRef{f.node(), f.disk()};
   }
-  uint64_t moved_bytes = uint64_t{good} * part.fragment_bytes();
-  if (bad.empty()) co_return !unresolved;
-  if (good < k) {
+  proto::FragmentId id(uint32_t i) const { return fragment_id(s.object, s.fragment_version, s.part.number(), i); }
+};
+
+Task<bool> Repairer::rebuild(const Stripe& s) {
+  const proto::PartRecord& part = s.part;
+  auto codec = gateway_.codec(part.k(), part.m());
+  if (!codec.is_ok() || static_cast<uint32_t>(part.fragments_size()) != part.k() + part.m()) {
     ++progress_.stripes_unrepairable;
     co_return false;
   }
-  std::vector<std::string> rebuilt;
-  rebuilt.reserve(bad.size());  // out points into its strings
+  Rebuild r(s, codec.value());
+  co_await read_fragments(r);
+  if (r.bad.empty()) co_return !r.unresolved;
+  bool placed = r.good >= r.k;
+  if (placed) placed = co_await decode(r);
+  if (placed) placed = choose_targets(r);
+  if (!placed) {
+    ++progress_.stripes_unrepairable;
+    co_return false;
+  }
+  const bool all_written = co_await write_fragments(r);
+  auto committed = co_await commit(r);
+  if (!committed.is_ok()) co_return committed.code() == Code::kNotFound;  // gone: nothing left to repair
+  // The rate budget: this worker's share of bytes_per_second.
+  co_await sleep(gateway_.rt_, Duration::micros(static_cast<int64_t>(r.moved_bytes * config_.stripes_in_parallel *
+                                                                     1'000'000 / config_.bytes_per_second)));
+  if (all_written && !r.unresolved) ++progress_.stripes_repaired;
+  co_return all_written && !r.unresolved;
+}
+
+// Reads every fragment it can reach (each verified on arrival) and sorts
+// them into good, bad (to write back) and lost (to rebuild).
+Task<void> Repairer::read_fragments(Rebuild& r) {
+  const Duration deadline = gateway_.config().fragment_deadline;
+  r.state.resize(r.n);
+  std::vector<Task<Result<std::string>>> reads;
+  for (uint32_t i = 0; i < r.n; ++i) {
+    r.state[i] = state_of(r.s, i);
+    const bool reachable = r.state[i] != FragmentState::kUnknown && r.state[i] != FragmentState::kDiskGone &&
+                           gateway_.node_up(NodeId(r.loc(i).node));
+    if (reachable) {
+      reads.push_back(get_fragment(gateway_.rpc_, NodeId(r.loc(i).node), r.loc(i).disk, r.id(i), deadline));
+    } else {
+      reads.push_back([]() -> Task<Result<std::string>> { co_return Status(Code::kUnavailable, "not read"); }());
+    }
+  }
+  r.got = co_await when_all(gateway_.rt_, std::move(reads));
+  r.present.assign(r.n, nullptr);
+  const uint64_t fragment_bytes = r.s.part.fragment_bytes();
+  for (uint32_t i = 0; i < r.n; ++i) {
+    const Code code = r.got[i].code();
+    if (r.got[i].is_ok() && r.got[i].value().size() == fragment_bytes) {
+      r.present[i] = reinterpret_cast<const uint8_t*>(r.got[i].value().data());
+      ++r.good;
+      if (r.state[i] == FragmentState::kCorrupt) r.bad.push_back(i);
+    } else if (r.got[i].is_ok() || code == Code::kNotFound || code == Code::kCorrupt || code == Code::kDiskGone ||
+               r.state[i] == FragmentState::kMissing || r.state[i] == FragmentState::kDiskGone) {
+      r.bad.push_back(i);
+      r.lost.push_back(i);
+      if (code == Code::kDiskGone) r.state[i] = FragmentState::kDiskGone;
+    } else {
+      r.unresolved = true;  // unreachable now: neither good nor known lost
+    }
+  }
+  r.moved_bytes = uint64_t{r.good} * fragment_bytes;
+  ASSERT(r.lost.size() <= r.bad.size());
+}
+
+// The bytes of every bad fragment: its own verified ones, or decoded from
+// k good ones.
+Task<bool> Repairer::decode(Rebuild& r) {
+  ASSERT(r.good >= r.k);
+  const uint64_t fragment_bytes = r.s.part.fragment_bytes();
+  r.rebuilt.reserve(r.bad.size());  // out points into its strings
   std::vector<uint8_t*> out;
-  for (uint32_t i : bad) {
-    if (present[i]) {
-      rebuilt.push_back(got[i].value());
+  for (uint32_t i : r.bad) {
+    if (r.present[i]) {
+      r.rebuilt.push_back(r.got[i].value());
     } else {
-      rebuilt.emplace_back(part.fragment_bytes(), '\0');
-      out.push_back(reinterpret_cast<uint8_t*>(rebuilt.back().data()));
+      r.rebuilt.emplace_back(fragment_bytes, '\0');
+      out.push_back(reinterpret_cast<uint8_t*>(r.rebuilt.back().data()));
     }
   }
-  const ReedSolomon* rs = codec.value();
   Status decoded = Status::ok();
-  if (!lost.empty()) {  // not `?:` around co_await (GCC 12 bugs)
-    decoded = co_await offload(gateway_.rt_, [&] { return rs->reconstruct(part.fragment_bytes(), present, lost, out); });
+  if (!r.lost.empty()) {  // not `?:` around co_await (GCC 12 bugs)
+    const ReedSolomon* rs = r.codec;
+    decoded = co_await offload(gateway_.rt_, [&] { return rs->reconstruct(fragment_bytes, r.present, r.lost, out); });
   }
-  if (!decoded.is_ok()) {
-    ++progress_.stripes_unrepairable;
-    co_return false;
-  }
+  if (!decoded.is_ok()) co_return false;
   if (broken_rebuild_) {  // test only: another index's (good) bytes
-    for (size_t b = 0; b < bad.size(); ++b) {
-      for (uint32_t j = 0; j < n; ++j) {
-        if (present[j] && j != bad[b]) {
-          rebuilt[b] = got[j].value();
+    for (size_t b = 0; b < r.bad.size(); ++b) {
+      for (uint32_t j = 0; j < r.n; ++j) {
+        if (r.present[j] && j != r.bad[b]) {
+          r.rebuilt[b] = r.got[j].value();
           break;
         }
       }
     }
   }
+  co_return true;
+}
 
-  // Targets: in place, or for a gone disk a replacement keeping the rule.
-  std::vector<proto::FragmentLocation> before(part.fragments().begin(), part.fragments().end());
-  std::vector<proto::FragmentLocation> after = before;
+// Where each bad fragment goes: in place, or for a gone disk a replacement
+// that keeps the placement rule. false when there is none.
+bool Repairer::choose_targets(Rebuild& r) {
+  const proto::PartRecord& part = r.s.part;
+  r.before.assign(part.fragments().begin(), part.fragments().end());
+  r.after = r.before;
   std::vector<DiskInfo> candidates = gateway_.disks_;
   for (DiskInfo& d : candidates) {
     auto inv = inventory_.find(d.ref);
     d.writable = d.writable && gateway_.node_up(NodeId(d.ref.node)) &&
                  !(inv != inventory_.end() && inv->second.failed);
   }
-  std::vector<DiskRef> targets;
-  std::vector<bool> moved;
-  for (uint32_t i : bad) {
-    if (state[i] != FragmentState::kDiskGone) {
-      targets.push_back(loc(i));
-      moved.push_back(false);
+  for (uint32_t i : r.bad) {
+    if (r.state[i] != FragmentState::kDiskGone) {
+      r.targets.push_back(r.loc(i));
+      r.moved.push_back(false);
       continue;
     }
     std::vector<DiskRef> kept;
-    for (uint32_t j = 0; j < n; ++j) {
-      if (j != i) kept.push_back(DiskRef{after[j].node(), after[j].disk()});
+    for (uint32_t j = 0; j < r.n; ++j) {
+      if (j != i) kept.push_back(DiskRef{r.after[j].node(), r.after[j].disk()});
     }
-    PlacementRequest request{k, m, s.level, placement_key(s.object, s.fragment_version, part.number()),
+    PlacementRequest request{r.k, r.m, r.s.level, placement_key(r.s.object, r.s.fragment_version, part.number()),
                              part.fragment_bytes() + kFragmentHeaderBytesMax};
     auto pick = pick_replacement(candidates, kept, request);
-    if (!pick.is_ok()) {
-      ++progress_.stripes_unrepairable;
-      co_return false;
-    }
-    after[i].set_node(pick.value().node);
-    after[i].set_disk(pick.value().disk);
-    targets.push_back(pick.value());
-    moved.push_back(true);
+    if (!pick.is_ok()) return false;
+    r.after[i].set_node(pick.value().node);
+    r.after[i].set_disk(pick.value().disk);
+    r.targets.push_back(pick.value());
+    r.moved.push_back(true);
   }
+  ASSERT(r.targets.size() == r.bad.size() && r.moved.size() == r.bad.size());
+  return true;
+}
+
+// Writes every bad fragment to its target; true when all were written. A
+// move that failed is not made.
+Task<bool> Repairer::write_fragments(Rebuild& r) {
+  const Duration deadline = gateway_.config().fragment_deadline;
   std::vector<Task<Status>> writes;
-  for (size_t b = 0; b < bad.size(); ++b) {
-    writes.push_back(put_fragment(gateway_.rpc_, NodeId(targets[b].node), targets[b].disk, id(bad[b]),
-                                  rebuilt[b], deadline));
+  for (size_t b = 0; b < r.bad.size(); ++b) {
+    writes.push_back(put_fragment(gateway_.rpc_, NodeId(r.targets[b].node), r.targets[b].disk, r.id(r.bad[b]),
+                                  r.rebuilt[b], deadline));
   }
-  std::vector<Status> wrote = co_await when_all(gateway_.rt_, std::move(writes));
-  moved_bytes += bad.size() * part.fragment_bytes();
+  r.wrote = co_await when_all(gateway_.rt_, std::move(writes));
+  r.moved_bytes += r.bad.size() * r.s.part.fragment_bytes();
   bool all_written = true;
-  for (size_t b = 0; b < bad.size(); ++b) {
-    if (wrote[b].is_ok()) continue;
+  for (size_t b = 0; b < r.bad.size(); ++b) {
+    if (r.wrote[b].is_ok()) continue;
     all_written = false;
-    if (moved[b]) after[bad[b]] = before[bad[b]];  // not moved after all
+    if (r.moved[b]) r.after[r.bad[b]] = r.before[r.bad[b]];  // not moved after all
   }
-  // Commit the moves (or, with none, check the stripe is still referenced).
-  Status committed = co_await gateway_.metadata().move_stripe(s.owner, part.fragment_version(), part.number(),
-                                                              before, after);
-  if (!committed.is_ok() && outcome_unknown(committed)) {
-    // No answer: the move may have been committed, so the moved copies
-    // stay (if it was not, the orphan sweep finds them); the next pass
-    // sees which.
-    co_return false;
-  }
+  co_return all_written;
+}
+
+// Commits the moves (or, with none, checks the stripe is still referenced)
+// and counts what was done; a refused commit deletes the moved copies.
+Task<Status> Repairer::commit(Rebuild& r) {
+  const proto::PartRecord& part = r.s.part;
+  Status committed = co_await gateway_.metadata().move_stripe(r.s.owner, part.fragment_version(), part.number(),
+                                                              r.before, r.after);
+  // No answer: the move may have been committed, so the moved copies stay
+  // (if it was not, the orphan sweep finds them); the next pass sees which.
+  if (!committed.is_ok() && outcome_unknown(committed)) co_return Status(Code::kUnavailable, "move unanswered");
   if (!committed.is_ok()) {
     // The record changed or went: the moved copies are referenced by
     // nothing, so they go. In-place ones stay: the stripe may live on
     // elsewhere (an upload's part becomes its object's at completion), and
     // if it became garbage the collector deletes that location anyway.
     std::vector<Task<Status>> deletes;
-    for (size_t b = 0; b < bad.size(); ++b) {
-      if (!wrote[b].is_ok() || !moved[b]) continue;
-      deletes.push_back(delete_fragment(gateway_.rpc_, NodeId(targets[b].node), targets[b].disk, id(bad[b]), deadline));
+    for (size_t b = 0; b < r.bad.size(); ++b) {
+      if (!r.wrote[b].is_ok() || !r.moved[b]) continue;
+      deletes.push_back(delete_fragment(gateway_.rpc_, NodeId(r.targets[b].node), r.targets[b].disk, r.id(r.bad[b]),
+                                        gateway_.config().fragment_deadline));
     }
     co_await when_all(gateway_.rt_, std::move(deletes));
-    co_return committed.code() == Code::kNotFound;  // nothing left to repair
+    co_return committed;
   }
-  for (size_t b = 0; b < bad.size(); ++b) {
-    if (!wrote[b].is_ok()) continue;
-    ++(moved[b] ? progress_.fragments_moved : progress_.fragments_rebuilt);
-    if (moved[b]) {
-      for (DiskInfo& d : gateway_.disks_) {
-        if (d.ref == targets[b]) d.used_bytes = std::min(d.capacity_bytes, d.used_bytes + part.fragment_bytes());
-      }
+  for (size_t b = 0; b < r.bad.size(); ++b) {
+    if (!r.wrote[b].is_ok()) continue;
+    ++(r.moved[b] ? progress_.fragments_moved : progress_.fragments_rebuilt);
+    if (!r.moved[b]) continue;
+    for (DiskInfo& d : gateway_.disks_) {
+      if (d.ref == r.targets[b]) d.used_bytes = std::min(d.capacity_bytes, d.used_bytes + part.fragment_bytes());
     }
   }
-  // The rate budget: this worker's share of bytes_per_second.
-  co_await sleep(gateway_.rt_, Duration::micros(static_cast<int64_t>(moved_bytes * config_.stripes_in_parallel *
-                                                                     1'000'000 / config_.bytes_per_second)));
-  if (all_written && !unresolved) ++progress_.stripes_repaired;
-  co_return all_written && !unresolved;
+  co_return Status::ok();
 }
 
 Task<Result<Repairer::PassResult>> Repairer::pass() {

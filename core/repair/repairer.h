@@ -108,7 +108,14 @@ class Repairer {
   // Rebuilds s; true when it is whole afterwards. repair() also counts it
   // as done in the pass's progress.
   Task<bool> repair(const Stripe& s);
+  // read, decode, choose targets, write, commit.
+  struct Rebuild;
   Task<bool> rebuild(const Stripe& s);
+  Task<void> read_fragments(Rebuild& r);
+  Task<bool> decode(Rebuild& r);
+  bool choose_targets(Rebuild& r);
+  Task<bool> write_fragments(Rebuild& r);
+  Task<Status> commit(Rebuild& r);
   // Deletes fragments unreferenced in every pass for orphan_grace.
   Task<Status> sweep_orphans(const std::vector<Stripe>& stripes);
 
