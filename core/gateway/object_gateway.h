@@ -169,6 +169,14 @@ class ObjectGateway {
                                std::vector<uint32_t>& failed);
   // Deletes every fragment of g; true when all are gone.
   Task<bool> collect_record(const proto::GarbageRecord& g);
+  Task<Result<std::string>> fetch_fragment(const std::string& object, uint64_t fragment_version,
+                                           const proto::PartRecord& part, uint32_t i);
+  // Both fill fragments and return how many data fragments are missing.
+  Task<Result<uint32_t>> read_hedged(const std::string& object, uint64_t fragment_version,
+                                     const proto::PartRecord& part, std::vector<std::optional<std::string>>& fragments);
+  Task<Result<uint32_t>> read_data_then_parity(const std::string& object, uint64_t fragment_version,
+                                               const proto::PartRecord& part,
+                                               std::vector<std::optional<std::string>>& fragments);
   Task<Result<std::string>> read_stripe(const std::string& object, uint64_t upload_id,
                                         const proto::PartRecord& part);
   Result<const ReedSolomon*> codec(uint32_t k, uint32_t m);

@@ -277,6 +277,92 @@ Task<Status> ObjectGateway::write_fragments(const proto::FragmentId& base, const
   co_return last;
 }
 
+// A fragment on a node the failure detector holds down is not asked for:
+// parity stands in for it at once instead of after a deadline.
+Task<Result<std::string>> ObjectGateway::fetch_fragment(const std::string& object, uint64_t fragment_version,
+                                                        const proto::PartRecord& part, uint32_t i) {
+  const NodeId node(part.fragments(static_cast<int>(i)).node());
+  if (!node_up(node)) {
+    return [](NodeId n) -> Task<Result<std::string>> {
+      co_return Status(Code::kUnavailable, "node " + std::to_string(n.value) + " is down");
+    }(node);
+  }
+  return get_fragment(rpc_, node, part.fragments(static_cast<int>(i)).disk(),
+                      fragment_id(object, fragment_version, part.number(), i), config_.fragment_deadline,
+                      config_.verify_fragments);
+}
+
+// Hedged: parity reads start hedge_after later (or at once for a down
+// node's share), and the first k good fragments of any kind win. Returns
+// how many data fragments parity stands in for.
+Task<Result<uint32_t>> ObjectGateway::read_hedged(const std::string& object, uint64_t fragment_version,
+                                                  const proto::PartRecord& part,
+                                                  std::vector<std::optional<std::string>>& fragments) {
+  const uint32_t k = part.k(), m = part.m();
+  auto finished = std::make_shared<bool>(false);
+  uint32_t down = 0;
+  for (uint32_t i = 0; i < k; ++i) down += node_up(NodeId(part.fragments(i).node())) ? 0 : 1;
+  std::vector<Task<Result<std::string>>> all;
+  for (uint32_t i = 0; i < k; ++i) all.push_back(fetch_fragment(object, fragment_version, part, i));
+  for (uint32_t j = 0; j < m; ++j) {
+    const Duration delay = j < down ? Duration::micros(0) : config_.hedge_after;
+    all.push_back([](Runtime& rt, std::shared_ptr<bool> finished, Duration delay,
+                     Task<Result<std::string>> read) -> Task<Result<std::string>> {
+      if (delay.us > 0) co_await sleep(rt, delay);
+      if (*finished) co_return Status(Code::kAborted, "not needed");
+      co_return co_await std::move(read);
+    }(rt_, finished, delay, fetch_fragment(object, fragment_version, part, k + j)));
+  }
+  auto got = co_await first_k_of_n(rt_, std::move(all), k);
+  *finished = true;
+  if (!got.is_ok()) {
+    co_return Status(Code::kUnavailable, "stripe " + std::to_string(part.number()) + ": " + got.status().message());
+  }
+  uint32_t missing = 0;
+  for (auto& [i, bytes] : got.value()) {
+    if (bytes.size() != part.fragment_bytes()) co_return Status(Code::kCorrupt, "fragment has the wrong size");
+    ++stats_.fragments_read;
+    if (i >= k) ++missing;
+    fragments[i] = std::move(bytes);
+  }
+  co_return missing;
+}
+
+// Unhedged: the k data fragments, then as many parity ones as are missing.
+Task<Result<uint32_t>> ObjectGateway::read_data_then_parity(const std::string& object, uint64_t fragment_version,
+                                                            const proto::PartRecord& part,
+                                                            std::vector<std::optional<std::string>>& fragments) {
+  const uint32_t k = part.k(), m = part.m();
+  std::vector<Task<Result<std::string>>> data;
+  for (uint32_t i = 0; i < k; ++i) data.push_back(fetch_fragment(object, fragment_version, part, i));
+  std::vector<Result<std::string>> got = co_await when_all(rt_, std::move(data));
+  uint32_t missing = 0;
+  for (uint32_t i = 0; i < k; ++i) {
+    if (got[i].is_ok() && got[i].value().size() == part.fragment_bytes()) {
+      ++stats_.fragments_read;
+      fragments[i] = std::move(got[i]).value();
+    } else {
+      ++stats_.fragment_read_failures;
+      ++missing;
+    }
+  }
+  if (missing == 0) co_return missing;
+  // Any `missing` of the m parity fragments complete the set.
+  std::vector<Task<Result<std::string>>> parity;
+  for (uint32_t j = 0; j < m; ++j) parity.push_back(fetch_fragment(object, fragment_version, part, k + j));
+  auto extra = co_await first_k_of_n(rt_, std::move(parity), std::min(missing, m));
+  if (!extra.is_ok() || missing > m) {
+    co_return Status(Code::kUnavailable, "stripe " + std::to_string(part.number()) + ": " + std::to_string(missing) +
+                                             " data fragments unreadable and " +
+                                             (extra.is_ok() ? std::string("only m parity") : extra.status().message()));
+  }
+  for (auto& [j, bytes] : extra.value()) {
+    if (bytes.size() != part.fragment_bytes()) co_return Status(Code::kCorrupt, "parity fragment has the wrong size");
+    fragments[k + j] = std::move(bytes);
+  }
+  co_return missing;
+}
+
 Task<Result<std::string>> ObjectGateway::read_stripe(const std::string& object, uint64_t upload_id,
                                                      const proto::PartRecord& part) {
   if (part.fragments_size() == 0) co_return part.inline_data();
@@ -286,86 +372,15 @@ Task<Result<std::string>> ObjectGateway::read_stripe(const std::string& object, 
                                          " fragments for " + std::to_string(k) + "+" + std::to_string(m));
   }
   const uint64_t fragment_version = fragment_version_of(part, upload_id);
-  // A fragment on a node the failure detector holds down is not asked for:
-  // parity stands in for it at once instead of after a deadline.
-  auto fetch = [&](uint32_t i) -> Task<Result<std::string>> {
-    const NodeId node(part.fragments(i).node());
-    if (!node_up(node)) {
-      return [](NodeId n) -> Task<Result<std::string>> {
-        co_return Status(Code::kUnavailable, "node " + std::to_string(n.value) + " is down");
-      }(node);
-    }
-    return get_fragment(rpc_, node, part.fragments(i).disk(),
-                        fragment_id(object, fragment_version, part.number(), i), config_.fragment_deadline,
-                        config_.verify_fragments);
-  };
   std::vector<std::optional<std::string>> fragments(k + m);
-  uint32_t missing = 0;
-  if (config_.hedge_after.us > 0) {
-    // Hedged: parity reads start hedge_after later (or at once for a down
-    // node's share), and the first k good fragments of any kind win.
-    auto finished = std::make_shared<bool>(false);
-    uint32_t down = 0;
-    for (uint32_t i = 0; i < k; ++i) down += node_up(NodeId(part.fragments(i).node())) ? 0 : 1;
-    std::vector<Task<Result<std::string>>> all;
-    for (uint32_t i = 0; i < k; ++i) all.push_back(fetch(i));
-    for (uint32_t j = 0; j < m; ++j) {
-      const Duration delay = j < down ? Duration::micros(0) : config_.hedge_after;
-      all.push_back([](Runtime& rt, std::shared_ptr<bool> finished, Duration delay,
-                       Task<Result<std::string>> read) -> Task<Result<std::string>> {
-        if (delay.us > 0) co_await sleep(rt, delay);
-        if (*finished) co_return Status(Code::kAborted, "not needed");
-        co_return co_await std::move(read);
-      }(rt_, finished, delay, fetch(k + j)));
-    }
-    auto got = co_await first_k_of_n(rt_, std::move(all), k);
-    *finished = true;
-    if (!got.is_ok()) {
-      co_return Status(Code::kUnavailable, "stripe " + std::to_string(part.number()) + ": " + got.status().message());
-    }
-    for (auto& [i, bytes] : got.value()) {
-      if (bytes.size() != part.fragment_bytes()) co_return Status(Code::kCorrupt, "fragment has the wrong size");
-      ++stats_.fragments_read;
-      if (i < k) {
-        fragments[i] = std::move(bytes);
-      } else {
-        fragments[i] = std::move(bytes);
-        ++missing;
-      }
-    }
+  Result<uint32_t> missing = Status(Code::kInternal, "not read");
+  if (config_.hedge_after.us > 0) {  // not `?:` around co_await (GCC 12 bugs)
+    missing = co_await read_hedged(object, fragment_version, part, fragments);
   } else {
-    std::vector<Task<Result<std::string>>> data;
-    for (uint32_t i = 0; i < k; ++i) data.push_back(fetch(i));
-    std::vector<Result<std::string>> got = co_await when_all(rt_, std::move(data));
-    for (uint32_t i = 0; i < k; ++i) {
-      if (got[i].is_ok() && got[i].value().size() == part.fragment_bytes()) {
-        ++stats_.fragments_read;
-        fragments[i] = std::move(got[i]).value();
-      } else {
-        ++stats_.fragment_read_failures;
-        ++missing;
-      }
-    }
-    if (missing > 0) {
-      // Any `missing` of the m parity fragments complete the set.
-      std::vector<Task<Result<std::string>>> parity;
-      for (uint32_t j = 0; j < m; ++j) parity.push_back(fetch(k + j));
-      auto extra = co_await first_k_of_n(rt_, std::move(parity), std::min(missing, m));
-      if (!extra.is_ok() || missing > m) {
-        co_return Status(Code::kUnavailable,
-                         "stripe " + std::to_string(part.number()) + ": " + std::to_string(missing) +
-                             " data fragments unreadable and " +
-                             (extra.is_ok() ? std::string("only m parity") : extra.status().message()));
-      }
-      for (auto& [j, bytes] : extra.value()) {
-        if (bytes.size() != part.fragment_bytes()) {
-          co_return Status(Code::kCorrupt, "parity fragment has the wrong size");
-        }
-        fragments[k + j] = std::move(bytes);
-      }
-    }
+    missing = co_await read_data_then_parity(object, fragment_version, part, fragments);
   }
-  if (missing > 0) ++stats_.parts_decoded;
+  if (!missing.is_ok()) co_return missing.status();
+  if (missing.value() > 0) ++stats_.parts_decoded;
   // Stripes keep the profile they were written with.
   auto codec = this->codec(k, m);
   if (!codec.is_ok()) co_return codec.status();

@@ -15,6 +15,76 @@ Status no_such_upload(const std::string& upload_id) {
   return Status(Code::kNotFound, "no upload " + upload_id, "NoSuchUpload");
 }
 
+// The parts wanted, checked as S3 checks them: the whole list's order
+// first, then that every part exists with its ETag. Points into parts.
+Result<std::vector<const proto::UploadPartRecord*>> chosen_parts(const std::vector<CompletedPart>& wanted,
+                                                                 const std::vector<proto::UploadPartRecord>& parts) {
+  if (wanted.empty()) return Status(Code::kInvalidArgument, "the part list is empty", "MalformedXML");
+  for (size_t i = 1; i < wanted.size(); ++i) {
+    if (wanted[i].number <= wanted[i - 1].number) {
+      return Status(Code::kInvalidArgument, "parts must be listed in ascending order", "InvalidPartOrder");
+    }
+  }
+  std::map<uint32_t, const proto::UploadPartRecord*> by_number;
+  for (const auto& p : parts) by_number[p.number()] = &p;
+  std::vector<const proto::UploadPartRecord*> chosen;
+  for (const CompletedPart& c : wanted) {
+    auto found = by_number.find(c.number);
+    if (found == by_number.end() || found->second->etag() != c.etag) {
+      return Status(Code::kInvalidArgument,
+                    "part " + std::to_string(c.number) + " was not uploaded or its ETag differs", "InvalidPart");
+    }
+    chosen.push_back(found->second);
+  }
+  return chosen;
+}
+
+// The object a completion makes: the upload's attributes, the chosen
+// parts' stripes, sizes and checksums, the md5-of-md5s-N ETag. Every part
+// but the last is at least min_part_bytes (EntityTooSmall).
+Result<proto::ObjectVersion> completed_version(const proto::UploadRecord& u, const std::vector<CompletedPart>& wanted,
+                                               const std::vector<proto::UploadPartRecord>& parts,
+                                               uint64_t min_part_bytes,
+                                               std::vector<const proto::UploadPartRecord*>* chosen) {
+  auto picked = chosen_parts(wanted, parts);
+  if (!picked.is_ok()) return picked.status();
+  *chosen = std::move(picked).value();
+  proto::ObjectVersion version;
+  version.set_bucket(u.bucket());
+  version.set_key(u.key());
+  version.set_content_type(u.content_type());
+  *version.mutable_user_metadata() = u.user_metadata();
+  *version.mutable_headers() = u.headers();
+  version.set_storage_class(u.storage_class());
+  version.set_public_read(u.public_read());
+  *version.mutable_tags() = u.tags();
+  version.set_completed_upload_id(u.upload_id());
+  version.set_upload_parts(static_cast<uint32_t>(chosen->size()));
+  std::string md5s;
+  uint64_t size = 0;
+  for (size_t i = 0; i < chosen->size(); ++i) {
+    const proto::UploadPartRecord& part = *(*chosen)[i];
+    if (i + 1 < chosen->size() && part.size() < min_part_bytes) {
+      return Status(Code::kInvalidArgument,
+                    "part " + std::to_string(part.number()) + " is " + std::to_string(part.size()) +
+                        " bytes, below the minimum of " + std::to_string(min_part_bytes),
+                    "EntityTooSmall");
+    }
+    auto raw = from_hex(part.etag());
+    if (!raw) return Status(Code::kCorrupt, "part " + std::to_string(part.number()) + " has a malformed ETag");
+    md5s += *raw;
+    size += part.size();
+    proto::UploadedPart* uploaded = version.add_uploaded_parts();
+    uploaded->set_number(part.number());
+    uploaded->set_size(part.size());
+    *uploaded->mutable_checksums() = part.checksums();
+    for (const auto& stripe : part.stripes()) *version.add_parts() = stripe;
+  }
+  version.set_size(size);
+  version.set_etag(md5_hex(md5s) + "-" + std::to_string(chosen->size()));
+  return version;
+}
+
 }  // namespace
 
 Task<Status> KvMetadataStore::create_upload(proto::UploadRecord upload) {
@@ -148,67 +218,14 @@ Task<Result<proto::ObjectVersion>> KvMetadataStore::complete_upload(std::string 
   if (!upload.is_ok()) co_return upload.status();
   auto parts = co_await upload_parts(upload_id);
   if (!parts.is_ok()) co_return parts.status();
-  if (wanted.empty()) {
-    co_return Status(Code::kInvalidArgument, "the part list is empty", "MalformedXML");
-  }
-  std::map<uint32_t, const proto::UploadPartRecord*> by_number;
-  for (const auto& p : parts.value()) by_number[p.number()] = &p;
-
-  const proto::UploadRecord& u = upload.value();
-  proto::ObjectVersion version;
-  version.set_bucket(bucket);
-  version.set_key(key);
-  version.set_content_type(u.content_type());
-  *version.mutable_user_metadata() = u.user_metadata();
-  *version.mutable_headers() = u.headers();
-  for (auto& h : headers) *version.add_headers() = std::move(h);
-  version.set_storage_class(u.storage_class());
-  version.set_public_read(u.public_read());
-  *version.mutable_tags() = u.tags();
-  version.set_completed_upload_id(upload_id);
-  version.set_modified_ms(modified_ms);
-  version.set_upload_parts(static_cast<uint32_t>(wanted.size()));
-  // S3 checks the whole list's order first, then that every part exists,
-  // then sizes.
-  for (size_t i = 1; i < wanted.size(); ++i) {
-    if (wanted[i].number <= wanted[i - 1].number) {
-      co_return Status(Code::kInvalidArgument, "parts must be listed in ascending order", "InvalidPartOrder");
-    }
-  }
   std::vector<const proto::UploadPartRecord*> chosen;
-  for (const CompletedPart& c : wanted) {
-    auto found = by_number.find(c.number);
-    if (found == by_number.end() || found->second->etag() != c.etag) {
-      co_return Status(Code::kInvalidArgument,
-                       "part " + std::to_string(c.number) + " was not uploaded or its ETag differs", "InvalidPart");
-    }
-    chosen.push_back(found->second);
-  }
-  std::string md5s;
-  uint64_t size = 0;
-  for (size_t i = 0; i < chosen.size(); ++i) {
-    const proto::UploadPartRecord& part = *chosen[i];
-    if (i + 1 < chosen.size() && part.size() < min_part_bytes) {
-      co_return Status(Code::kInvalidArgument,
-                       "part " + std::to_string(part.number()) + " is " + std::to_string(part.size()) +
-                           " bytes, below the minimum of " + std::to_string(min_part_bytes),
-                       "EntityTooSmall");
-    }
-    auto raw = from_hex(part.etag());
-    if (!raw) co_return Status(Code::kCorrupt, "part " + std::to_string(part.number()) + " has a malformed ETag");
-    md5s += *raw;
-    size += part.size();
-    proto::UploadedPart* uploaded = version.add_uploaded_parts();
-    uploaded->set_number(part.number());
-    uploaded->set_size(part.size());
-    *uploaded->mutable_checksums() = part.checksums();
-    for (const auto& stripe : part.stripes()) *version.add_parts() = stripe;
-  }
-  version.set_size(size);
-  version.set_etag(md5_hex(md5s) + "-" + std::to_string(wanted.size()));
+  auto version = completed_version(upload.value(), wanted, parts.value(), min_part_bytes, &chosen);
+  if (!version.is_ok()) co_return version.status();
+  version.value().set_modified_ms(modified_ms);
+  for (auto& h : headers) *version.value().add_headers() = std::move(h);
 
   KvBatch batch;
-  auto staged = co_await stage_commit(b.value(), std::move(version), conditions, batch);
+  auto staged = co_await stage_commit(b.value(), std::move(version).value(), conditions, batch);
   if (!staged.is_ok()) co_return staged.status();
   batch.remove(keys::upload(bucket, key, upload_id));
   for (const auto& p : parts.value()) {

@@ -20,6 +20,14 @@ Status too_large(const char* what) {
 
 MetadataService::MetadataService(RpcEndpoint& rpc, MetadataStore& store, size_t reply_bytes_max)
     : store_(store), reply_bytes_max_(reply_bytes_max) {
+  serve_buckets(rpc);
+  serve_objects(rpc);
+  serve_uploads(rpc);
+  serve_stripes(rpc);
+}
+
+// The calls on buckets and their settings.
+void MetadataService::serve_buckets(RpcEndpoint& rpc) {
   using namespace proto;
   rpc.serve("meta.create_bucket", typed_handler<BucketRecord>([this](NodeId, BucketRecord r) {
               return store_.create_bucket(std::move(r));
@@ -44,6 +52,11 @@ MetadataService::MetadataService(RpcEndpoint& rpc, MetadataStore& store, size_t 
   rpc.serve("meta.update_bucket", typed_handler<MetaUpdateBucket>([this](NodeId, MetaUpdateBucket r) {
               return store_.update_bucket(r.bucket(), std::move(*r.mutable_patch()));
             }));
+}
+
+// The calls on object versions and listings.
+void MetadataService::serve_objects(RpcEndpoint& rpc) {
+  using namespace proto;
   rpc.serve("meta.update_object", typed_handler<MetaUpdateObject>([this](NodeId, MetaUpdateObject r) {
               const MetaObjectRef& o = r.object();
               return store_.update_object(o.bucket(), o.key(), o.version_id(), std::move(*r.mutable_patch()));
@@ -103,6 +116,11 @@ MetadataService::MetadataService(RpcEndpoint& rpc, MetadataStore& store, size_t 
                 request.max_keys /= 2;
               }
             }));
+}
+
+// The calls on multipart uploads.
+void MetadataService::serve_uploads(RpcEndpoint& rpc) {
+  using namespace proto;
   rpc.serve("meta.create_upload", typed_handler<UploadRecord>([this](NodeId, UploadRecord r) {
               return store_.create_upload(std::move(r));
             }));
@@ -164,6 +182,11 @@ MetadataService::MetadataService(RpcEndpoint& rpc, MetadataStore& store, size_t 
                                             r.min_part_bytes(), r.modified_ms(), conditions_of(r.conditions()),
                                             {r.headers().begin(), r.headers().end()});
             }));
+}
+
+// The calls on garbage records and stripe moves (GC and repair).
+void MetadataService::serve_stripes(RpcEndpoint& rpc) {
+  using namespace proto;
   rpc.serve("meta.list_garbage",
             typed_handler<MetaListGarbage>([this](NodeId, MetaListGarbage r) -> Task<Result<MetaGarbageList>> {
               auto entries = co_await store_.list_garbage(r.before_ms(), r.limit());

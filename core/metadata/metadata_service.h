@@ -19,6 +19,10 @@ class MetadataService {
   MetadataService(RpcEndpoint& rpc, MetadataStore& store, size_t reply_bytes_max = kReplyBytesMax);
 
  private:
+  void serve_buckets(RpcEndpoint& rpc);
+  void serve_objects(RpcEndpoint& rpc);
+  void serve_uploads(RpcEndpoint& rpc);
+  void serve_stripes(RpcEndpoint& rpc);
   template <typename Reply>
   bool fits(const Reply& reply) const {
     return reply.ByteSizeLong() <= reply_bytes_max_;
