@@ -91,6 +91,69 @@ Result<proto::Scenario> load_scenario(const std::string& path) {
   return parse_scenario(text.value(), path);
 }
 
+namespace {
+
+// The workload's settings, for the topology's node count.
+std::string validate_workload(const proto::Scenario& s, uint64_t nodes) {
+  switch (s.workload().kind_case()) {
+    case proto::Workload::kRpcEcho: {
+      const auto& w = s.workload().rpc_echo();
+      if (w.client_nodes() == 0 || w.client_nodes() > nodes) {
+        return "workload.rpc_echo.client_nodes must be 1.." + std::to_string(nodes);
+      }
+      if (nodes < 2) return "workload.rpc_echo needs at least 2 nodes";
+      if (w.interval_us() == 0 || w.interval_us() > kLatencyUsMax) {
+        return "workload.rpc_echo.interval_us must be 1.." + std::to_string(kLatencyUsMax);
+      }
+      if (w.body_bytes() > kBodyBytesMax) {
+        return "workload.rpc_echo.body_bytes must be at most " + std::to_string(kBodyBytesMax);
+      }
+      if (w.deadline_ms() == 0 || w.deadline_ms() > kPhaseMsMax) {
+        return "workload.rpc_echo.deadline_ms must be 1.." + std::to_string(kPhaseMsMax);
+      }
+      if (w.calls_in_flight_max() == 0 || w.calls_in_flight_max() > kCallsInFlightMax) {
+        return "workload.rpc_echo.calls_in_flight_max must be 1.." + std::to_string(kCallsInFlightMax);
+      }
+      if (s.liveness_ms() <= w.deadline_ms()) return "liveness_ms must exceed the rpc deadline";
+      return "";
+    }
+    case proto::Workload::kHeartbeat: {
+      const auto& w = s.workload().heartbeat();
+      if (w.interval_ms() == 0 || w.interval_ms() > kPhaseMsMax) {
+        return "workload.heartbeat.interval_ms must be 1.." + std::to_string(kPhaseMsMax);
+      }
+      if (w.peers() == 0 || w.peers() >= nodes) {
+        return "workload.heartbeat.peers must be 1.." + std::to_string(nodes - 1);
+      }
+      if (w.suspect_after_missed() == 0 || w.suspect_after_missed() > 1000) {
+        return "workload.heartbeat.suspect_after_missed must be 1..1000";
+      }
+      return "";
+    }
+    case proto::Workload::kObjects: {
+      const auto& w = s.workload().objects();
+      const std::string at = "workload.objects.";
+      if (nodes < 2 || s.topology().disks_per_node() == 0) return at + "needs 2+ nodes with disks";
+      if (w.clients() == 0 || w.clients() > kCallsInFlightMax) return at + "clients must be 1.." + std::to_string(kCallsInFlightMax);
+      if (w.keys() == 0 || w.keys() > 100000) return at + "keys must be 1..100000";
+      if (w.interval_us() == 0 || w.interval_us() > kLatencyUsMax) return at + "interval_us must be positive";
+      if (w.object_bytes_max() > (64u << 20)) return at + "object_bytes_max must be at most 64 MiB";
+      if (w.part_bytes() == 0 || w.part_bytes() > (64u << 20)) return at + "part_bytes must be 1..64 MiB";
+      if (w.k() == 0 || w.m() == 0 || w.k() + w.m() > 32) return at + "needs k >= 1, m >= 1, k + m <= 32";
+      if (!parse_failure_domain(w.failure_domain())) return at + "failure_domain must be disk, node, rack or zone";
+      if (w.put_percent() + w.get_percent() > 100) return at + "put_percent + get_percent must be at most 100";
+      if (w.fragment_deadline_ms() == 0 || w.fragment_deadline_ms() > kPhaseMsMax) return at + "fragment_deadline_ms must be positive";
+      if (s.liveness_ms() <= 4 * w.fragment_deadline_ms()) return "liveness_ms must exceed 4 fragment deadlines";
+      return "";
+    }
+    case proto::Workload::KIND_NOT_SET:
+      return "workload is required";
+  }
+  return "";
+}
+
+}  // namespace
+
 std::string validate_scenario(const proto::Scenario& s) {
   if (s.name().empty()) return "name is required";
   if (!s.has_topology()) return "topology is required";
@@ -115,60 +178,7 @@ std::string validate_scenario(const proto::Scenario& s) {
   if (s.network().reorder_delay_max_us() > kLatencyUsMax) {
     return "network.reorder_delay_max_us must be at most " + std::to_string(kLatencyUsMax);
   }
-  switch (s.workload().kind_case()) {
-    case proto::Workload::kRpcEcho: {
-      const auto& w = s.workload().rpc_echo();
-      if (w.client_nodes() == 0 || w.client_nodes() > nodes) {
-        return "workload.rpc_echo.client_nodes must be 1.." + std::to_string(nodes);
-      }
-      if (nodes < 2) return "workload.rpc_echo needs at least 2 nodes";
-      if (w.interval_us() == 0 || w.interval_us() > kLatencyUsMax) {
-        return "workload.rpc_echo.interval_us must be 1.." + std::to_string(kLatencyUsMax);
-      }
-      if (w.body_bytes() > kBodyBytesMax) {
-        return "workload.rpc_echo.body_bytes must be at most " + std::to_string(kBodyBytesMax);
-      }
-      if (w.deadline_ms() == 0 || w.deadline_ms() > kPhaseMsMax) {
-        return "workload.rpc_echo.deadline_ms must be 1.." + std::to_string(kPhaseMsMax);
-      }
-      if (w.calls_in_flight_max() == 0 || w.calls_in_flight_max() > kCallsInFlightMax) {
-        return "workload.rpc_echo.calls_in_flight_max must be 1.." + std::to_string(kCallsInFlightMax);
-      }
-      if (s.liveness_ms() <= w.deadline_ms()) return "liveness_ms must exceed the rpc deadline";
-      break;
-    }
-    case proto::Workload::kHeartbeat: {
-      const auto& w = s.workload().heartbeat();
-      if (w.interval_ms() == 0 || w.interval_ms() > kPhaseMsMax) {
-        return "workload.heartbeat.interval_ms must be 1.." + std::to_string(kPhaseMsMax);
-      }
-      if (w.peers() == 0 || w.peers() >= nodes) {
-        return "workload.heartbeat.peers must be 1.." + std::to_string(nodes - 1);
-      }
-      if (w.suspect_after_missed() == 0 || w.suspect_after_missed() > 1000) {
-        return "workload.heartbeat.suspect_after_missed must be 1..1000";
-      }
-      break;
-    }
-    case proto::Workload::kObjects: {
-      const auto& w = s.workload().objects();
-      const std::string at = "workload.objects.";
-      if (nodes < 2 || s.topology().disks_per_node() == 0) return at + "needs 2+ nodes with disks";
-      if (w.clients() == 0 || w.clients() > kCallsInFlightMax) return at + "clients must be 1.." + std::to_string(kCallsInFlightMax);
-      if (w.keys() == 0 || w.keys() > 100000) return at + "keys must be 1..100000";
-      if (w.interval_us() == 0 || w.interval_us() > kLatencyUsMax) return at + "interval_us must be positive";
-      if (w.object_bytes_max() > (64u << 20)) return at + "object_bytes_max must be at most 64 MiB";
-      if (w.part_bytes() == 0 || w.part_bytes() > (64u << 20)) return at + "part_bytes must be 1..64 MiB";
-      if (w.k() == 0 || w.m() == 0 || w.k() + w.m() > 32) return at + "needs k >= 1, m >= 1, k + m <= 32";
-      if (!parse_failure_domain(w.failure_domain())) return at + "failure_domain must be disk, node, rack or zone";
-      if (w.put_percent() + w.get_percent() > 100) return at + "put_percent + get_percent must be at most 100";
-      if (w.fragment_deadline_ms() == 0 || w.fragment_deadline_ms() > kPhaseMsMax) return at + "fragment_deadline_ms must be positive";
-      if (s.liveness_ms() <= 4 * w.fragment_deadline_ms()) return "liveness_ms must exceed 4 fragment deadlines";
-      break;
-    }
-    case proto::Workload::KIND_NOT_SET:
-      return "workload is required";
-  }
+  if (!(p = validate_workload(s, nodes)).empty()) return p;
   const auto& r = s.fault_rates();
   if (r.crashes() > kRateFaultsMax || r.partitions() > kRateFaultsMax) {
     return "fault_rates: at most " + std::to_string(kRateFaultsMax) + " faults of a kind";

@@ -352,6 +352,79 @@ Task<Status> S3Service::copy_object(S3Request& r) {
   co_return Status::ok();
 }
 
+namespace {
+
+// If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since, in S3's
+// order of precedence; ETag and Last-Modified go out either way.
+Status check_conditions(S3Request& r, const proto::ObjectVersion& v) {
+  const int64_t modified = static_cast<int64_t>(v.modified_ms());
+  const std::string if_match = r.header("if-match"), if_none = r.header("if-none-match");
+  const int64_t unmodified_since = parse_http_date_ms(r.header("if-unmodified-since"));
+  const int64_t modified_since = parse_http_date_ms(r.header("if-modified-since"));
+  r.x.set_header("ETag", quoted(v.etag()));
+  r.x.set_header("Last-Modified", http_date(modified));
+  if (!if_match.empty() && unquoted(if_match) != v.etag() && if_match != "*") {
+    return s3_status("PreconditionFailed", "If-Match does not hold");
+  }
+  if (if_match.empty() && unmodified_since >= 0 && modified / 1000 * 1000 > unmodified_since) {
+    return s3_status("PreconditionFailed", "If-Unmodified-Since does not hold");
+  }
+  if (!if_none.empty() && (unquoted(if_none) == v.etag() || if_none == "*")) return s3_status("NotModified", "");
+  if (if_none.empty() && modified_since >= 0 && modified / 1000 * 1000 <= modified_since) {
+    return s3_status("NotModified", "");
+  }
+  return Status::ok();
+}
+
+// The bytes asked for: part *part_number (set when ?partNumber= is given)
+// or the Range header; nullopt for the whole object.
+Result<std::optional<ByteRange>> requested_range(S3Request& r, const proto::ObjectVersion& v, uint32_t* part_number) {
+  if (r.has("partNumber")) {
+    uint32_t n = 0;
+    try {
+      n = static_cast<uint32_t>(std::stoul(r.param("partNumber")));
+    } catch (...) {
+    }
+    const uint32_t parts = std::max<uint32_t>(v.upload_parts(), 1);
+    if (n < 1 || n > parts) return s3_status("InvalidPart", "partNumber is out of range");
+    *part_number = n;
+    r.x.set_header("x-amz-mp-parts-count", std::to_string(parts));
+    return part_range(v, n);
+  }
+  if (r.header("range").empty()) return std::optional<ByteRange>();
+  auto parsed = parse_range(r.header("range"), v.size());
+  if (!parsed.is_ok()) r.x.set_header("Content-Range", "bytes */" + std::to_string(v.size()));
+  return parsed;
+}
+
+// The object's own headers, then the response-* overrides, which apply to
+// signed requests only, as in S3.
+void set_object_headers(S3Request& r, const proto::ObjectVersion& v) {
+  r.x.set_header("Accept-Ranges", "bytes");
+  r.x.set_header("Content-Type", v.content_type().empty() ? "binary/octet-stream" : v.content_type());
+  for (const auto& m : v.user_metadata()) r.x.set_header("x-amz-meta-" + m.name(), m.value());
+  for (const auto& h : v.headers()) {
+    if (h.name().rfind("x-amz-checksum-", 0) != 0) r.x.set_header(h.name(), h.value());
+  }
+  if (!v.storage_class().empty() && v.storage_class() != "STANDARD") {
+    r.x.set_header("x-amz-storage-class", v.storage_class());
+  }
+  set_version_header(r, v);
+  if (!v.tags().empty()) r.x.set_header("x-amz-tagging-count", std::to_string(v.tags().size()));
+  if (r.access_key.empty()) return;
+  for (const auto& [param, header] : std::vector<std::pair<std::string, std::string>>{
+           {"response-content-type", "Content-Type"},
+           {"response-content-language", "Content-Language"},
+           {"response-expires", "Expires"},
+           {"response-cache-control", "Cache-Control"},
+           {"response-content-disposition", "Content-Disposition"},
+           {"response-content-encoding", "Content-Encoding"}}) {
+    if (r.has(param)) r.x.set_header(header, r.param(param));
+  }
+}
+
+}  // namespace
+
 Task<Status> S3Service::get_object(S3Request& r, bool head) {
   // Signed requests (presigned URLs too) are the bucket owner's. For
   // anonymous ones the object's own ACL decides, whatever the bucket's: a
@@ -371,73 +444,18 @@ Task<Status> S3Service::get_object(S3Request& r, bool head) {
     co_return found.status();
   }
   const proto::ObjectVersion& v = found.value();
-  const std::string etag = quoted(v.etag());
-  const int64_t modified = static_cast<int64_t>(v.modified_ms());
-  // Conditions, in S3's order of precedence.
-  const std::string if_match = r.header("if-match"), if_none = r.header("if-none-match");
-  const int64_t unmodified_since = parse_http_date_ms(r.header("if-unmodified-since"));
-  const int64_t modified_since = parse_http_date_ms(r.header("if-modified-since"));
-  r.x.set_header("ETag", etag);
-  r.x.set_header("Last-Modified", http_date(modified));
-  if (!if_match.empty() && unquoted(if_match) != v.etag() && if_match != "*") {
-    co_return s3_status("PreconditionFailed", "If-Match does not hold");
-  }
-  if (if_match.empty() && unmodified_since >= 0 && modified / 1000 * 1000 > unmodified_since) {
-    co_return s3_status("PreconditionFailed", "If-Unmodified-Since does not hold");
-  }
-  if (!if_none.empty() && (unquoted(if_none) == v.etag() || if_none == "*")) {
-    co_return s3_status("NotModified", "");
-  }
-  if (if_none.empty() && modified_since >= 0 && modified / 1000 * 1000 <= modified_since) {
-    co_return s3_status("NotModified", "");
-  }
-
-  std::optional<ByteRange> range;
+  if (Status s = check_conditions(r, v); !s.is_ok()) co_return s;
   uint32_t part_number = 0;
-  if (r.has("partNumber")) {
-    uint32_t n = 0;
-    try {
-      n = static_cast<uint32_t>(std::stoul(r.param("partNumber")));
-    } catch (...) {
-    }
-    const uint32_t parts = std::max<uint32_t>(v.upload_parts(), 1);
-    if (n < 1 || n > parts) co_return s3_status("InvalidPart", "partNumber is out of range");
-    part_number = n;
-    range = part_range(v, n);
-    r.x.set_header("x-amz-mp-parts-count", std::to_string(parts));
-  } else if (!r.header("range").empty()) {
-    auto parsed = parse_range(r.header("range"), v.size());
-    if (!parsed.is_ok()) {
-      r.x.set_header("Content-Range", "bytes */" + std::to_string(v.size()));
-      co_return parsed.status();
-    }
-    range = parsed.value();
-  }
+  auto range = requested_range(r, v, &part_number);
+  if (!range.is_ok()) co_return range.status();
+  set_object_headers(r, v);
+  set_checksum_headers(r, v, range.value(), part_number);
+  co_return co_await send_object(r, v, range.value(), head);
+}
 
-  r.x.set_header("Accept-Ranges", "bytes");
-  r.x.set_header("Content-Type", v.content_type().empty() ? "binary/octet-stream" : v.content_type());
-  for (const auto& m : v.user_metadata()) r.x.set_header("x-amz-meta-" + m.name(), m.value());
-  for (const auto& h : v.headers()) {
-    if (h.name().rfind("x-amz-checksum-", 0) != 0) r.x.set_header(h.name(), h.value());
-  }
-  set_checksum_headers(r, v, range, part_number);
-  if (!v.storage_class().empty() && v.storage_class() != "STANDARD") {
-    r.x.set_header("x-amz-storage-class", v.storage_class());
-  }
-  set_version_header(r, v);
-  if (!v.tags().empty()) r.x.set_header("x-amz-tagging-count", std::to_string(v.tags().size()));
-  // response-* overrides apply to signed requests only, as in S3.
-  if (!r.access_key.empty()) {
-    for (const auto& [param, header] : std::vector<std::pair<std::string, std::string>>{
-             {"response-content-type", "Content-Type"},
-             {"response-content-language", "Content-Language"},
-             {"response-expires", "Expires"},
-             {"response-cache-control", "Cache-Control"},
-             {"response-content-disposition", "Content-Disposition"},
-             {"response-content-encoding", "Content-Encoding"}}) {
-      if (r.has(param)) r.x.set_header(header, r.param(param));
-    }
-  }
+// The object's bytes (those of range, when given) as the response body.
+Task<Status> S3Service::send_object(S3Request& r, const proto::ObjectVersion& v, std::optional<ByteRange> range,
+                                    bool head) {
   const ByteRange whole{0, v.size() == 0 ? 0 : v.size() - 1};
   const ByteRange span = range.value_or(whole);
   const uint64_t length = v.size() == 0 ? 0 : span.last - span.first + 1;

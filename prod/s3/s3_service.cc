@@ -98,95 +98,114 @@ Task<void> S3Service::serve(HttpExchange& x, std::string request_id) {
   std::optional<std::string> path = uri_decode(raw_path);
   if (s.is_ok() && !path) s = s3_status("InvalidURI", "the path is not valid percent-encoding");
   if (s.is_ok()) {
-    // Virtual-hosted style: the bucket is the Host's first label.
-    std::string host = r.header("host");
-    host = host.substr(0, host.rfind(':') == std::string::npos || host.back() == ']' ? host.size() : host.rfind(':'));
-    const std::string suffix = "." + config_.domain;
-    std::string rest = path->empty() ? "/" : *path;
-    std::string virtual_bucket;
-    if (host.size() > suffix.size() && host.compare(host.size() - suffix.size(), suffix.size(), suffix) == 0) {
-      r.bucket = host.substr(0, host.size() - suffix.size());
-      r.key = rest.substr(1);
-      virtual_bucket = r.bucket;
-    } else {
-      const size_t slash = rest.find('/', 1);
-      r.bucket = rest.substr(1, slash == std::string::npos ? std::string::npos : slash - 1);
-      r.key = slash == std::string::npos ? "" : rest.substr(slash + 1);
-    }
-    SignedRequest signed_request{r.method, raw_path, r.query, {}};
-    for (const auto& f : req) {
-      std::string name(f.name_string());
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      signed_request.headers[name] = std::string(f.value());
-    }
-    if (has_sigv2(signed_request) || has_signature(signed_request)) {
-      const SecretLookup secret_for = [this](const std::string& key) -> std::optional<std::string> {
-        auto found = config_.users.find(key);
-        if (found == config_.users.end()) return std::nullopt;
-        return found->second;
-      };
-      const int64_t now_s = rt_.unix_ms() / 1000;
-      auto auth = has_sigv2(signed_request) ? verify_sigv2(signed_request, virtual_bucket, secret_for, now_s)
-                                            : verify_sigv4(signed_request, secret_for, now_s);
-      if (!auth.is_ok()) {
-        s = auth.status();
-      } else {
-        r.access_key = auth.value().access_key;
-        const std::string& hash = auth.value().payload_hash;
-        if (hash.rfind("STREAMING-", 0) == 0) {
-          const bool signed_chunks = hash == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" ||
-                                     hash == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER";
-          const std::string decoded = r.header("x-amz-decoded-content-length");
-          if (!signed_chunks && hash != "STREAMING-UNSIGNED-PAYLOAD-TRAILER") {
-            s = s3_status("NotImplemented", hash + " is not supported");
-          } else if (!r.header("x-amz-trailer").empty() && !BodyChecksum::for_header(r.header("x-amz-trailer"))) {
-            s = s3_status("InvalidRequest", "x-amz-trailer names an unsupported checksum: " + r.header("x-amz-trailer"));
-          } else if (decoded.empty() || decoded.size() > 19 ||
-                     decoded.find_first_not_of("0123456789") != std::string::npos) {
-            s = s3_status("MissingContentLength", "aws-chunked bodies need x-amz-decoded-content-length");
-          } else {
-            chunked = std::make_unique<AwsChunkedSource>(x.body(), auth.value(), signed_chunks,
-                                                         std::stoull(decoded), r.header("x-amz-trailer"));
-            r.body = chunked.get();
-          }
-        } else if (hash != "UNSIGNED-PAYLOAD") {
-          auto raw = from_hex(hash);
-          if (!raw || raw->size() != 32) {
-            s = s3_status("InvalidArgument", "x-amz-content-sha256 must be a hex SHA-256 or UNSIGNED-PAYLOAD");
-          } else {
-            x.body().checks().expect_sha256(*raw);
-          }
-        }
-      }
-    }
+    const std::string virtual_bucket = address(r, *path);
+    s = authenticate(r, raw_path, virtual_bucket, &chunked);
   }
-  if (s.is_ok() && !r.bucket.empty() && !valid_bucket_name(r.bucket) && r.method != "GET" && r.method != "HEAD") {
-    s = s3_status("InvalidBucketName", "bucket names are 3-63 characters of a-z, 0-9, '.' and '-'");
-  } else if (s.is_ok() && !r.bucket.empty() && !valid_bucket_name(r.bucket)) {
-    s = s3_status("NoSuchBucket", "no bucket " + r.bucket);
-  }
-  if (s.is_ok() && r.key.size() > kKeyBytesMax) {
-    s = s3_status("KeyTooLongError", "keys are at most 1024 bytes");
-  }
+  if (s.is_ok()) s = check_names(r);
   if (s.is_ok()) s = co_await dispatch(r, op);
   if (!s.is_ok() && !x.sent()) {
     const S3Error e = to_s3_error(s);
     const std::string body = r.method == "HEAD" || e.http_status == 304 ? "" : error_xml(e, raw_path, request_id);
     co_await x.send(e.http_status, body);
   }
-  const int64_t micros = rt_.now().us - start;
+  record(r, op, s, rt_.now().us - start);
+}
+
+std::string S3Service::address(S3Request& r, const std::string& path) const {
+  // Virtual-hosted style: the bucket is the Host's first label.
+  std::string host = r.header("host");
+  host = host.substr(0, host.rfind(':') == std::string::npos || host.back() == ']' ? host.size() : host.rfind(':'));
+  const std::string suffix = "." + config_.domain;
+  const std::string rest = path.empty() ? "/" : path;
+  if (host.size() > suffix.size() && host.compare(host.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    r.bucket = host.substr(0, host.size() - suffix.size());
+    r.key = rest.substr(1);
+    return r.bucket;
+  }
+  const size_t slash = rest.find('/', 1);
+  r.bucket = rest.substr(1, slash == std::string::npos ? std::string::npos : slash - 1);
+  r.key = slash == std::string::npos ? "" : rest.substr(slash + 1);
+  return "";
+}
+
+Status S3Service::authenticate(S3Request& r, const std::string& raw_path, const std::string& virtual_bucket,
+                               std::unique_ptr<AwsChunkedSource>* chunked) {
+  SignedRequest signed_request{r.method, raw_path, r.query, {}};
+  for (const auto& f : r.x.request()) {
+    std::string name(f.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    signed_request.headers[name] = std::string(f.value());
+  }
+  if (!has_sigv2(signed_request) && !has_signature(signed_request)) return Status::ok();  // anonymous
+  const SecretLookup secret_for = [this](const std::string& key) -> std::optional<std::string> {
+    auto found = config_.users.find(key);
+    if (found == config_.users.end()) return std::nullopt;
+    return found->second;
+  };
+  const int64_t now_s = rt_.unix_ms() / 1000;
+  auto auth = has_sigv2(signed_request) ? verify_sigv2(signed_request, virtual_bucket, secret_for, now_s)
+                                        : verify_sigv4(signed_request, secret_for, now_s);
+  if (!auth.is_ok()) return auth.status();
+  r.access_key = auth.value().access_key;
+  const std::string& hash = auth.value().payload_hash;
+  if (hash.rfind("STREAMING-", 0) == 0) return decode_chunked(r, auth.value(), chunked);
+  if (hash == "UNSIGNED-PAYLOAD") return Status::ok();
+  auto raw = from_hex(hash);
+  if (!raw || raw->size() != 32) {
+    return s3_status("InvalidArgument", "x-amz-content-sha256 must be a hex SHA-256 or UNSIGNED-PAYLOAD");
+  }
+  r.x.body().checks().expect_sha256(*raw);
+  return Status::ok();
+}
+
+// An aws-chunked body (STREAMING-* payload): the body is read through its
+// decoder, which checks chunk signatures and the trailer.
+Status S3Service::decode_chunked(S3Request& r, const AuthResult& auth, std::unique_ptr<AwsChunkedSource>* chunked) {
+  const std::string& hash = auth.payload_hash;
+  const bool signed_chunks =
+      hash == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" || hash == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER";
+  const std::string decoded = r.header("x-amz-decoded-content-length");
+  if (!signed_chunks && hash != "STREAMING-UNSIGNED-PAYLOAD-TRAILER") {
+    return s3_status("NotImplemented", hash + " is not supported");
+  }
+  if (!r.header("x-amz-trailer").empty() && !BodyChecksum::for_header(r.header("x-amz-trailer"))) {
+    return s3_status("InvalidRequest", "x-amz-trailer names an unsupported checksum: " + r.header("x-amz-trailer"));
+  }
+  if (decoded.empty() || decoded.size() > 19 || decoded.find_first_not_of("0123456789") != std::string::npos) {
+    return s3_status("MissingContentLength", "aws-chunked bodies need x-amz-decoded-content-length");
+  }
+  *chunked = std::make_unique<AwsChunkedSource>(r.x.body(), auth, signed_chunks, std::stoull(decoded),
+                                                r.header("x-amz-trailer"));
+  r.body = chunked->get();
+  return Status::ok();
+}
+
+Status S3Service::check_names(const S3Request& r) const {
+  if (!r.bucket.empty() && !valid_bucket_name(r.bucket)) {
+    if (r.method != "GET" && r.method != "HEAD") {
+      return s3_status("InvalidBucketName", "bucket names are 3-63 characters of a-z, 0-9, '.' and '-'");
+    }
+    return s3_status("NoSuchBucket", "no bucket " + r.bucket);
+  }
+  if (r.key.size() > kKeyBytesMax) return s3_status("KeyTooLongError", "keys are at most 1024 bytes");
+  return Status::ok();
+}
+
+// Metrics for every request; a log line for server errors, or for every
+// request when log_requests.
+void S3Service::record(S3Request& r, const std::string& op, const Status& s, int64_t micros) {
+  HttpExchange& x = r.x;
   metrics_.record(op, x.status(), micros, x.body().bytes_read(), x.bytes_out());
   // A request outside the routing table is the client's, not a server error.
   const bool server_error = x.status() >= 500 && x.status() != 501;
-  if (config_.log_requests || x.status() >= 500) {
-    std::fprintf(stderr,
-                 "{\"level\":\"%s\",\"request_id\":\"%s\",\"op\":\"%s\",\"status\":%u,\"bucket\":%s,\"key\":%s,"
-                 "\"ms\":%.3f,\"bytes_in\":%llu,\"bytes_out\":%llu,\"error\":%s}\n",
-                 server_error ? "error" : "info", request_id.c_str(), op.c_str(), x.status(),
-                 json_string(r.bucket).c_str(), json_string(r.key).c_str(), static_cast<double>(micros) / 1000.0,
-                 static_cast<unsigned long long>(x.body().bytes_read()),
-                 static_cast<unsigned long long>(x.bytes_out()), json_string(s.is_ok() ? "" : s.to_string()).c_str());
-  }
+  if (!config_.log_requests && x.status() < 500) return;
+  std::fprintf(stderr,
+               "{\"level\":\"%s\",\"request_id\":\"%s\",\"op\":\"%s\",\"status\":%u,\"bucket\":%s,\"key\":%s,"
+               "\"ms\":%.3f,\"bytes_in\":%llu,\"bytes_out\":%llu,\"error\":%s}\n",
+               server_error ? "error" : "info", r.request_id.c_str(), op.c_str(), x.status(),
+               json_string(r.bucket).c_str(), json_string(r.key).c_str(), static_cast<double>(micros) / 1000.0,
+               static_cast<unsigned long long>(x.body().bytes_read()), static_cast<unsigned long long>(x.bytes_out()),
+               json_string(s.is_ok() ? "" : s.to_string()).c_str());
 }
 
 Task<Status> S3Service::authorize_bucket(S3Request& r, bool anonymous_read_ok, proto::BucketRecord* out) {

@@ -18,6 +18,8 @@ class xml_node;
 namespace tessera::prod::s3 {
 
 struct CompletingPart;  // multipart_checksums.h
+class AwsChunkedSource;  // aws_chunked.h
+struct AuthResult;      // sigv4.h
 
 struct S3Config {
   std::map<std::string, std::string> users;  // access key -> secret
@@ -85,6 +87,15 @@ class S3Service {
 
  private:
   Task<Status> dispatch(S3Request& r, std::string& op);
+  // The steps of serve(): bucket and key from Host and path (returns the
+  // virtual-hosted bucket, "" for path style); the signature and how the
+  // body is read; S3's name rules; metrics and the log line.
+  std::string address(S3Request& r, const std::string& path) const;
+  Status authenticate(S3Request& r, const std::string& raw_path, const std::string& virtual_bucket,
+                      std::unique_ptr<AwsChunkedSource>* chunked);
+  Status decode_chunked(S3Request& r, const AuthResult& auth, std::unique_ptr<AwsChunkedSource>* chunked);
+  Status check_names(const S3Request& r) const;
+  void record(S3Request& r, const std::string& op, const Status& s, int64_t micros);
   Task<Status> authorize_bucket(S3Request& r, bool anonymous_read_ok, proto::BucketRecord* out);
 
   // Service and buckets (s3_bucket_ops.cc).
@@ -120,6 +131,7 @@ class S3Service {
   // The newest version (or versionId) is a delete marker: say so in the
   // error's headers (x-amz-delete-marker, x-amz-version-id), as S3 does.
   Task<void> tell_delete_marker(S3Request& r);
+  Task<Status> send_object(S3Request& r, const proto::ObjectVersion& v, std::optional<ByteRange> range, bool head);
 
   // Multipart (s3_multipart_ops.cc).
   Task<Status> create_upload(S3Request& r);

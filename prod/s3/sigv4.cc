@@ -206,63 +206,82 @@ bool has_signature(const SignedRequest& r) {
   return r.headers.count("authorization") > 0 || query_value(r, "X-Amz-Signature") != nullptr;
 }
 
-Result<AuthResult> verify_sigv4(const SignedRequest& r, const SecretLookup& secret_for, int64_t now) {
+namespace {
+
+// What a SigV4 request claims: from the presigned query or the
+// Authorization header.
+struct SigV4Claim {
   std::string credential, signed_list, given, amz_date, payload_hash;
-  const bool presigned = query_value(r, "X-Amz-Signature") != nullptr;
-  int64_t expires = 0;
-  if (presigned) {
-    const std::string* algorithm = query_value(r, "X-Amz-Algorithm");
-    const std::string* cred = query_value(r, "X-Amz-Credential");
-    const std::string* date = query_value(r, "X-Amz-Date");
-    const std::string* exp = query_value(r, "X-Amz-Expires");
-    const std::string* hdrs = query_value(r, "X-Amz-SignedHeaders");
-    if (!algorithm || *algorithm != "AWS4-HMAC-SHA256" || !cred || !date || !exp || !hdrs) {
-      return denied("presigned URL lacks X-Amz-Algorithm, -Credential, -Date, -Expires or -SignedHeaders",
-                    "AuthorizationQueryParametersError");
-    }
-    credential = *cred;
-    amz_date = *date;
-    signed_list = *hdrs;
-    given = *query_value(r, "X-Amz-Signature");
-    try {
-      expires = std::stoll(*exp);
-    } catch (...) {
-      expires = -1;
-    }
-    if (expires < 1 || expires > kPresignExpiresMaxS) {
-      return denied("X-Amz-Expires must be 1.." + std::to_string(kPresignExpiresMaxS),
-                    "AuthorizationQueryParametersError");
-    }
-    payload_hash = "UNSIGNED-PAYLOAD";
-  } else {
-    auto auth = r.headers.find("authorization");
-    if (auth == r.headers.end()) return denied("anonymous access is not allowed here");
-    const std::string& v = auth->second;
-    const std::string prefix = "AWS4-HMAC-SHA256 ";
-    if (v.compare(0, prefix.size(), prefix) != 0) {
-      return denied("only AWS4-HMAC-SHA256 signatures are supported", "InvalidRequest");
-    }
-    for (std::string part : split(std::string_view(v).substr(prefix.size()), ',')) {
-      part = trim(part);
-      if (part.rfind("Credential=", 0) == 0) credential = part.substr(11);
-      if (part.rfind("SignedHeaders=", 0) == 0) signed_list = part.substr(14);
-      if (part.rfind("Signature=", 0) == 0) given = part.substr(10);
-    }
-    auto date = r.headers.find("x-amz-date");
-    if (date != r.headers.end()) {
-      amz_date = date->second;
-    } else if (auto http_date = r.headers.find("date"); http_date != r.headers.end()) {
-      amz_date = amz_date_from_http_date(http_date->second).value_or("");
-    }
-    auto hash = r.headers.find("x-amz-content-sha256");
-    if (hash == r.headers.end()) {
-      return denied("missing required header for this request: x-amz-content-sha256", "InvalidRequest");
-    }
-    payload_hash = hash->second;
-    if (credential.empty() || signed_list.empty() || given.empty()) {
-      return denied("malformed Authorization header", "AuthorizationHeaderMalformed");
-    }
+  int64_t expires = 0;  // presigned only
+};
+
+Status presigned_claim(const SignedRequest& r, SigV4Claim* c) {
+  const std::string* algorithm = query_value(r, "X-Amz-Algorithm");
+  const std::string* cred = query_value(r, "X-Amz-Credential");
+  const std::string* date = query_value(r, "X-Amz-Date");
+  const std::string* exp = query_value(r, "X-Amz-Expires");
+  const std::string* hdrs = query_value(r, "X-Amz-SignedHeaders");
+  if (!algorithm || *algorithm != "AWS4-HMAC-SHA256" || !cred || !date || !exp || !hdrs) {
+    return denied("presigned URL lacks X-Amz-Algorithm, -Credential, -Date, -Expires or -SignedHeaders",
+                  "AuthorizationQueryParametersError");
   }
+  c->credential = *cred;
+  c->amz_date = *date;
+  c->signed_list = *hdrs;
+  c->given = *query_value(r, "X-Amz-Signature");
+  try {
+    c->expires = std::stoll(*exp);
+  } catch (...) {
+    c->expires = -1;
+  }
+  if (c->expires < 1 || c->expires > kPresignExpiresMaxS) {
+    return denied("X-Amz-Expires must be 1.." + std::to_string(kPresignExpiresMaxS),
+                  "AuthorizationQueryParametersError");
+  }
+  c->payload_hash = "UNSIGNED-PAYLOAD";
+  return Status::ok();
+}
+
+Status header_claim(const SignedRequest& r, SigV4Claim* c) {
+  auto auth = r.headers.find("authorization");
+  if (auth == r.headers.end()) return denied("anonymous access is not allowed here");
+  const std::string& v = auth->second;
+  const std::string prefix = "AWS4-HMAC-SHA256 ";
+  if (v.compare(0, prefix.size(), prefix) != 0) {
+    return denied("only AWS4-HMAC-SHA256 signatures are supported", "InvalidRequest");
+  }
+  for (std::string part : split(std::string_view(v).substr(prefix.size()), ',')) {
+    part = trim(part);
+    if (part.rfind("Credential=", 0) == 0) c->credential = part.substr(11);
+    if (part.rfind("SignedHeaders=", 0) == 0) c->signed_list = part.substr(14);
+    if (part.rfind("Signature=", 0) == 0) c->given = part.substr(10);
+  }
+  auto date = r.headers.find("x-amz-date");
+  if (date != r.headers.end()) {
+    c->amz_date = date->second;
+  } else if (auto http_date = r.headers.find("date"); http_date != r.headers.end()) {
+    c->amz_date = amz_date_from_http_date(http_date->second).value_or("");
+  }
+  auto hash = r.headers.find("x-amz-content-sha256");
+  if (hash == r.headers.end()) {
+    return denied("missing required header for this request: x-amz-content-sha256", "InvalidRequest");
+  }
+  c->payload_hash = hash->second;
+  if (c->credential.empty() || c->signed_list.empty() || c->given.empty()) {
+    return denied("malformed Authorization header", "AuthorizationHeaderMalformed");
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<AuthResult> verify_sigv4(const SignedRequest& r, const SecretLookup& secret_for, int64_t now) {
+  const bool presigned = query_value(r, "X-Amz-Signature") != nullptr;
+  SigV4Claim claim;
+  if (Status s = presigned ? presigned_claim(r, &claim) : header_claim(r, &claim); !s.is_ok()) return s;
+  const std::string &credential = claim.credential, &signed_list = claim.signed_list, &given = claim.given,
+                    &amz_date = claim.amz_date, &payload_hash = claim.payload_hash;
+  const int64_t expires = claim.expires;
   const std::vector<std::string> scope = split(credential, '/');
   if (scope.size() != 5 || scope[4] != "aws4_request") {
     return denied("malformed credential scope " + credential, "AuthorizationHeaderMalformed");

@@ -73,9 +73,8 @@ std::map<std::string, std::string> load_users(const fs::path& data, const std::s
   return users;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// The command line: every option, bound to o.
+po::options_description options_for(prod::ServerOptions& o) {
   po::options_description opts(
       "tessera-server: an S3-compatible, erasure-coded object store\n\n"
       "With no arguments: one process with every role, 14 disks under ./tessera-data,\n"
@@ -84,7 +83,6 @@ int main(int argc, char** argv) {
       "in a multi-process cluster (see clusters/ and scripts/cluster.sh).\n"
       "Credentials: TESSERA_ACCESS_KEY / TESSERA_SECRET_KEY, else --users, else generated\n"
       "once and kept in <data-dir>/credentials.\n\nOptions");
-  prod::ServerOptions o;
   opts.add_options()("help,h", "show this help")  //
       ("data-dir", po::value<std::string>(&o.data_dir)->default_value(o.data_dir),
        "data folder: disks and metadata (cluster nodes use <data-dir>/node<ID>)")  //
@@ -128,6 +126,39 @@ int main(int argc, char** argv) {
        "request-body bytes all uploads together may hold in memory; at the cap socket reads pause")  //
       ("log-level", po::value<std::string>()->default_value("info"),
        "info (server errors only) or debug (one JSON line per request, with its request id)");
+  return opts;
+}
+
+// Reads and checks --cluster into *cluster; an exit status (2) on a problem.
+std::optional<int> load_cluster(const po::variables_map& vm, std::optional<proto::ClusterFile>* cluster) {
+  if (vm.count("cluster") != vm.count("node") && !(vm.count("cluster") && vm.count("print-nodes"))) {
+    std::cerr << "tessera-server: --cluster and --node go together\n";
+    return 2;
+  }
+  if (!vm.count("cluster")) return std::nullopt;
+  const std::string path = vm["cluster"].as<std::string>();
+  auto text = read_whole_file(path);
+  cluster->emplace();
+  Status parsed = text.is_ok() ? parse_text_proto(text.value(), path, &**cluster) : text.status();
+  const std::string problem = parsed.is_ok() ? prod::validate_cluster(**cluster) : parsed.message();
+  if (!problem.empty()) {
+    std::cerr << "tessera-server: " << (parsed.is_ok() ? path + ": " : "") << problem << "\n";
+    return 2;
+  }
+  if (vm.count("print-nodes")) {
+    for (const auto& n : (*cluster)->nodes()) {
+      std::cout << n.id() << " " << n.role() << " " << n.address() << " " << n.port() << " " << n.s3_port() << "\n";
+    }
+    return 0;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  prod::ServerOptions o;
+  po::options_description opts = options_for(o);
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, opts), vm);
@@ -147,27 +178,7 @@ int main(int argc, char** argv) {
   }
   o.log_requests = level == "debug";
   std::optional<proto::ClusterFile> cluster;
-  if (vm.count("cluster") != vm.count("node") && !(vm.count("cluster") && vm.count("print-nodes"))) {
-    std::cerr << "tessera-server: --cluster and --node go together\n";
-    return 2;
-  }
-  if (vm.count("cluster")) {
-    const std::string path = vm["cluster"].as<std::string>();
-    auto text = read_whole_file(path);
-    cluster.emplace();
-    Status parsed = text.is_ok() ? parse_text_proto(text.value(), path, &*cluster) : text.status();
-    const std::string problem = parsed.is_ok() ? prod::validate_cluster(*cluster) : parsed.message();
-    if (!problem.empty()) {
-      std::cerr << "tessera-server: " << (parsed.is_ok() ? path + ": " : "") << problem << "\n";
-      return 2;
-    }
-  }
-  if (cluster && vm.count("print-nodes")) {
-    for (const auto& n : cluster->nodes()) {
-      std::cout << n.id() << " " << n.role() << " " << n.address() << " " << n.port() << " " << n.s3_port() << "\n";
-    }
-    return 0;
-  }
+  if (auto done = load_cluster(vm, &cluster)) return *done;
   const fs::path data = o.data_dir;
   std::error_code fs_ec;
   fs::create_directories(data, fs_ec);
