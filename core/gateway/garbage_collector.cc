@@ -4,6 +4,7 @@
 
 #include "core/gateway/gateway_util.h"
 #include "core/gateway/object_gateway.h"
+#include "core/invariants.h"
 #include "core/storage/storage_service.h"
 #include "io_abstraction/combinators.h"
 
@@ -44,6 +45,9 @@ Task<Result<uint64_t>> ObjectGateway::collect_garbage(Duration grace, size_t rec
   // delete in turn.
   constexpr size_t kRecordsInFlight = 16;
   const std::vector<GarbageEntry>& all = entries.value();
+  for (const GarbageEntry& e : all) {
+    INVARIANT(invariant::kGcNeverDeletesReferenced, e.record.created_ms() <= static_cast<uint64_t>(before));
+  }
   std::function<Task<bool>(size_t)> collect = [&](size_t r) { return collect_record(all[r].record); };
   std::vector<bool> collected = co_await for_each_bounded(rt_, all.size(), kRecordsInFlight, std::move(collect));
   std::vector<std::string> done;

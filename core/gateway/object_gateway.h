@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "core/broken_variants.h"
 #include "core/codec/reed_solomon.h"
 #include "core/codec/sha256.h"
 #include "core/metadata/metadata_store.h"
@@ -53,16 +54,10 @@ struct GatewayConfig {
   uint64_t inline_bytes_max = 4096;
   uint64_t min_upload_part_bytes = 5u << 20;  // S3's minimum for all but the last part
   Duration fragment_deadline = Duration::seconds(5);
-  // Test only: false skips checksum verification of fetched fragments (a
-  // deliberately broken variant the simulator's checkers must catch).
-  bool verify_fragments = true;
   // Hedged reads: parity fetches start this long after the data fetches
   // unless the data fragments are all in by then; 0 = parity only after a
   // data fragment failed.
   Duration hedge_after = Duration::micros(0);
-  // Test only: commit metadata before fragment writes are acknowledged (a
-  // broken variant: a crash in between leaves a visible, unreadable object).
-  bool commit_before_fragments = false;
 };
 
 struct ByteRange {
@@ -94,6 +89,10 @@ class ObjectGateway {
   // The failure detector's view: placement skips nodes that are down and
   // reads take parity for their fragments at once. Default: all up.
   void set_liveness(std::function<bool(NodeId)> node_up) { node_up_ = std::move(node_up); }
+  // Test only: read_skips_checksum accepts fetched fragments unverified;
+  // commit_before_fragments commits before fragment writes are
+  // acknowledged (a crash in between leaves a visible, unreadable object).
+  void set_broken(const BrokenVariants& broken) { broken_ = broken; }
   const GatewayConfig& config() const { return config_; }
   // The most one PUT or part upload holds of its body in memory at once:
   // the stripes in flight and the one being read.
@@ -190,6 +189,7 @@ class ObjectGateway {
   GatewayConfig config_;
   std::map<std::pair<uint32_t, uint32_t>, ReedSolomon> codecs_;
   std::function<bool(NodeId)> node_up_;
+  BrokenVariants broken_;
   Stats stats_;
 };
 

@@ -6,6 +6,7 @@
 #include "core/codec/sha256.h"
 #include "core/gateway/gateway_util.h"
 #include "core/gateway/object_gateway.h"
+#include "core/invariants.h"
 #include "core/storage/fragment_format.h"
 #include "core/storage/storage_service.h"
 #include "io_abstraction/combinators.h"
@@ -206,9 +207,12 @@ Task<Result<proto::PartRecord>> ObjectGateway::write_stripe(std::string object, 
   for (int attempt = 0; attempt < kPlacementAttemptsMax; ++attempt) {
     auto placement = pick_disks(candidates, request);
     if (!placement.is_ok()) co_return placement.status();
+    INVARIANT(invariant::kPlacement, placement.value().size() == cls.k + cls.m &&
+                                         placement_keeps_rule(candidates, placement.value(), cls.m, cls.level));
     std::vector<uint32_t> failed;
     last = co_await write_fragments(base, encoded, digests, placement.value(), failed);
     if (failed.empty()) {
+      INVARIANT(invariant::kCommitLast, last.is_ok() || broken_.commit_before_fragments);
       proto::PartRecord part;
       part.set_number(number);
       part.set_size(size);
@@ -255,7 +259,7 @@ Task<Status> ObjectGateway::write_fragments(const proto::FragmentId& base, const
   for (uint32_t i = 0; i < placement.size(); ++i) {
     writes.push_back(put_fragment(rpc_, NodeId(placement[i].node), std::move(payloads[i]), config_.fragment_deadline));
   }
-  if (config_.commit_before_fragments) {
+  if (broken_.commit_before_fragments) {
     // Broken on purpose (tests only): report success before any write is
     // sent, so the commit precedes durable fragments and a gateway crash in
     // between loses them.
@@ -289,7 +293,7 @@ Task<Result<std::string>> ObjectGateway::fetch_fragment(const std::string& objec
   }
   return get_fragment(rpc_, node, part.fragments(static_cast<int>(i)).disk(),
                       fragment_id(object, fragment_version, part.number(), i), config_.fragment_deadline,
-                      config_.verify_fragments);
+                      !broken_.read_skips_checksum);
 }
 
 // Hedged: parity reads start hedge_after later (or at once for a down

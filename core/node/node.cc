@@ -41,12 +41,11 @@ void Node::build_gateway() {
     metadata_ = std::make_unique<KvMetadataStore>(io_.rt, *io_.kv);
   }
   GatewayConfig config = plan_.gateway;
-  config.verify_fragments = config.verify_fragments && !plan_.broken.read_skips_checksum;
-  config.commit_before_fragments = plan_.broken.commit_before_fragments;
   if (plan_.broken.placement_ignores_racks) {
     for (StorageClass& c : config.storage_classes) c.level = FailureDomain::kDisk;
   }
   gateway_ = std::make_unique<ObjectGateway>(io_.rt, rpc_, *metadata_, plan_.cluster_disks, std::move(config));
+  gateway_->set_broken(plan_.broken);
   if (heartbeats_) {
     // Placement and reads skip a node the failure detector does not hear.
     Heartbeater* detector = heartbeats_.get();

@@ -12,6 +12,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/broken_variants.h"
 #include "core/gateway/object_gateway.h"
 #include "core/membership/heartbeat.h"
 #include "core/metadata/metadata_service.h"
@@ -25,18 +26,6 @@
 #include "io_abstraction/runtime.h"
 
 namespace tessera {
-
-// Deliberately broken behaviours the simulator's checkers must catch. Test
-// only: tessera-server never sets them.
-struct BrokenVariants {
-  bool placement_ignores_racks = false;   // place by disk whatever the class says
-  bool read_skips_checksum = false;       // serve and accept fragments unverified
-  bool commit_before_fragments = false;   // commit before fragment writes are acknowledged
-  bool repair_rebuilds_wrong_bytes = false;  // rebuilt fragments carry another index's bytes
-  bool any() const {
-    return placement_ignores_racks || read_skips_checksum || commit_before_fragments || repair_rebuilds_wrong_bytes;
-  }
-};
 
 struct NodeRoles {
   bool storage = false;   // serves its disks
@@ -70,7 +59,7 @@ struct NodePlan {
   std::vector<NodeId> heartbeat_peers;
   HeartbeatConfig heartbeat;
   uint64_t incarnation = 0;
-  BrokenVariants broken;
+  BrokenVariants broken;  // test only
 };
 
 // The IO a node runs on. kv is needed by the metadata role and by a gateway

@@ -5,10 +5,20 @@
 #include "core/gateway/gateway_util.h"
 #include "core/storage/fragment_format.h"
 #include "core/storage/storage_service.h"
+#include "core/invariants.h"
 #include "io_abstraction/assert.h"
 #include "io_abstraction/combinators.h"
 
 namespace tessera {
+namespace {
+
+std::vector<DiskRef> refs_of(const std::vector<proto::FragmentLocation>& locations) {
+  std::vector<DiskRef> out;
+  for (const auto& f : locations) out.push_back(DiskRef{f.node(), f.disk()});
+  return out;
+}
+
+}  // namespace
 
 using namespace gateway_util;
 
@@ -297,6 +307,10 @@ bool Repairer::choose_targets(Rebuild& r) {
     r.moved.push_back(true);
   }
   ASSERT(r.targets.size() == r.bad.size() && r.moved.size() == r.bad.size());
+  // Moves keep the rule of a stripe that kept it (one written by a broken
+  // variant may not have).
+  const bool held = placement_keeps_rule(gateway_.disks_, refs_of(r.before), r.m, r.s.level);
+  INVARIANT(invariant::kPlacement, !held || placement_keeps_rule(gateway_.disks_, refs_of(r.after), r.m, r.s.level));
   return true;
 }
 

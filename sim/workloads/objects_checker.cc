@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/invariants.h"
 #include "io_abstraction/random.h"
 
 namespace tessera::sim {
@@ -119,7 +120,7 @@ void ObjectsChecker::check_list(uint32_t keys, Instant start, Instant end, const
     if (ok) continue;
     const std::string what =
         found == listed.end() ? "absent" : "with " + std::to_string(found->second.size) + " bytes";
-    violations_.add("read_after_write", "LIST during [" + std::to_string(start.us) + ", " + std::to_string(end.us) +
+    violations_.add(invariant::kReadAfterWrite, "LIST during [" + std::to_string(start.us) + ", " + std::to_string(end.us) +
                                             "] us shows key " + std::to_string(key) + " " + what +
                                             ", which no linearization allows");
   }
@@ -138,7 +139,7 @@ void ObjectsChecker::check_read(uint32_t key, Instant start, Instant end, const 
     violations_.add("no_torn_objects", "GET of key " + std::to_string(key) + " returned " + what +
                                            " that no PUT wrote");
   } else {
-    violations_.add("read_after_write", "GET of key " + std::to_string(key) + " during [" +
+    violations_.add(invariant::kReadAfterWrite, "GET of key " + std::to_string(key) + " during [" +
                                             std::to_string(start.us) + ", " + std::to_string(end.us) +
                                             "] us returned " + what + ", which no linearization allows");
   }
@@ -146,13 +147,13 @@ void ObjectsChecker::check_read(uint32_t key, Instant start, Instant end, const 
 
 void ObjectsChecker::record_final(uint32_t key, const Result<std::string>& result, Instant now) {
   if (!result.is_ok() && result.code() != Code::kNotFound) {
-    violations_.add("durability", "key " + std::to_string(key) + " unreadable after faults healed: " +
+    violations_.add(invariant::kDurability, "key " + std::to_string(key) + " unreadable after faults healed: " +
                                       result.status().to_string());
     return;
   }
   bool torn = false;
   if (!allowed(key, now, now, result, &torn)) {
-    violations_.add("durability", "key " + std::to_string(key) + " reads back " +
+    violations_.add(invariant::kDurability, "key " + std::to_string(key) + " reads back " +
                                       (result.is_ok() ? std::to_string(result.value().size()) + " bytes" : "NotFound") +
                                       ", not its last acknowledged value");
     return;
@@ -167,7 +168,7 @@ void ObjectsChecker::check_placement(const proto::ObjectVersion& version, const 
     std::vector<DiskRef> chosen;
     for (const auto& f : part.fragments()) chosen.push_back(DiskRef{f.node(), f.disk()});
     if (!placement_keeps_rule(disks, chosen, part.m(), level)) {
-      violations_.add("placement", "part " + std::to_string(part.number()) + " of " + version.key() +
+      violations_.add(invariant::kPlacement, "part " + std::to_string(part.number()) + " of " + version.key() +
                                        " has more than m fragments in one " + failure_domain_name(level));
     }
   }
@@ -193,7 +194,7 @@ void ObjectsChecker::check_versioned_read(uint32_t key, const std::string& versi
   for (const Version& v : versions_[key]) {
     if (v.id != version_id) continue;
     if (result.is_ok() && result.value() == make_body(v.put_id, v.size)) return;
-    violations_.add("read_after_write", "GET of key " + std::to_string(key) + " version " + version_id + " returned " +
+    violations_.add(invariant::kReadAfterWrite, "GET of key " + std::to_string(key) + " version " + version_id + " returned " +
                                             (result.is_ok() ? std::to_string(result.value().size()) + " bytes"
                                                             : result.status().to_string()) +
                                             ", not the bytes that version was written with");

@@ -1,0 +1,19 @@
+// Deliberately broken behaviours the simulator's checkers must catch, each
+// named after the protocol rule it breaks. Test only: no product config
+// holds them, and tessera-server has no way to set them; the simulator
+// hands them to a node's services (core/node) by name (--broken-variant).
+#pragma once
+
+namespace tessera {
+
+struct BrokenVariants {
+  bool placement_ignores_racks = false;      // place by disk whatever the class says
+  bool read_skips_checksum = false;          // serve and accept fragments unverified
+  bool commit_before_fragments = false;      // commit before fragment writes are acknowledged
+  bool repair_rebuilds_wrong_bytes = false;  // rebuilt fragments carry another index's bytes
+  bool any() const {
+    return placement_ignores_racks || read_skips_checksum || commit_before_fragments || repair_rebuilds_wrong_bytes;
+  }
+};
+
+}  // namespace tessera
