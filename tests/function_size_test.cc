@@ -37,7 +37,7 @@ std::vector<std::string> long_functions(const std::filesystem::path& file) {
   std::ifstream in(file);
   std::vector<std::string> out;
   std::vector<std::pair<Scope, size_t>> scopes;  // kind, first line
-  std::string line, head;  // head: the code since the last ';', '{' or '}'
+  std::string line, head;                        // head: the code since the last ';', '{' or '}'
   size_t n = 0;
   while (std::getline(in, line)) {
     ++n;
@@ -92,8 +92,9 @@ TEST(FunctionSize, TheScanCountsFunctionsNotTablesOrClasses) {
   std::string body, table;
   for (int i = 0; i < 85; ++i) body += "  x += \"}{\";  // {\n";
   for (int i = 0; i < 90; ++i) table += "  {1, 2},\n";
-  std::ofstream(dir / "long.cc") << "namespace a {\nclass C {\n  int f() {\n" << body
-                                 << "  }\n};\nconst int kT[][2] = {\n" << table << "};\nint g(int x) {\n"
+  std::ofstream(dir / "long.cc") << "namespace a {\nclass C {\n  int f() {\n"
+                                 << body << "  }\n};\nconst int kT[][2] = {\n"
+                                 << table << "};\nint g(int x) {\n"
                                  << body << "  if (x) {\n  }\n}\n}  // namespace a\n";
   const auto found = long_functions(dir / "long.cc");
   std::filesystem::remove_all(dir);

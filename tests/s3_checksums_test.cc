@@ -127,9 +127,9 @@ TEST(MultipartChecksums, FullObjectCrcIsTheCrcOfAllTheBytes) {
   EXPECT_EQ(headers.value()[0].value(), base64_encode(raw_of(h, u.all)));
   EXPECT_EQ(headers.value()[1].value(), "FULL_OBJECT");
   // The client's own value for the whole is checked.
-  EXPECT_TRUE(completion_checksums(ChecksumRule{"CRC64NVME", "FULL_OBJECT"}, u.wanted, u.parts,
-                                   base64_encode(raw_of(h, u.all)))
-                  .is_ok());
+  EXPECT_TRUE(
+      completion_checksums(ChecksumRule{"CRC64NVME", "FULL_OBJECT"}, u.wanted, u.parts, base64_encode(raw_of(h, u.all)))
+          .is_ok());
   EXPECT_EQ(completion_checksums(ChecksumRule{"CRC64NVME", "FULL_OBJECT"}, u.wanted, u.parts, "AAAAAAAAAAA=")
                 .status()
                 .reason(),

@@ -25,7 +25,8 @@ SignedRequest header_signed(std::string method, std::string path, std::string da
 
 TEST(SigV2, AcceptsTheDocumentedExamples) {
   // Virtual-hosted GET of an object.
-  auto get = header_signed("GET", "/photos/puppy.jpg", "Tue, 27 Mar 2007 19:36:42 +0000", "bWq2s1WEIj+Ydj0vQ697zp+IXMU=");
+  auto get =
+      header_signed("GET", "/photos/puppy.jpg", "Tue, 27 Mar 2007 19:36:42 +0000", "bWq2s1WEIj+Ydj0vQ697zp+IXMU=");
   ASSERT_TRUE(has_sigv2(get));
   auto ok = verify_sigv2(get, "johnsmith", lookup, kMarch27);
   ASSERT_TRUE(ok.is_ok()) << ok.status().to_string();
@@ -36,7 +37,8 @@ TEST(SigV2, AcceptsTheDocumentedExamples) {
   get.raw_path = "/johnsmith/photos/puppy.jpg";
   EXPECT_TRUE(verify_sigv2(get, "", lookup, kMarch27).is_ok());
   // A PUT with its Content-Type.
-  auto put = header_signed("PUT", "/photos/puppy.jpg", "Tue, 27 Mar 2007 21:15:45 +0000", "MyyxeRY7whkBe+bq8fHCL/2kKUg=");
+  auto put =
+      header_signed("PUT", "/photos/puppy.jpg", "Tue, 27 Mar 2007 21:15:45 +0000", "MyyxeRY7whkBe+bq8fHCL/2kKUg=");
   put.headers["content-type"] = "image/jpeg";
   EXPECT_TRUE(verify_sigv2(put, "johnsmith", lookup, kMarch27 + 5943).is_ok());
   // A listing: the bucket's resource ends in '/'; prefix is no sub-resource.
@@ -46,9 +48,11 @@ TEST(SigV2, AcceptsTheDocumentedExamples) {
   list.raw_path = "/johnsmith";
   EXPECT_TRUE(verify_sigv2(list, "", lookup, kMarch27 + 359).is_ok());
   // A presigned URL: Expires takes the Date line.
-  SignedRequest query{"GET", "/photos/puppy.jpg",
-                      {{"AWSAccessKeyId", kKey}, {"Expires", "1175139620"}, {"Signature", "NpgCjnDzrM+WFzoENXmpNDUsSn8="}},
-                      {}};
+  SignedRequest query{
+      "GET",
+      "/photos/puppy.jpg",
+      {{"AWSAccessKeyId", kKey}, {"Expires", "1175139620"}, {"Signature", "NpgCjnDzrM+WFzoENXmpNDUsSn8="}},
+      {}};
   EXPECT_TRUE(verify_sigv2(query, "johnsmith", lookup, kMarch27).is_ok());
   EXPECT_EQ(verify_sigv2(query, "johnsmith", lookup, 1175139621).status().message(), "Request has expired");
 }
@@ -73,7 +77,8 @@ TEST(SigV2, SubResourcesAndAmzHeadersAreSigned) {
 }
 
 TEST(SigV2, RefusesWrongKeysSkewAndMalformedHeaders) {
-  auto get = header_signed("GET", "/photos/puppy.jpg", "Tue, 27 Mar 2007 19:36:42 +0000", "bWq2s1WEIj+Ydj0vQ697zp+IXMU=");
+  auto get =
+      header_signed("GET", "/photos/puppy.jpg", "Tue, 27 Mar 2007 19:36:42 +0000", "bWq2s1WEIj+Ydj0vQ697zp+IXMU=");
   EXPECT_EQ(verify_sigv2(get, "johnsmith", lookup, kMarch27 + 16 * 60).status().reason(), "RequestTimeTooSkewed");
   get.headers["authorization"] = "AWS NOSUCHKEY:bWq2s1WEIj+Ydj0vQ697zp+IXMU=";
   EXPECT_EQ(verify_sigv2(get, "johnsmith", lookup, kMarch27).status().reason(), "InvalidAccessKeyId");

@@ -8,8 +8,8 @@ namespace tessera {
 Node::Node(NodeIo io, NodePlan plan) : io_(std::move(io)), plan_(std::move(plan)), rpc_(io_.rt, io_.network) {
   ASSERT(plan_.roles.storage || plan_.roles.metadata || plan_.roles.gateway);
   if (!plan_.heartbeat_peers.empty()) {
-    heartbeats_ = std::make_unique<Heartbeater>(io_.rt, rpc_, plan_.heartbeat_peers, plan_.incarnation,
-                                                plan_.heartbeat);
+    heartbeats_ =
+        std::make_unique<Heartbeater>(io_.rt, rpc_, plan_.heartbeat_peers, plan_.incarnation, plan_.heartbeat);
   }
   if (plan_.roles.storage) build_storage();
   if (plan_.roles.metadata) build_metadata();

@@ -49,8 +49,9 @@ Result<ChecksumRule> checksum_rule(const std::string& algorithm, const std::stri
     return rule;
   }
   if (checksum_header_for(rule.algorithm).empty()) {
-    return s3_status("InvalidRequest", "Checksum algorithm provided is unsupported. Please try again with any of the "
-                                       "valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]");
+    return s3_status("InvalidRequest",
+                     "Checksum algorithm provided is unsupported. Please try again with any of the "
+                     "valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]");
   }
   const bool crc = checksum_combines(checksum_header_for(rule.algorithm));
   if (rule.type.empty()) rule.type = rule.algorithm == "CRC64NVME" ? "FULL_OBJECT" : "COMPOSITE";
@@ -58,8 +59,8 @@ Result<ChecksumRule> checksum_rule(const std::string& algorithm, const std::stri
     return s3_status("InvalidRequest", "Value for x-amz-checksum-type header is invalid.");
   }
   if ((rule.type == "FULL_OBJECT" && !crc) || (rule.type == "COMPOSITE" && rule.algorithm == "CRC64NVME")) {
-    return s3_status("InvalidRequest", "The " + rule.type + " checksum type cannot be used with the " +
-                                           rule.algorithm + " checksum algorithm.");
+    return s3_status("InvalidRequest", "The " + rule.type + " checksum type cannot be used with the " + rule.algorithm +
+                                           " checksum algorithm.");
   }
   return rule;
 }

@@ -18,13 +18,44 @@ constexpr int64_t kPresignExpiresMaxS = 7 * 24 * 3600;
 // The query parameters that are part of the signed resource: the S3
 // documentation's sub-resources.
 const std::set<std::string>& signed_sub_resources() {
-  static const std::set<std::string> names = {
-      "accelerate", "acl", "analytics", "attributes", "cors", "delete", "encryption", "inventory", "legal-hold",
-      "lifecycle", "location", "logging", "metrics", "notification", "object-lock", "partNumber", "policy",
-      "publicAccessBlock", "replication", "requestPayment", "response-cache-control", "response-content-disposition",
-      "response-content-encoding", "response-content-language", "response-content-type", "response-expires",
-      "restore", "retention", "select", "select-type", "tagging", "torrent", "uploadId", "uploads", "versionId",
-      "versioning", "versions", "website"};
+  static const std::set<std::string> names = {"accelerate",
+                                              "acl",
+                                              "analytics",
+                                              "attributes",
+                                              "cors",
+                                              "delete",
+                                              "encryption",
+                                              "inventory",
+                                              "legal-hold",
+                                              "lifecycle",
+                                              "location",
+                                              "logging",
+                                              "metrics",
+                                              "notification",
+                                              "object-lock",
+                                              "partNumber",
+                                              "policy",
+                                              "publicAccessBlock",
+                                              "replication",
+                                              "requestPayment",
+                                              "response-cache-control",
+                                              "response-content-disposition",
+                                              "response-content-encoding",
+                                              "response-content-language",
+                                              "response-content-type",
+                                              "response-expires",
+                                              "restore",
+                                              "retention",
+                                              "select",
+                                              "select-type",
+                                              "tagging",
+                                              "torrent",
+                                              "uploadId",
+                                              "uploads",
+                                              "versionId",
+                                              "versioning",
+                                              "versions",
+                                              "website"};
   return names;
 }
 

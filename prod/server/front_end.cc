@@ -1,7 +1,7 @@
 #include "prod/server/front_end.h"
 
-#include <boost/asio/signal_set.hpp>
 #include <algorithm>
+#include <boost/asio/signal_set.hpp>
 #include <iostream>
 
 #include "core/metadata/remote_metadata_store.h"
@@ -92,15 +92,15 @@ void plan_background(const ServerOptions& o, NodePlan& plan) {
   plan.repair_interval = Duration::seconds(o.repair_interval_s);
   plan.on_repair_pass = [](const Repairer::PassResult& r) {
     if (r.damaged == 0) return;
-    log_line(r.unresolved > 0 ? "warn" : "info",
-             "repair pass: " + std::to_string(r.damaged) + " damaged stripes, " + std::to_string(r.repaired) +
-                 " made whole, " + std::to_string(r.unresolved) + " not yet");
+    log_line(r.unresolved > 0 ? "warn" : "info", "repair pass: " + std::to_string(r.damaged) + " damaged stripes, " +
+                                                     std::to_string(r.repaired) + " made whole, " +
+                                                     std::to_string(r.unresolved) + " not yet");
   };
   plan.scrub = ScrubConfig{uint64_t{o.scrub_mib_s} << 20, Duration::seconds(std::max<uint32_t>(1, o.scrub_interval_s))};
   plan.on_scrub_pass = [](const Scrubber::Progress& p) {
-    log_line(p.corrupt_found > 0 ? "warn" : "info",
-             "scrub pass " + std::to_string(p.passes) + ": " + std::to_string(p.pass_blobs_done) +
-                 " fragments checked, " + std::to_string(p.corrupt_found) + " found corrupt since start");
+    log_line(p.corrupt_found > 0 ? "warn" : "info", "scrub pass " + std::to_string(p.passes) + ": " +
+                                                        std::to_string(p.pass_blobs_done) + " fragments checked, " +
+                                                        std::to_string(p.corrupt_found) + " found corrupt since start");
   };
 }
 

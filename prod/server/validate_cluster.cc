@@ -23,8 +23,7 @@ std::string validate_cluster(const proto::ClusterFile& c) {
     } else if (n.role() == "metadata") {
       ++metadata_nodes;
     } else {
-      return "node " + std::to_string(n.id()) + ": role must be gateway, metadata or storage, not '" + n.role() +
-             "'";
+      return "node " + std::to_string(n.id()) + ": role must be gateway, metadata or storage, not '" + n.role() + "'";
     }
     if (n.address().empty() || n.port() == 0 || n.port() > 65535) {
       return "node " + std::to_string(n.id()) + " needs address and port";
