@@ -22,24 +22,30 @@ std::vector<std::string> scenario_files() {
   return out;
 }
 
-TEST(ScenarioSeeds, EveryScenarioRunsCleanOnSeveralSeeds) {
-  const auto files = scenario_files();
-  ASSERT_GE(files.size(), 2u);
-  for (const std::string& file : files) {
-    auto s = load_scenario(file);
-    ASSERT_TRUE(s.is_ok()) << s.status().to_string();
-    uint64_t first_hash = 0;
-    for (uint64_t seed = 1; seed <= kSeedsPerScenario; ++seed) {
-      const RunResult r = run_scenario(s.value(), seed, {});
-      EXPECT_EQ(r.violation_count, 0u)
-          << file << " seed " << seed << ": " << (r.violations.empty() ? "" : r.violations[0]);
-      EXPECT_GT(r.events, 0u);
-      if (seed == 1) first_hash = r.hash;
-    }
-    // Determinism: the same seed again gives the same event hash.
-    EXPECT_EQ(run_scenario(s.value(), 1, {}).hash, first_hash) << file << " seed 1 run twice";
+TEST(ScenarioSeeds, ThereAreScenarios) { EXPECT_GE(scenario_files().size(), 2u); }
+
+// One test per scenario file, so each has its own time limit and they run
+// in parallel under ctest.
+class EveryScenario : public testing::TestWithParam<std::string> {};
+
+TEST_P(EveryScenario, RunsCleanOnSeveralSeedsAndTheSameTwice) {
+  auto s = load_scenario(GetParam());
+  ASSERT_TRUE(s.is_ok()) << s.status().to_string();
+  uint64_t first_hash = 0;
+  for (uint64_t seed = 1; seed <= kSeedsPerScenario; ++seed) {
+    const RunResult r = run_scenario(s.value(), seed, {});
+    EXPECT_EQ(r.violation_count, 0u) << "seed " << seed << ": " << (r.violations.empty() ? "" : r.violations[0]);
+    EXPECT_GT(r.events, 0u);
+    if (seed == 1) first_hash = r.hash;
   }
+  // Determinism: the same seed again gives the same event hash.
+  EXPECT_EQ(run_scenario(s.value(), 1, {}).hash, first_hash) << "seed 1 run twice";
 }
+
+INSTANTIATE_TEST_SUITE_P(Scenarios, EveryScenario, testing::ValuesIn(scenario_files()),
+                         [](const testing::TestParamInfo<std::string>& info) {
+                           return std::filesystem::path(info.param).stem().string();
+                         });
 
 TEST(Checkers, WrongTokenVariantIsReportedByName) {
   auto s = load_scenario(std::string(TESSERA_SOURCE_DIR) + "/scenarios/rpc_partition.textproto");
