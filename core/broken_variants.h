@@ -11,9 +11,6 @@ struct BrokenVariants {
   bool read_skips_checksum = false;          // serve and accept fragments unverified
   bool commit_before_fragments = false;      // commit before fragment writes are acknowledged
   bool repair_rebuilds_wrong_bytes = false;  // rebuilt fragments carry another index's bytes
-  bool any() const {
-    return placement_ignores_racks || read_skips_checksum || commit_before_fragments || repair_rebuilds_wrong_bytes;
-  }
 };
 
 }  // namespace tessera

@@ -4,11 +4,11 @@
 #include <openssl/evp.h>
 
 #include <array>
-#include <cassert>
 #include <cctype>
 #include <optional>
 
 #include "core/codec/sha256.h"
+#include "io_abstraction/assert.h"
 
 namespace tessera::prod::s3 {
 namespace {
@@ -151,10 +151,17 @@ const std::vector<std::pair<std::string, std::string>>& checksum_names() {
   return names;
 }
 
+const char* checksum_element(const std::string& header) {
+  for (const auto& [name, element] : checksum_names()) {
+    if (name == header) return element.c_str();
+  }
+  return nullptr;
+}
+
 std::string checksum_header_for(std::string_view algorithm) {
   std::string header = "x-amz-checksum-";
   for (char ch : algorithm) header += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return BodyChecksum::for_header(header) ? header : "";
+  return checksum_element(header) ? header : "";
 }
 
 bool checksum_combines(const std::string& header) { return crc_shape(header).has_value(); }
@@ -162,14 +169,14 @@ bool checksum_combines(const std::string& header) { return crc_shape(header).has
 std::string combine_crc(const std::string& header, const std::string& crc_a, const std::string& crc_b,
                         uint64_t length_b) {
   const auto shape = crc_shape(header);
-  assert(shape && crc_a.size() * 8 == static_cast<size_t>(shape->bits) && crc_b.size() == crc_a.size());
+  ASSERT(shape && crc_a.size() * 8 == static_cast<size_t>(shape->bits) && crc_b.size() == crc_a.size());
   const uint64_t a = from_big_endian(crc_a), b = from_big_endian(crc_b);
   return big_endian(multiply_mod(*shape, shift_for(*shape, length_b), a) ^ b, shape->bits / 8);
 }
 
 std::string composite_checksum(const std::string& header, const std::vector<std::string>& raw_parts) {
   auto checksum = BodyChecksum::for_header(header);
-  assert(checksum);
+  ASSERT(checksum);
   for (const std::string& raw : raw_parts) checksum->update(raw);
   return base64_encode(checksum->finish()) + "-" + std::to_string(raw_parts.size());
 }

@@ -28,6 +28,10 @@ class BodyChecksum {
 // "ChecksumCRC32"), ...
 const std::vector<std::pair<std::string, std::string>>& checksum_names();
 
+// "ChecksumCRC32" for "x-amz-checksum-crc32", ...; nullptr for a header
+// that names no algorithm (x-amz-checksum-type, say).
+const char* checksum_element(const std::string& header);
+
 // "x-amz-checksum-crc32" for "CRC32" (any case); "" for an unknown one.
 std::string checksum_header_for(std::string_view algorithm);
 

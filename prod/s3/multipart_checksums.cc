@@ -48,12 +48,13 @@ Result<ChecksumRule> checksum_rule(const std::string& algorithm, const std::stri
     if (!rule.type.empty()) return s3_status("InvalidRequest", "x-amz-checksum-type needs x-amz-checksum-algorithm");
     return rule;
   }
-  if (checksum_header_for(rule.algorithm).empty()) {
+  const std::string header = checksum_header_for(rule.algorithm);
+  if (header.empty()) {
     return s3_status("InvalidRequest",
                      "Checksum algorithm provided is unsupported. Please try again with any of the "
                      "valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]");
   }
-  const bool crc = checksum_combines(checksum_header_for(rule.algorithm));
+  const bool crc = checksum_combines(header);
   if (rule.type.empty()) rule.type = rule.algorithm == "CRC64NVME" ? "FULL_OBJECT" : "COMPOSITE";
   if (rule.type != "COMPOSITE" && rule.type != "FULL_OBJECT") {
     return s3_status("InvalidRequest", "Value for x-amz-checksum-type header is invalid.");
@@ -66,7 +67,7 @@ Result<ChecksumRule> checksum_rule(const std::string& algorithm, const std::stri
 }
 
 Result<std::string> part_checksum_header(const ChecksumRule& rule, const std::vector<std::string>& sent) {
-  const std::string wanted = rule.algorithm.empty() ? "" : checksum_header_for(rule.algorithm);
+  const std::string wanted = checksum_header_for(rule.algorithm);
   for (const std::string& header : sent) {
     if (!wanted.empty() && header != wanted) {
       return s3_status("InvalidRequest", "Checksum Type mismatch occurred, expected checksum Type: " +
@@ -79,7 +80,7 @@ Result<std::string> part_checksum_header(const ChecksumRule& rule, const std::ve
 Result<std::vector<proto::MetadataEntry>> completion_checksums(
     const ChecksumRule& rule, const std::vector<CompletingPart>& wanted,
     const std::map<uint32_t, proto::UploadPartRecord>& uploaded, const std::string& expected) {
-  const std::string header = rule.algorithm.empty() ? "" : checksum_header_for(rule.algorithm);
+  const std::string header = checksum_header_for(rule.algorithm);
   std::vector<std::string> raws;
   std::vector<uint64_t> sizes;
   bool all_have = !header.empty();

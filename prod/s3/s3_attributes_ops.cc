@@ -1,7 +1,6 @@
 // GetObjectAttributes: what x-amz-object-attributes names of a version
 // (ETag, Checksum, ObjectParts, StorageClass, ObjectSize), from its record
 // alone; no fragment is read.
-#include <algorithm>
 #include <map>
 #include <set>
 
@@ -74,21 +73,24 @@ std::vector<proto::UploadedPart> uploaded_parts(const proto::ObjectVersion& v) {
   return out;
 }
 
-void add_checksum_elements(pugi::xml_node node, const google::protobuf::RepeatedPtrField<proto::MetadataEntry>& headers,
-                           bool with_type) {
-  bool any = false, typed = false;
+std::string checksum_type_of(const google::protobuf::RepeatedPtrField<proto::MetadataEntry>& headers) {
   for (const auto& h : headers) {
-    const bool type = h.name() == "x-amz-checksum-type";
-    auto named = std::find_if(checksum_names().begin(), checksum_names().end(),
-                              [&](const auto& n) { return n.first == h.name(); });
-    if (type ? !with_type : named == checksum_names().end()) continue;
-    add_text(node, type ? "ChecksumType" : named->second.c_str(), h.value());
-    any = true;
-    typed = typed || type;
+    if (h.name() == "x-amz-checksum-type") return h.value();
   }
-  // A single PUT's checksum is of the full object.
-  if (with_type && any && !typed) add_text(node, "ChecksumType", "FULL_OBJECT");
-  if (!any && std::string_view(node.name()) == "Checksum") node.parent().remove_child(node);
+  return "FULL_OBJECT";  // a single PUT's checksum is of the full object
+}
+
+bool add_checksum_elements(pugi::xml_node node, const google::protobuf::RepeatedPtrField<proto::MetadataEntry>& headers,
+                           bool with_type) {
+  bool any = false;
+  for (const auto& h : headers) {
+    const char* element = checksum_element(h.name());
+    if (element == nullptr) continue;
+    add_text(node, element, h.value());
+    any = true;
+  }
+  if (with_type && any) add_text(node, "ChecksumType", checksum_type_of(headers));
+  return any;
 }
 
 Task<Status> S3Service::get_object_attributes(S3Request& r) {
@@ -107,7 +109,10 @@ Task<Status> S3Service::get_object_attributes(S3Request& r) {
   const auto& w = wanted.value();
   XmlDoc doc("GetObjectAttributesResponse");
   if (w.count("ETag")) add_text(doc.root(), "ETag", v.etag());
-  if (w.count("Checksum")) add_checksum_elements(doc.root().append_child("Checksum"), v.headers(), true);
+  if (w.count("Checksum")) {
+    auto checksum = doc.root().append_child("Checksum");
+    if (!add_checksum_elements(checksum, v.headers(), true)) doc.root().remove_child(checksum);
+  }
   if (w.count("ObjectParts")) add_parts(doc.root(), v, std::min<uint32_t>(max_parts.value(), 1000), marker.value());
   if (w.count("StorageClass")) {
     add_text(doc.root(), "StorageClass", v.storage_class().empty() ? "STANDARD" : v.storage_class());

@@ -1,5 +1,7 @@
 // S3 multipart uploads: create, upload part (and part copy), complete,
 // abort, list parts, list uploads.
+#include <algorithm>
+
 #include <pugixml.hpp>
 
 #include "prod/s3/checksums.h"
@@ -115,8 +117,8 @@ Task<Status> S3Service::upload_part_copy(S3Request& r, const proto::UploadRecord
   const ByteRange span = range.value_or(ByteRange{0, from.size() == 0 ? 0 : from.size() - 1});
   ObjectSource source(gateway_, from, span);
   ChecksummedSource body(source);
-  auto wanted = part_checksum_header(rule_of(upload), {});
-  if (!wanted.value().empty()) body.checks().compute(BodyChecksum::for_header(wanted.value()));
+  const std::string wanted = checksum_header_for(upload.checksum_algorithm());
+  if (!wanted.empty()) body.checks().compute(BodyChecksum::for_header(wanted));
   auto part = co_await gateway_.upload_part(r.bucket, r.key, upload.upload_id(), number, body);
   if (!part.is_ok()) co_return part.status();
   co_await send_copy_result(r, "CopyPartResult", part.value().modified_ms(), part.value().etag(),
@@ -170,23 +172,22 @@ Task<Result<proto::ObjectVersion>> S3Service::complete_with_checksums(S3Request&
                                               (rule.type.empty() ? std::string("null") : rule.type) +
                                               " checksum mode. The complete request must use the same checksum mode.");
   }
+  // Nothing to check or compute: the parts need not be listed.
+  const bool checked = std::any_of(wanted.begin(), wanted.end(), [](const auto& w) { return !w.checksums.empty(); });
   std::map<uint32_t, proto::UploadPartRecord> uploaded;
-  for (uint32_t marker = 0;;) {
+  for (uint32_t marker = 0; checked || !rule.algorithm.empty();) {
     auto page = co_await gateway_.metadata().list_upload_parts(r.bucket, r.key, upload_id, marker, 1000);
     if (!page.is_ok()) co_return page.status();
     for (auto& p : page.value().parts) uploaded[p.number()] = std::move(p);
     if (!page.value().truncated || page.value().parts.empty()) break;
     marker = uploaded.rbegin()->first;
   }
-  const std::string header = rule.algorithm.empty() ? "" : checksum_header_for(rule.algorithm);
+  const std::string header = checksum_header_for(rule.algorithm);
   auto headers = completion_checksums(rule, wanted, uploaded, header.empty() ? "" : r.header(header));
   if (!headers.is_ok()) co_return headers.status();
   std::vector<CompletedPart> parts;
   for (const CompletingPart& w : wanted) parts.push_back(w.part);
-  CommitConditions c;
-  c.if_none_match_any = r.header("if-none-match") == "*";
-  if (!r.header("if-match").empty()) c.if_match = unquoted(r.header("if-match"));
-  co_return co_await gateway_.complete_upload(r.bucket, r.key, upload_id, std::move(parts), c,
+  co_return co_await gateway_.complete_upload(r.bucket, r.key, upload_id, std::move(parts), conditions_from(r),
                                               std::move(headers).value());
 }
 

@@ -79,10 +79,6 @@ std::optional<ByteRange> part_range(const proto::ObjectVersion& v, uint32_t n) {
 void set_checksum_headers(S3Request& r, const proto::ObjectVersion& v, const std::optional<ByteRange>& range,
                           uint32_t part_number) {
   if (r.header("x-amz-checksum-mode") != "ENABLED") return;
-  std::string type;
-  for (const auto& h : v.headers()) {
-    if (h.name() == "x-amz-checksum-type") type = h.value();
-  }
   bool any = false;
   if (part_number > 0 && v.upload_parts() > 0) {
     for (const auto& p : v.uploaded_parts()) {
@@ -92,13 +88,12 @@ void set_checksum_headers(S3Request& r, const proto::ObjectVersion& v, const std
     }
   } else if (checksum_covers(v, range, part_number > 0)) {
     for (const auto& h : v.headers()) {
-      if (h.name().rfind("x-amz-checksum-", 0) != 0 || h.name() == "x-amz-checksum-type") continue;
+      if (checksum_element(h.name()) == nullptr) continue;
       r.x.set_header(h.name(), h.value());
       any = true;
     }
   }
-  // A single PUT's checksum is of the full object.
-  if (any) r.x.set_header("x-amz-checksum-type", type.empty() ? "FULL_OBJECT" : type);
+  if (any) r.x.set_header("x-amz-checksum-type", checksum_type_of(v.headers()));
 }
 
 // x-amz-copy-source-range: exactly bytes=first-last, inside the source
@@ -195,7 +190,7 @@ uint64_t declared_length(const S3Request& r) {
   return std::stoull(v);
 }
 
-static CommitConditions conditions_from(const S3Request& r) {
+CommitConditions conditions_from(const S3Request& r) {
   CommitConditions c;
   c.if_none_match_any = r.header("if-none-match") == "*";
   if (!r.header("if-match").empty()) c.if_match = unquoted(r.header("if-match"));
@@ -295,8 +290,7 @@ static Result<ObjectAttributes> copy_attributes(const S3Request& r, const proto:
   drop_checksum_headers(a);
   if (r.header("x-amz-checksum-algorithm").empty()) {
     for (const auto& h : from.headers()) {
-      if (h.name().rfind("x-amz-checksum-", 0) == 0 && BodyChecksum::for_header(h.name()) &&
-          h.value().find('-') == std::string::npos) {
+      if (checksum_element(h.name()) != nullptr && h.value().find('-') == std::string::npos) {
         *a.add_headers() = h;
       }
     }

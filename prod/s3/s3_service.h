@@ -64,11 +64,15 @@ Result<bool> canned_acl_public(const std::string& value);
 void set_version_header(S3Request& r, const proto::ObjectVersion& v);
 // S3 parts of a multipart version, in order, with sizes and checksums.
 std::vector<proto::UploadedPart> uploaded_parts(const proto::ObjectVersion& v);
+// A version's x-amz-checksum-type among its headers: as stored, else
+// FULL_OBJECT.
+std::string checksum_type_of(const google::protobuf::RepeatedPtrField<proto::MetadataEntry>& headers);
 // <ChecksumCRC32>... elements under node for the x-amz-checksum-* among
-// headers, with <ChecksumType> when with_type; a <Checksum> node left
-// empty is removed.
-void add_checksum_elements(pugi::xml_node node, const google::protobuf::RepeatedPtrField<proto::MetadataEntry>& headers,
+// headers, with <ChecksumType> when with_type; false when there were none.
+bool add_checksum_elements(pugi::xml_node node, const google::protobuf::RepeatedPtrField<proto::MetadataEntry>& headers,
                            bool with_type);
+// If-Match / If-None-Match: * of a request that writes an object.
+CommitConditions conditions_from(const S3Request& r);
 // Removes every x-amz-checksum-* header from a.
 void drop_checksum_headers(ObjectAttributes& a);
 // The XML answer of CopyObject / UploadPartCopy (root names which).

@@ -12,9 +12,6 @@
 namespace tessera::prod::s3 {
 namespace {
 
-constexpr int64_t kClockSkewMaxS = 15 * 60;
-constexpr int64_t kPresignExpiresMaxS = 7 * 24 * 3600;
-
 // The query parameters that are part of the signed resource: the S3
 // documentation's sub-resources.
 const std::set<std::string>& signed_sub_resources() {
@@ -59,13 +56,6 @@ const std::set<std::string>& signed_sub_resources() {
   return names;
 }
 
-const std::string* query_param(const SignedRequest& r, const std::string& name) {
-  for (const auto& [k, v] : r.query) {
-    if (k == name) return &v;
-  }
-  return nullptr;
-}
-
 const std::string& header_or_empty(const SignedRequest& r, const std::string& name) {
   static const std::string kEmpty;
   auto found = r.headers.find(name);
@@ -104,7 +94,7 @@ Status check_expires(const std::string& expires, int64_t now) {
 }  // namespace
 
 bool has_sigv2(const SignedRequest& r) {
-  if (query_param(r, "AWSAccessKeyId") != nullptr || query_param(r, "Signature") != nullptr) return true;
+  if (query_value(r, "AWSAccessKeyId") != nullptr || query_value(r, "Signature") != nullptr) return true;
   return header_or_empty(r, "authorization").rfind("AWS ", 0) == 0;
 }
 
@@ -147,10 +137,10 @@ std::string sigv2_signature(const std::string& secret, const std::string& string
 Result<AuthResult> verify_sigv2(const SignedRequest& r, const std::string& virtual_bucket,
                                 const SecretLookup& secret_for, int64_t now) {
   std::string access_key, given, date_line;
-  const bool presigned = query_param(r, "AWSAccessKeyId") != nullptr;
-  if (const std::string* key = query_param(r, "AWSAccessKeyId")) {
-    const std::string* signature = query_param(r, "Signature");
-    const std::string* expires = query_param(r, "Expires");
+  const bool presigned = query_value(r, "AWSAccessKeyId") != nullptr;
+  if (const std::string* key = query_value(r, "AWSAccessKeyId")) {
+    const std::string* signature = query_value(r, "Signature");
+    const std::string* expires = query_value(r, "Expires");
     if (!signature || !expires) {
       return auth_denied("a V2 presigned URL needs AWSAccessKeyId, Signature and Expires",
                          "AuthorizationQueryParametersError");

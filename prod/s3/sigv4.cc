@@ -11,8 +11,6 @@
 namespace tessera::prod::s3 {
 namespace {
 
-constexpr int64_t kClockSkewMaxS = 15 * 60;
-constexpr int64_t kPresignExpiresMaxS = 7 * 24 * 3600;
 
 Status denied(std::string message, std::string reason = "AccessDenied") {
   return auth_denied(std::move(message), std::move(reason));
@@ -127,17 +125,18 @@ std::string signature(const std::string& secret, const std::string& date, const 
   return hex_of(hmac(signing_key(secret, date, region, service), to_sign));
 }
 
-const std::string* query_value(const SignedRequest& r, const std::string& name) {
-  for (const auto& [k, v] : r.query) {
-    if (k == name) return &v;
-  }
-  return nullptr;
-}
 
 }  // namespace
 
 Status auth_denied(std::string message, std::string reason) {
   return Status(Code::kFailedPrecondition, std::move(message), std::move(reason));
+}
+
+const std::string* query_value(const SignedRequest& r, const std::string& name) {
+  for (const auto& [k, v] : r.query) {
+    if (k == name) return &v;
+  }
+  return nullptr;
 }
 
 bool equal_constant_time(const std::string& a, const std::string& b) {

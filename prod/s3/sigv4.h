@@ -49,6 +49,14 @@ Result<AuthResult> verify_sigv4(const SignedRequest& request, const SecretLookup
 // True when the request carries any signature (header or query).
 bool has_signature(const SignedRequest& request);
 
+// Limits V4 and V2 share: the clock skew a signed request may have, and
+// how far ahead a presigned URL may expire.
+inline constexpr int64_t kClockSkewMaxS = 15 * 60;
+inline constexpr int64_t kPresignExpiresMaxS = 7 * 24 * 3600;
+
+// The first value of query parameter name; nullptr when absent.
+const std::string* query_value(const SignedRequest& request, const std::string& name);
+
 // An authentication failure with its S3 reason (kFailedPrecondition).
 Status auth_denied(std::string message, std::string reason = "AccessDenied");
 bool equal_constant_time(const std::string& a, const std::string& b);
