@@ -3,10 +3,10 @@
 #include <gtest/gtest.h>
 
 #include "core/codec/sha256.h"
-#include "prod/s3/checksums.h"
-#include "prod/s3/multipart_checksums.h"
+#include "core/s3/checksums.h"
+#include "core/s3/multipart_checksums.h"
 
-namespace tessera::prod::s3 {
+namespace tessera::s3 {
 namespace {
 
 const char* const kAlgorithms[] = {"x-amz-checksum-crc32", "x-amz-checksum-crc32c", "x-amz-checksum-crc64nvme",
@@ -165,4 +165,4 @@ TEST(MultipartChecksums, NoAlgorithmMeansNoObjectChecksum) {
 }
 
 }  // namespace
-}  // namespace tessera::prod::s3
+}  // namespace tessera::s3

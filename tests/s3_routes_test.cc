@@ -10,7 +10,7 @@
 #include <set>
 
 #include "prod/s3/body_budget.h"
-#include "prod/s3/s3_routes.h"
+#include "core/s3/s3_routes.h"
 #include "sim/sim_runtime.h"
 #include "tests/sim_run.h"
 

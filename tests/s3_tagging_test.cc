@@ -2,9 +2,9 @@
 // header, with S3's limits; and the document they render back to.
 #include <gtest/gtest.h>
 
-#include "prod/s3/tagging.h"
+#include "core/s3/tagging.h"
 
-namespace tessera::prod::s3 {
+namespace tessera::s3 {
 namespace {
 
 std::string xml_of(int tags, const std::string& key_prefix = "k") {
@@ -56,4 +56,4 @@ TEST(Tagging, RenderedDocumentParsesBackToTheSameSet) {
 }
 
 }  // namespace
-}  // namespace tessera::prod::s3
+}  // namespace tessera::s3

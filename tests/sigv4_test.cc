@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "core/codec/sha256.h"
-#include "prod/s3/s3_error.h"
+#include "core/s3/s3_error.h"
 #include "prod/s3/sigv4.h"
 
 namespace tessera::prod::s3 {

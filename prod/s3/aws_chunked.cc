@@ -2,7 +2,7 @@
 
 #include <openssl/crypto.h>
 
-#include "prod/s3/s3_error.h"
+#include "core/s3/s3_error.h"
 
 namespace tessera::prod::s3 {
 namespace {

@@ -9,8 +9,9 @@
 // length against x-amz-decoded-content-length.
 #pragma once
 
-#include "prod/s3/body_checks.h"
+#include "core/s3/body_checks.h"
 #include "prod/s3/sigv4.h"
+#include "prod/s3/core_s3.h"
 
 namespace tessera::prod::s3 {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "io_abstraction/assert.h"
-#include "prod/s3/s3_error.h"
+#include "core/s3/s3_error.h"
 
 namespace tessera::prod::s3 {
 

@@ -16,6 +16,7 @@
 #include "io_abstraction/combinators.h"
 #include "io_abstraction/runtime.h"
 #include "io_abstraction/status.h"
+#include "prod/s3/core_s3.h"
 
 namespace tessera::prod::s3 {
 

@@ -3,7 +3,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
-#include "prod/s3/s3_error.h"
+#include "core/s3/s3_error.h"
 
 namespace tessera::prod::s3 {
 
@@ -132,19 +132,6 @@ Task<Status> BodySource::read_full(std::string* out, size_t max) {
   }
   out->resize(filled);
   co_return Status::ok();
-}
-
-Task<Result<std::string>> HttpExchange::read_all(size_t max) {
-  std::string all;
-  for (;;) {
-    auto chunk = co_await body_.read(kReadChunkBytes);
-    if (!chunk.is_ok()) co_return chunk.status();
-    if (chunk.value().empty()) co_return all;
-    all += chunk.value();
-    if (all.size() > max) {
-      co_return s3_status("MaxMessageLengthExceeded", "the request body is over " + std::to_string(max) + " bytes");
-    }
-  }
 }
 
 template <typename Response>

@@ -21,7 +21,9 @@
 #include "core/codec/sha256.h"
 #include "io_abstraction/byte_stream.h"
 #include "prod/s3/body_budget.h"
-#include "prod/s3/body_checks.h"
+#include "core/s3/body_checks.h"
+#include "core/s3/s3_api.h"
+#include "prod/s3/core_s3.h"
 #include "prod/s3/http_limits.h"
 
 namespace tessera::prod::s3 {
@@ -99,7 +101,7 @@ class BodySource final : public CheckedSource {
   bool finished_ = false;
 };
 
-class HttpExchange {
+class HttpExchange final : public S3Reply {
  public:
   HttpExchange(boost::beast::tcp_stream& stream, boost::beast::flat_buffer& buffer, RequestParser& parser,
                std::shared_ptr<bool> alive, HttpContext context)
@@ -113,18 +115,16 @@ class HttpExchange {
 
   const http::request<http::buffer_body>& request() const { return parser_.get(); }
   BodySource& body() { return body_; }
-  // Reads the whole body, at most max bytes (EntityTooLarge / MaxMessageLengthExceeded beyond).
-  Task<Result<std::string>> read_all(size_t max);
   bool body_done() const { return body_.done(); }
 
   // Response headers to add to whatever is sent next.
-  void set_header(const std::string& name, const std::string& value) { headers_.emplace_back(name, value); }
-  Task<bool> send(unsigned status, std::string body, const std::string& content_type = "application/xml");
+  void set_header(const std::string& name, const std::string& value) override { headers_.emplace_back(name, value); }
+  Task<bool> send(unsigned status, std::string body, const std::string& content_type = "application/xml") override;
   // Streams a body of exactly length bytes: begin, write..., end.
-  Task<bool> begin_stream(unsigned status, uint64_t length);
-  Task<Status> write_chunk(std::string bytes);
-  Task<bool> end_stream();
-  bool sent() const { return sent_; }
+  Task<bool> begin_stream(unsigned status, uint64_t length) override;
+  Task<Status> write_chunk(std::string bytes) override;
+  Task<bool> end_stream() override;
+  bool sent() const override { return sent_; }
   // A streamed response that did not reach its end: the connection must close.
   bool broken() const { return serializer_ != nullptr && !stream_ended_; }
   unsigned status() const { return status_; }
@@ -164,16 +164,6 @@ class HttpExchange {
   bool stream_ended_ = false;
   std::unique_ptr<http::response<http::buffer_body>> stream_response_;
   std::unique_ptr<http::response_serializer<http::buffer_body>> serializer_;
-};
-
-// Sink over an exchange's streamed response.
-class ResponseSink final : public ByteSink {
- public:
-  explicit ResponseSink(HttpExchange& x) : x_(x) {}
-  Task<Status> write(std::string bytes) override { return x_.write_chunk(std::move(bytes)); }
-
- private:
-  HttpExchange& x_;
 };
 
 }  // namespace tessera::prod::s3

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <vector>
+#include "prod/s3/core_s3.h"
 
 namespace tessera::prod::s3 {
 

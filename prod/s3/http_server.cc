@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <limits>
 
-#include "prod/s3/s3_error.h"
+#include "core/s3/s3_error.h"
 
 namespace tessera::prod::s3 {
 

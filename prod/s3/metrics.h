@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 #include <utility>
+#include "prod/s3/core_s3.h"
 
 namespace tessera::prod::s3 {
 

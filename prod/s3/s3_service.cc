@@ -4,53 +4,14 @@
 #include <boost/beast/http/field.hpp>
 #include <cstdio>
 
+#include "core/s3/s3_error.h"
+#include "core/s3/s3_routes.h"
 #include "prod/s3/aws_chunked.h"
-#include "prod/s3/s3_error.h"
-#include "prod/s3/s3_routes.h"
 #include "prod/s3/sigv2.h"
 #include "prod/s3/sigv4.h"
 
 namespace tessera::prod::s3 {
-
-bool S3Request::has(const std::string& q) const {
-  for (const auto& [k, v] : query) {
-    if (k == q) return true;
-  }
-  return false;
-}
-std::string S3Request::param(const std::string& q) const {
-  for (const auto& [k, v] : query) {
-    if (k == q) return v;
-  }
-  return "";
-}
-std::string S3Request::header(const std::string& name) const {
-  auto found = x.request().find(name);
-  if (found != x.request().end()) return std::string(found->value());
-  // Presigners may hoist x-amz-* headers into the (signed) query string.
-  if (name.rfind("x-amz-", 0) != 0) return "";
-  for (const auto& [k, v] : query) {
-    if (k.size() == name.size() && std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) == b;
-        })) {
-      return v;
-    }
-  }
-  return "";
-}
-
 namespace {
-
-constexpr size_t kKeyBytesMax = 1024;
-
-bool valid_bucket_name(const std::string& b) {
-  if (b.size() < 3 || b.size() > 63) return false;
-  for (char c : b) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.')) return false;
-  }
-  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-  return alnum(b.front()) && alnum(b.back()) && b.find("..") == std::string::npos;
-}
 
 // Splits the target into path and decoded query pairs.
 Status parse_target(std::string_view target, std::string* raw_path,
@@ -62,6 +23,17 @@ Status parse_target(std::string_view target, std::string* raw_path,
   if (!pairs) return s3_status("InvalidArgument", "malformed query string");
   *query = std::move(*pairs);
   return Status::ok();
+}
+
+// The request's headers with lower-case names, in the order sent.
+std::vector<std::pair<std::string, std::string>> lower_case_headers(const HttpExchange& x) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& f : x.request()) {
+    std::string name(f.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.emplace_back(std::move(name), std::string(f.value()));
+  }
+  return out;
 }
 
 }  // namespace
@@ -84,31 +56,39 @@ std::string json_string(std::string_view s) {
 }
 
 S3Service::S3Service(Runtime& rt, ObjectGateway& gateway, S3Config config)
-    : rt_(rt), gateway_(gateway), config_(std::move(config)) {}
+    : rt_(rt),
+      config_(std::move(config)),
+      api_(rt, gateway, S3ApiConfig{config_.region, config_.put_bytes_max, config_.xml_body_bytes_max}) {}
 
 Task<void> S3Service::serve(HttpExchange& x, std::string request_id) {
   const int64_t start = rt_.now().us;
   x.set_header("x-amz-request-id", request_id);
   const auto& req = x.request();
-  S3Request r{x, std::string(req.method_string()), "", "", {}, "", request_id, &x.body()};
+  const std::string method(req.method_string());
+  S3Request r;
+  r.headers = lower_case_headers(x);
+  r.request_id = request_id;
+  r.body = &x.body();
+  r.body_framed = req.has_content_length() || req.chunked();
+  r.reply = &x;
   std::unique_ptr<AwsChunkedSource> chunked;
   std::string op = "unknown";
   std::string raw_path;
   Status s = parse_target(std::string_view(req.target().data(), req.target().size()), &raw_path, &r.query);
   std::optional<std::string> path = uri_decode(raw_path);
   if (s.is_ok() && !path) s = s3_status("InvalidURI", "the path is not valid percent-encoding");
-  if (s.is_ok()) {
-    const std::string virtual_bucket = address(r, *path);
-    s = authenticate(r, raw_path, virtual_bucket, &chunked);
-  }
-  if (s.is_ok()) s = check_names(r);
-  if (s.is_ok()) s = co_await dispatch(r, op);
+  std::string virtual_bucket;
+  if (s.is_ok()) virtual_bucket = address(r, *path);
+  if (s.is_ok()) s = authenticate(r, x, raw_path, virtual_bucket, &chunked);
+  // Routing reads no state: a request outside the table reaches nothing.
+  if (s.is_ok()) s = route_request(r, method, &op);
+  if (s.is_ok()) s = co_await api_.handle(r);
   if (!s.is_ok() && !x.sent()) {
     const S3Error e = to_s3_error(s);
-    const std::string body = r.method == "HEAD" || e.http_status == 304 ? "" : error_xml(e, raw_path, request_id);
+    const std::string body = method == "HEAD" || e.http_status == 304 ? "" : error_xml(e, raw_path, request_id);
     co_await x.send(e.http_status, body);
   }
-  record(r, op, s, rt_.now().us - start);
+  record(r, x, op, s, rt_.now().us - start);
 }
 
 std::string S3Service::address(S3Request& r, const std::string& path) const {
@@ -128,14 +108,20 @@ std::string S3Service::address(S3Request& r, const std::string& path) const {
   return "";
 }
 
-Status S3Service::authenticate(S3Request& r, const std::string& raw_path, const std::string& virtual_bucket,
+Status S3Service::route_request(S3Request& r, const std::string& method, std::string* op_name) const {
+  const Route route = s3::route(
+      RouteInput{method, !r.bucket.empty(), !r.key.empty(), &r.query, !r.header("x-amz-copy-source").empty()});
+  *op_name = route.name;
+  if (route.op == S3Op::kNone) return route.refusal;
+  if (route.op == S3Op::kListObjects && r.param("list-type") == "2") *op_name = "ListObjectsV2";
+  r.op = route.op;
+  return Status::ok();
+}
+
+Status S3Service::authenticate(S3Request& r, HttpExchange& x, const std::string& raw_path, const std::string& virtual_bucket,
                                std::unique_ptr<AwsChunkedSource>* chunked) {
-  SignedRequest signed_request{r.method, raw_path, r.query, {}};
-  for (const auto& f : r.x.request()) {
-    std::string name(f.name_string());
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    signed_request.headers[name] = std::string(f.value());
-  }
+  SignedRequest signed_request{std::string(x.request().method_string()), raw_path, r.query, {}};
+  for (const auto& [name, value] : r.headers) signed_request.headers[name] = value;
   if (!has_sigv2(signed_request) && !has_signature(signed_request)) return Status::ok();  // anonymous
   const SecretLookup secret_for = [this](const std::string& key) -> std::optional<std::string> {
     auto found = config_.users.find(key);
@@ -148,19 +134,20 @@ Status S3Service::authenticate(S3Request& r, const std::string& raw_path, const 
   if (!auth.is_ok()) return auth.status();
   r.access_key = auth.value().access_key;
   const std::string& hash = auth.value().payload_hash;
-  if (hash.rfind("STREAMING-", 0) == 0) return decode_chunked(r, auth.value(), chunked);
+  if (hash.rfind("STREAMING-", 0) == 0) return decode_chunked(r, x, auth.value(), chunked);
   if (hash == "UNSIGNED-PAYLOAD") return Status::ok();
   auto raw = from_hex(hash);
   if (!raw || raw->size() != 32) {
     return s3_status("InvalidArgument", "x-amz-content-sha256 must be a hex SHA-256 or UNSIGNED-PAYLOAD");
   }
-  r.x.body().checks().expect_sha256(*raw);
+  x.body().checks().expect_sha256(*raw);
   return Status::ok();
 }
 
 // An aws-chunked body (STREAMING-* payload): the body is read through its
 // decoder, which checks chunk signatures and the trailer.
-Status S3Service::decode_chunked(S3Request& r, const AuthResult& auth, std::unique_ptr<AwsChunkedSource>* chunked) {
+Status S3Service::decode_chunked(S3Request& r, HttpExchange& x, const AuthResult& auth,
+                                 std::unique_ptr<AwsChunkedSource>* chunked) {
   const std::string& hash = auth.payload_hash;
   const bool signed_chunks =
       hash == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" || hash == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER";
@@ -174,27 +161,15 @@ Status S3Service::decode_chunked(S3Request& r, const AuthResult& auth, std::uniq
   if (decoded.empty() || decoded.size() > 19 || decoded.find_first_not_of("0123456789") != std::string::npos) {
     return s3_status("MissingContentLength", "aws-chunked bodies need x-amz-decoded-content-length");
   }
-  *chunked = std::make_unique<AwsChunkedSource>(r.x.body(), auth, signed_chunks, std::stoull(decoded),
+  *chunked = std::make_unique<AwsChunkedSource>(x.body(), auth, signed_chunks, std::stoull(decoded),
                                                 r.header("x-amz-trailer"));
   r.body = chunked->get();
   return Status::ok();
 }
 
-Status S3Service::check_names(const S3Request& r) const {
-  if (!r.bucket.empty() && !valid_bucket_name(r.bucket)) {
-    if (r.method != "GET" && r.method != "HEAD") {
-      return s3_status("InvalidBucketName", "bucket names are 3-63 characters of a-z, 0-9, '.' and '-'");
-    }
-    return s3_status("NoSuchBucket", "no bucket " + r.bucket);
-  }
-  if (r.key.size() > kKeyBytesMax) return s3_status("KeyTooLongError", "keys are at most 1024 bytes");
-  return Status::ok();
-}
-
 // Metrics for every request; a log line for server errors, or for every
 // request when log_requests.
-void S3Service::record(S3Request& r, const std::string& op, const Status& s, int64_t micros) {
-  HttpExchange& x = r.x;
+void S3Service::record(const S3Request& r, HttpExchange& x, const std::string& op, const Status& s, int64_t micros) {
   metrics_.record(op, x.status(), micros, x.body().bytes_read(), x.bytes_out());
   // A request outside the routing table is the client's, not a server error.
   const bool server_error = x.status() >= 500 && x.status() != 501;
@@ -206,77 +181,6 @@ void S3Service::record(S3Request& r, const std::string& op, const Status& s, int
                json_string(r.bucket).c_str(), json_string(r.key).c_str(), static_cast<double>(micros) / 1000.0,
                static_cast<unsigned long long>(x.body().bytes_read()), static_cast<unsigned long long>(x.bytes_out()),
                json_string(s.is_ok() ? "" : s.to_string()).c_str());
-}
-
-Task<Status> S3Service::authorize_bucket(S3Request& r, bool anonymous_read_ok, proto::BucketRecord* out) {
-  auto b = co_await gateway_.metadata().get_bucket(r.bucket);
-  if (!b.is_ok()) co_return b.status();
-  if (r.access_key.empty()) {
-    if (!(anonymous_read_ok && b.value().public_read())) {
-      co_return s3_status("AccessDenied", "anonymous access is not allowed here");
-    }
-  } else if (b.value().owner() != r.access_key) {
-    co_return s3_status("AccessDenied", "bucket " + r.bucket + " belongs to another user");
-  }
-  if (out) *out = std::move(b).value();
-  co_return Status::ok();
-}
-
-Task<Status> S3Service::dispatch(S3Request& r, std::string& op) {
-  // Routing reads no state: a request outside the table reaches nothing.
-  const Route route = s3::route(
-      RouteInput{r.method, !r.bucket.empty(), !r.key.empty(), &r.query, !r.header("x-amz-copy-source").empty()});
-  op = route.name;
-  if (route.op == S3Op::kNone) co_return route.refusal;
-  if (route.op == S3Op::kListObjects && r.has("list-type")) {
-    if (r.param("list-type") != "2") co_return s3_status("InvalidArgument", "list-type must be 2");
-    op = "ListObjectsV2";
-  }
-  // Anonymous requests may only read: an object its ACL makes public, or
-  // the listing of a public-read bucket (checked by the operation).
-  const bool anonymous_read = route.op == S3Op::kGetObject || route.op == S3Op::kHeadObject ||
-                              route.op == S3Op::kListObjects;
-  if (r.access_key.empty() && !anonymous_read) {
-    co_return s3_status("AccessDenied", "anonymous access is not allowed here; sign the request with SigV4");
-  }
-  switch (route.op) {
-    case S3Op::kListBuckets: co_return co_await list_buckets(r);
-    case S3Op::kCreateBucket: co_return co_await create_bucket(r);
-    case S3Op::kDeleteBucket: co_return co_await delete_bucket(r);
-    case S3Op::kHeadBucket: co_return co_await head_bucket(r);
-    case S3Op::kGetBucketLocation: co_return co_await get_location(r);
-    case S3Op::kGetBucketVersioning: co_return co_await get_versioning(r);
-    case S3Op::kPutBucketVersioning: co_return co_await put_versioning(r);
-    case S3Op::kGetBucketAcl:
-    case S3Op::kGetObjectAcl: co_return co_await get_acl(r);
-    case S3Op::kPutBucketAcl:
-    case S3Op::kPutObjectAcl: co_return co_await put_acl(r);
-    case S3Op::kListObjects: co_return co_await list_objects(r, op == "ListObjectsV2");
-    case S3Op::kListObjectVersions: co_return co_await list_versions(r);
-    case S3Op::kListMultipartUploads: co_return co_await list_uploads(r);
-    case S3Op::kDeleteObjects: co_return co_await delete_objects(r);
-    case S3Op::kPutObject: co_return co_await put_object(r);
-    case S3Op::kCopyObject: co_return co_await copy_object(r);
-    case S3Op::kGetObject: co_return co_await get_object(r, false);
-    case S3Op::kHeadObject: co_return co_await get_object(r, true);
-    case S3Op::kDeleteObject: co_return co_await delete_object(r);
-    case S3Op::kCreateMultipartUpload: co_return co_await create_upload(r);
-    case S3Op::kUploadPart:
-    case S3Op::kUploadPartCopy: co_return co_await upload_part(r);
-    case S3Op::kCompleteMultipartUpload: co_return co_await complete_upload(r);
-    case S3Op::kAbortMultipartUpload: co_return co_await abort_upload(r);
-    case S3Op::kListParts: co_return co_await list_parts(r);
-    case S3Op::kGetBucketTagging:
-    case S3Op::kGetObjectTagging: co_return co_await get_tagging(r);
-    case S3Op::kPutBucketTagging:
-    case S3Op::kPutObjectTagging: co_return co_await put_tagging(r);
-    case S3Op::kDeleteBucketTagging:
-    case S3Op::kDeleteObjectTagging: co_return co_await delete_tagging(r);
-    case S3Op::kGetObjectAttributes: co_return co_await get_object_attributes(r);
-    case S3Op::kNone: break;
-  }
-  ASSERT(false && "a routed operation without a handler");
-  co_return s3_status("InternalError", "no handler for " + op);
 }
 
 }  // namespace tessera::prod::s3

@@ -7,7 +7,7 @@
 #include <map>
 #include <set>
 
-#include "prod/s3/checksums.h"
+#include "core/s3/checksums.h"
 
 namespace tessera::prod::s3 {
 namespace {

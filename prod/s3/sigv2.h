@@ -12,6 +12,7 @@
 #include <string>
 
 #include "prod/s3/sigv4.h"
+#include "prod/s3/core_s3.h"
 
 namespace tessera::prod::s3 {
 

@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "core/s3/url_encoding.h"
 #include "io_abstraction/status.h"
+#include "prod/s3/core_s3.h"
 
 namespace tessera::prod::s3 {
 
@@ -60,17 +62,6 @@ const std::string* query_value(const SignedRequest& request, const std::string& 
 // An authentication failure with its S3 reason (kFailedPrecondition).
 Status auth_denied(std::string message, std::string reason = "AccessDenied");
 bool equal_constant_time(const std::string& a, const std::string& b);
-
-// Percent-encoding as SigV4 canonical form wants it: every byte except
-// A-Z a-z 0-9 - . _ ~ (and '/' when keep_slash).
-std::string uri_encode(std::string_view s, bool keep_slash);
-// Decodes %XX (and '+' as itself, as S3 does in paths); nullopt when malformed.
-std::optional<std::string> uri_decode(std::string_view s);
-// Decodes a query-string (form) value: '+' is a space, then %XX.
-std::optional<std::string> form_decode(std::string_view s);
-// Splits "k1=v1&k2&..." into decoded pairs in order (empty pairs skipped,
-// a missing '=' is an empty value); nullopt when any part is malformed.
-std::optional<std::vector<std::pair<std::string, std::string>>> parse_form(std::string_view s);
 
 // For clients and tests: the Authorization header value for a request.
 std::string sign_for_test(const SignedRequest& request, const std::string& access_key, const std::string& secret,

@@ -1,14 +1,14 @@
 // Formatting shared by the S3 operations: dates, ETags, XML documents.
 #pragma once
 
-#include <ctime>
+#include <ctime>  // one-rule-exempt: calendar arithmetic (gmtime_r, timegm, strftime) reads no clock
 #include <pugixml.hpp>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace tessera::prod::s3 {
+namespace tessera::s3 {
 
 inline std::string format_time(int64_t unix_ms, const char* fmt) {
   const std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
@@ -85,4 +85,4 @@ inline void add_owner(pugi::xml_node parent, const std::string& owner) {
   add_text(o, "DisplayName", owner);
 }
 
-}  // namespace tessera::prod::s3
+}  // namespace tessera::s3

@@ -1,13 +1,13 @@
-#include "prod/s3/tagging.h"
+#include "core/s3/tagging.h"
 
 #include <pugixml.hpp>
 #include <set>
 
-#include "prod/s3/s3_error.h"
-#include "prod/s3/s3_util.h"
-#include "prod/s3/sigv4.h"
+#include "core/s3/s3_error.h"
+#include "core/s3/s3_util.h"
+#include "core/s3/url_encoding.h"
 
-namespace tessera::prod::s3 {
+namespace tessera::s3 {
 namespace {
 
 constexpr size_t kKeyCharsMax = 128;
@@ -84,4 +84,4 @@ std::string tags_xml(const Tags& tags) {
   return doc.str();
 }
 
-}  // namespace tessera::prod::s3
+}  // namespace tessera::s3

@@ -1,11 +1,11 @@
-#include "prod/s3/multipart_checksums.h"
+#include "core/s3/multipart_checksums.h"
 
 #include <cctype>
 
-#include "prod/s3/checksums.h"
-#include "prod/s3/s3_error.h"
+#include "core/s3/checksums.h"
+#include "core/s3/s3_error.h"
 
-namespace tessera::prod::s3 {
+namespace tessera::s3 {
 namespace {
 
 std::string upper(std::string s) {
@@ -114,4 +114,4 @@ Result<std::vector<proto::MetadataEntry>> completion_checksums(
   return std::vector<proto::MetadataEntry>{entry(header, value), entry("x-amz-checksum-type", rule.type)};
 }
 
-}  // namespace tessera::prod::s3
+}  // namespace tessera::s3

@@ -2,12 +2,12 @@
 // location, versioning, LIST v1/v2, ListObjectVersions, DeleteObjects.
 #include <pugixml.hpp>
 
-#include "prod/s3/s3_error.h"
-#include "prod/s3/s3_service.h"
-#include "prod/s3/s3_util.h"
-#include "prod/s3/sigv4.h"
+#include "core/s3/s3_error.h"
+#include "core/s3/s3_api.h"
+#include "core/s3/s3_util.h"
+#include "core/s3/url_encoding.h"
 
-namespace tessera::prod::s3 {
+namespace tessera::s3 {
 namespace {
 
 Result<uint32_t> max_keys_param(const S3Request& r, const char* name) {
@@ -62,7 +62,7 @@ std::string bucket_name_problem(const std::string& b) {
 
 }  // namespace
 
-Task<Status> S3Service::list_buckets(S3Request& r) {
+Task<Status> S3Api::list_buckets(S3Request& r) {
   auto all = co_await gateway_.metadata().list_buckets();
   if (!all.is_ok()) co_return all.status();
   XmlDoc doc("ListAllMyBucketsResult");
@@ -74,18 +74,18 @@ Task<Status> S3Service::list_buckets(S3Request& r) {
     add_text(node, "Name", b.name());
     add_text(node, "CreationDate", iso_date(static_cast<int64_t>(b.created_ms())));
   }
-  co_await r.x.send(200, doc.str());
+  co_await r.reply->send(200, doc.str());
   co_return Status::ok();
 }
 
-Task<Status> S3Service::create_bucket(S3Request& r) {
+Task<Status> S3Api::create_bucket(S3Request& r) {
   if (const std::string problem = bucket_name_problem(r.bucket); !problem.empty()) {
     co_return s3_status("InvalidBucketName", problem);
   }
   auto public_read = canned_acl_public(r.header("x-amz-acl"));
   if (!public_read.is_ok()) co_return public_read.status();
   // The optional CreateBucketConfiguration body names a region; any is fine.
-  auto body = co_await r.x.read_all(config_.xml_body_bytes_max);
+  auto body = co_await read_all(r, config_.xml_body_bytes_max);
   if (!body.is_ok()) co_return body.status();
   proto::BucketRecord b;
   b.set_name(r.bucket);
@@ -104,47 +104,47 @@ Task<Status> S3Service::create_bucket(S3Request& r) {
     }
   }
   if (!s.is_ok()) co_return s;
-  r.x.set_header("Location", "/" + r.bucket);
-  co_await r.x.send(200, "");
+  r.reply->set_header("Location", "/" + r.bucket);
+  co_await r.reply->send(200, "");
   co_return Status::ok();
 }
 
-Task<Status> S3Service::delete_bucket(S3Request& r) {
+Task<Status> S3Api::delete_bucket(S3Request& r) {
   if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
   if (Status s = co_await gateway_.metadata().delete_bucket(r.bucket); !s.is_ok()) co_return s;
-  co_await r.x.send(204, "");
+  co_await r.reply->send(204, "");
   co_return Status::ok();
 }
 
-Task<Status> S3Service::head_bucket(S3Request& r) {
+Task<Status> S3Api::head_bucket(S3Request& r) {
   if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
-  r.x.set_header("x-amz-bucket-region", config_.region);
-  co_await r.x.send(200, "");
+  r.reply->set_header("x-amz-bucket-region", config_.region);
+  co_await r.reply->send(200, "");
   co_return Status::ok();
 }
 
-Task<Status> S3Service::get_location(S3Request& r) {
+Task<Status> S3Api::get_location(S3Request& r) {
   if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
   XmlDoc doc("LocationConstraint");
   // us-east-1 is spelled as an empty constraint.
   if (config_.region != "us-east-1") doc.root().text() = config_.region.c_str();
-  co_await r.x.send(200, doc.str());
+  co_await r.reply->send(200, doc.str());
   co_return Status::ok();
 }
 
-Task<Status> S3Service::get_versioning(S3Request& r) {
+Task<Status> S3Api::get_versioning(S3Request& r) {
   proto::BucketRecord b;
   if (Status s = co_await authorize_bucket(r, false, &b); !s.is_ok()) co_return s;
   XmlDoc doc("VersioningConfiguration");
   if (b.versioning() == proto::VERSIONING_ENABLED) add_text(doc.root(), "Status", "Enabled");
   if (b.versioning() == proto::VERSIONING_SUSPENDED) add_text(doc.root(), "Status", "Suspended");
-  co_await r.x.send(200, doc.str());
+  co_await r.reply->send(200, doc.str());
   co_return Status::ok();
 }
 
-Task<Status> S3Service::put_versioning(S3Request& r) {
+Task<Status> S3Api::put_versioning(S3Request& r) {
   if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
-  auto body = co_await r.x.read_all(config_.xml_body_bytes_max);
+  auto body = co_await read_all(r, config_.xml_body_bytes_max);
   if (!body.is_ok()) co_return body.status();
   pugi::xml_document doc;
   if (!doc.load_buffer(body.value().data(), body.value().size())) {
@@ -160,11 +160,13 @@ Task<Status> S3Service::put_versioning(S3Request& r) {
     co_return s3_status("MalformedXML", "versioning Status must be Enabled or Suspended");
   }
   if (Status s = co_await gateway_.metadata().set_versioning(r.bucket, state); !s.is_ok()) co_return s;
-  co_await r.x.send(200, "");
+  co_await r.reply->send(200, "");
   co_return Status::ok();
 }
 
-Task<Status> S3Service::list_objects(S3Request& r, bool v2) {
+Task<Status> S3Api::list_objects(S3Request& r) {
+  if (r.has("list-type") && r.param("list-type") != "2") co_return s3_status("InvalidArgument", "list-type must be 2");
+  const bool v2 = r.has("list-type");
   // A public-read bucket may be listed anonymously (S3's READ on a bucket).
   proto::BucketRecord b;
   if (Status s = co_await authorize_bucket(r, true, &b); !s.is_ok()) co_return s;
@@ -216,11 +218,11 @@ Task<Status> S3Service::list_objects(S3Request& r, bool v2) {
     if (owner) add_owner(c, b.owner());
   }
   for (const auto& p : l.common_prefixes) add_text(root.append_child("CommonPrefixes"), "Prefix", list_key(r, p));
-  co_await r.x.send(200, doc.str());
+  co_await r.reply->send(200, doc.str());
   co_return Status::ok();
 }
 
-Task<Status> S3Service::list_versions(S3Request& r) {
+Task<Status> S3Api::list_versions(S3Request& r) {
   if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
   if (Status s = bad_encoding(r); !s.is_ok()) co_return s;
   auto max = max_keys_param(r, "max-keys");
@@ -263,11 +265,11 @@ Task<Status> S3Service::list_versions(S3Request& r) {
     add_owner(node, r.access_key);
   }
   for (const auto& p : l.common_prefixes) add_text(root.append_child("CommonPrefixes"), "Prefix", list_key(r, p));
-  co_await r.x.send(200, doc.str());
+  co_await r.reply->send(200, doc.str());
   co_return Status::ok();
 }
 
-Task<Status> S3Service::delete_objects(S3Request& r) {
+Task<Status> S3Api::delete_objects(S3Request& r) {
   if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
   auto body = co_await read_xml_body(r);
   if (!body.is_ok()) co_return body.status();
@@ -304,8 +306,8 @@ Task<Status> S3Service::delete_objects(S3Request& r) {
       add_text(node, "Message", e.message);
     }
   }
-  co_await r.x.send(200, out.str());
+  co_await r.reply->send(200, out.str());
   co_return Status::ok();
 }
 
-}  // namespace tessera::prod::s3
+}  // namespace tessera::s3

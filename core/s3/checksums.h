@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace tessera::prod::s3 {
+namespace tessera::s3 {
 
 class BodyChecksum {
  public:
@@ -51,4 +51,4 @@ std::string composite_checksum(const std::string& header, const std::vector<std:
 std::string base64_encode(std::string_view raw);
 std::optional<std::string> base64_decode(std::string_view text);
 
-}  // namespace tessera::prod::s3
+}  // namespace tessera::s3

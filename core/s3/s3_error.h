@@ -6,7 +6,7 @@
 
 #include "io_abstraction/status.h"
 
-namespace tessera::prod::s3 {
+namespace tessera::s3 {
 
 struct S3Error {
   unsigned http_status = 500;
@@ -19,4 +19,4 @@ S3Error to_s3_error(const Status& status);
 Status s3_status(std::string code, std::string message);
 std::string error_xml(const S3Error& e, const std::string& resource, const std::string& request_id);
 
-}  // namespace tessera::prod::s3
+}  // namespace tessera::s3

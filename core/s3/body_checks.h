@@ -11,9 +11,9 @@
 
 #include "core/codec/sha256.h"
 #include "io_abstraction/byte_stream.h"
-#include "prod/s3/checksums.h"
+#include "core/s3/checksums.h"
 
-namespace tessera::prod::s3 {
+namespace tessera::s3 {
 
 class BodyChecks {
  public:
@@ -51,4 +51,4 @@ class CheckedSource : public ByteSource {
   BodyChecks checks_;
 };
 
-}  // namespace tessera::prod::s3
+}  // namespace tessera::s3

@@ -6,11 +6,11 @@
 // anything changes, never approximated.
 #include <pugixml.hpp>
 
-#include "prod/s3/s3_error.h"
-#include "prod/s3/s3_service.h"
-#include "prod/s3/s3_util.h"
+#include "core/s3/s3_error.h"
+#include "core/s3/s3_api.h"
+#include "core/s3/s3_util.h"
 
-namespace tessera::prod::s3 {
+namespace tessera::s3 {
 namespace {
 
 constexpr char kAllUsers[] = "http://acs.amazonaws.com/groups/global/AllUsers";
@@ -62,7 +62,7 @@ Result<bool> canned_acl_public(const std::string& value) {
   return s3_status("InvalidArgument", "x-amz-acl '" + value + "' is not a canned ACL");
 }
 
-Task<Status> S3Service::get_acl(S3Request& r) {
+Task<Status> S3Api::get_acl(S3Request& r) {
   proto::BucketRecord b;
   if (Status s = co_await authorize_bucket(r, false, &b); !s.is_ok()) co_return s;
   bool public_read = b.public_read();
@@ -90,11 +90,11 @@ Task<Status> S3Service::get_acl(S3Request& r) {
   };
   grant(false, "FULL_CONTROL");
   if (public_read) grant(true, "READ");
-  co_await r.x.send(200, doc.str());
+  co_await r.reply->send(200, doc.str());
   co_return Status::ok();
 }
 
-Task<Status> S3Service::put_acl(S3Request& r) {
+Task<Status> S3Api::put_acl(S3Request& r) {
   proto::BucketRecord b;
   if (Status s = co_await authorize_bucket(r, false, &b); !s.is_ok()) co_return s;
   for (const char* h : kGrantHeaders) {
@@ -119,4 +119,4 @@ Task<Status> S3Service::put_acl(S3Request& r) {
   co_return co_await patch_record(r, 200, [everyone_reads](auto& patch) { patch.set_public_read(everyone_reads); });
 }
 
-}  // namespace tessera::prod::s3
+}  // namespace tessera::s3

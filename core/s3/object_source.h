@@ -4,9 +4,9 @@
 #pragma once
 
 #include "core/gateway/object_gateway.h"
-#include "prod/s3/body_checks.h"
+#include "core/s3/body_checks.h"
 
-namespace tessera::prod::s3 {
+namespace tessera::s3 {
 
 class ObjectSource final : public ByteSource {
  public:
@@ -50,4 +50,4 @@ class ChecksummedSource final : public CheckedSource {
   ByteSource& inner_;
 };
 
-}  // namespace tessera::prod::s3
+}  // namespace tessera::s3

@@ -12,7 +12,7 @@
 #include "io_abstraction/status.h"
 #include "metadata.pb.h"
 
-namespace tessera::prod::s3 {
+namespace tessera::s3 {
 
 using Tags = google::protobuf::RepeatedPtrField<proto::MetadataEntry>;
 
@@ -23,4 +23,4 @@ Result<Tags> tags_from_xml(std::string_view xml, size_t tags_max);
 Result<Tags> tags_from_header(std::string_view value);
 std::string tags_xml(const Tags& tags);
 
-}  // namespace tessera::prod::s3
+}  // namespace tessera::s3

@@ -1,4 +1,4 @@
-#include "prod/s3/checksums.h"
+#include "core/s3/checksums.h"
 
 #include <isa-l/crc.h>
 #include <openssl/evp.h>
@@ -10,7 +10,7 @@
 #include "core/codec/sha256.h"
 #include "io_abstraction/assert.h"
 
-namespace tessera::prod::s3 {
+namespace tessera::s3 {
 namespace {
 
 std::string big_endian(uint64_t v, int bytes) {
@@ -202,4 +202,4 @@ std::optional<std::string> base64_decode(std::string_view in) {
   return out;
 }
 
-}  // namespace tessera::prod::s3
+}  // namespace tessera::s3

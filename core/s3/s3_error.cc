@@ -1,10 +1,10 @@
-#include "prod/s3/s3_error.h"
+#include "core/s3/s3_error.h"
 
 #include <map>
 #include <pugixml.hpp>
 #include <sstream>
 
-namespace tessera::prod::s3 {
+namespace tessera::s3 {
 namespace {
 
 const std::map<std::string, unsigned>& statuses() {
@@ -105,4 +105,4 @@ std::string error_xml(const S3Error& e, const std::string& resource, const std::
   return out.str();
 }
 
-}  // namespace tessera::prod::s3
+}  // namespace tessera::s3

@@ -1,8 +1,8 @@
-#include "prod/s3/body_checks.h"
+#include "core/s3/body_checks.h"
 
-#include "prod/s3/s3_error.h"
+#include "core/s3/s3_error.h"
 
-namespace tessera::prod::s3 {
+namespace tessera::s3 {
 
 void BodyChecks::update(std::string_view bytes) {
   if (md5_) md5_->first.update(bytes);
@@ -37,4 +37,4 @@ bool BodyChecks::has_checksum(const std::string& header) const {
   return false;
 }
 
-}  // namespace tessera::prod::s3
+}  // namespace tessera::s3

@@ -12,7 +12,7 @@
 #include "core/metadata/metadata_store.h"
 #include "io_abstraction/status.h"
 
-namespace tessera::prod::s3 {
+namespace tessera::s3 {
 
 struct ChecksumRule {
   std::string algorithm;  // "CRC32", ...; "" for none
@@ -45,4 +45,4 @@ Result<std::vector<proto::MetadataEntry>> completion_checksums(
     const ChecksumRule& rule, const std::vector<CompletingPart>& wanted,
     const std::map<uint32_t, proto::UploadPartRecord>& uploaded, const std::string& expected);
 
-}  // namespace tessera::prod::s3
+}  // namespace tessera::s3

@@ -17,7 +17,7 @@
 
 #include "io_abstraction/status.h"
 
-namespace tessera::prod::s3 {
+namespace tessera::s3 {
 
 enum class S3Op {
   kNone,  // refused: the request names no operation in the table
@@ -74,6 +74,11 @@ struct Route {
 // The row this request matches, or the refusal that names why none does.
 Route route(const RouteInput& in);
 
+// The HTTP method of op's row ("" for kNone): GET and HEAD only read.
+const char* op_method(S3Op op);
+// S3's name of op, for metrics and logs.
+const char* op_name(S3Op op);
+
 // Every sub-resource name of the S3 API reference that the table knows
 // (implemented or not), for the tests that enumerate them.
 const std::vector<std::string>& s3_subresources();
@@ -82,4 +87,4 @@ const std::vector<std::string>& s3_subresources();
 // SigV2 presigned URLs, hoisted x-amz-* headers) or the SDKs add (x-id).
 bool is_signing_parameter(const std::string& name);
 
-}  // namespace tessera::prod::s3
+}  // namespace tessera::s3

@@ -4,12 +4,12 @@
 #include <map>
 #include <set>
 
-#include "prod/s3/checksums.h"
-#include "prod/s3/s3_error.h"
-#include "prod/s3/s3_service.h"
-#include "prod/s3/s3_util.h"
+#include "core/s3/checksums.h"
+#include "core/s3/s3_error.h"
+#include "core/s3/s3_api.h"
+#include "core/s3/s3_util.h"
 
-namespace tessera::prod::s3 {
+namespace tessera::s3 {
 namespace {
 
 // The attribute names asked for; InvalidArgument for one S3 does not know.
@@ -93,7 +93,7 @@ bool add_checksum_elements(pugi::xml_node node, const google::protobuf::Repeated
   return any;
 }
 
-Task<Status> S3Service::get_object_attributes(S3Request& r) {
+Task<Status> S3Api::get_object_attributes(S3Request& r) {
   if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
   auto wanted = requested_attributes(r.header("x-amz-object-attributes"));
   if (!wanted.is_ok()) co_return wanted.status();
@@ -104,7 +104,7 @@ Task<Status> S3Service::get_object_attributes(S3Request& r) {
   auto found = co_await gateway_.head_object(r.bucket, r.key, r.param("versionId"));
   if (!found.is_ok()) co_return found.status();
   const proto::ObjectVersion& v = found.value();
-  r.x.set_header("Last-Modified", http_date(static_cast<int64_t>(v.modified_ms())));
+  r.reply->set_header("Last-Modified", http_date(static_cast<int64_t>(v.modified_ms())));
   set_version_header(r, v);
   const auto& w = wanted.value();
   XmlDoc doc("GetObjectAttributesResponse");
@@ -118,8 +118,8 @@ Task<Status> S3Service::get_object_attributes(S3Request& r) {
     add_text(doc.root(), "StorageClass", v.storage_class().empty() ? "STANDARD" : v.storage_class());
   }
   if (w.count("ObjectSize")) add_text(doc.root(), "ObjectSize", std::to_string(v.size()));
-  co_await r.x.send(200, doc.str());
+  co_await r.reply->send(200, doc.str());
   co_return Status::ok();
 }
 
-}  // namespace tessera::prod::s3
+}  // namespace tessera::s3

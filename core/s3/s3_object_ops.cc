@@ -1,14 +1,14 @@
 // S3 object operations: PutObject, CopyObject, GetObject/HeadObject (ranges,
 // conditions, partNumber, response-* overrides), DeleteObject.
-#include "prod/s3/checksums.h"
-#include "prod/s3/object_source.h"
-#include "prod/s3/s3_error.h"
-#include "prod/s3/s3_service.h"
-#include "prod/s3/s3_util.h"
-#include "prod/s3/sigv4.h"
-#include "prod/s3/tagging.h"
+#include "core/s3/checksums.h"
+#include "core/s3/object_source.h"
+#include "core/s3/s3_error.h"
+#include "core/s3/s3_api.h"
+#include "core/s3/s3_util.h"
+#include "core/s3/url_encoding.h"
+#include "core/s3/tagging.h"
 
-namespace tessera::prod::s3 {
+namespace tessera::s3 {
 namespace {
 
 // Headers stored with an object and returned by GET/HEAD.
@@ -83,17 +83,17 @@ void set_checksum_headers(S3Request& r, const proto::ObjectVersion& v, const std
   if (part_number > 0 && v.upload_parts() > 0) {
     for (const auto& p : v.uploaded_parts()) {
       if (p.number() != part_number) continue;
-      for (const auto& c : p.checksums()) r.x.set_header(c.name(), c.value());
+      for (const auto& c : p.checksums()) r.reply->set_header(c.name(), c.value());
       any = p.checksums_size() > 0;
     }
   } else if (checksum_covers(v, range, part_number > 0)) {
     for (const auto& h : v.headers()) {
       if (checksum_element(h.name()) == nullptr) continue;
-      r.x.set_header(h.name(), h.value());
+      r.reply->set_header(h.name(), h.value());
       any = true;
     }
   }
-  if (any) r.x.set_header("x-amz-checksum-type", checksum_type_of(v.headers()));
+  if (any) r.reply->set_header("x-amz-checksum-type", checksum_type_of(v.headers()));
 }
 
 // x-amz-copy-source-range: exactly bytes=first-last, inside the source
@@ -123,7 +123,7 @@ std::string without_aws_chunked(const std::string& encodings) {
 
 }  // namespace
 
-Status S3Service::prepare_body(S3Request& r) {
+Status S3Api::prepare_body(S3Request& r) {
   for (const char* h : kStoredHeaders) {
     const std::string value = r.header(h);
     auto checksum = BodyChecksum::for_header(h);
@@ -135,7 +135,7 @@ Status S3Service::prepare_body(S3Request& r) {
     r.body->checks().expect_checksum(BodyChecksum::for_header(h), *raw);
   }
   const std::string md5 = r.header("content-md5");
-  if (md5.empty() && r.x.request().count("content-md5") > 0) {
+  if (md5.empty() && r.has_header("content-md5")) {
     return s3_status("InvalidDigest", "the Content-MD5 you specified is empty");
   }
   if (!md5.empty()) {
@@ -146,21 +146,19 @@ Status S3Service::prepare_body(S3Request& r) {
   return Status::ok();
 }
 
-Task<Result<std::string>> S3Service::read_xml_body(S3Request& r) {
+Task<Result<std::string>> S3Api::read_xml_body(S3Request& r) {
   if (Status s = prepare_body(r); !s.is_ok()) co_return s;
-  co_return co_await r.x.read_all(config_.xml_body_bytes_max);
+  co_return co_await read_all(r, config_.xml_body_bytes_max);
 }
 
 Result<ObjectAttributes> attributes_from(const S3Request& r) {
   ObjectAttributes a;
   a.set_content_type(r.header("content-type").empty() ? "binary/octet-stream" : r.header("content-type"));
-  for (const auto& f : r.x.request()) {
-    std::string name(f.name_string());
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const auto& [name, value] : r.headers) {
     if (name.rfind("x-amz-meta-", 0) == 0) {
       auto* e = a.add_user_metadata();
       e->set_name(name.substr(11));
-      e->set_value(std::string(f.value()));
+      e->set_value(value);
     }
   }
   for (const char* h : kStoredHeaders) {
@@ -198,15 +196,12 @@ CommitConditions conditions_from(const S3Request& r) {
 }
 
 void set_version_header(S3Request& r, const proto::ObjectVersion& v) {
-  if (!v.version_id().empty() && v.version_id() != kNullVersionId) r.x.set_header("x-amz-version-id", v.version_id());
+  if (!v.version_id().empty() && v.version_id() != kNullVersionId) r.reply->set_header("x-amz-version-id", v.version_id());
 }
 
-Task<Status> S3Service::put_object(S3Request& r) {
+Task<Status> S3Api::put_object(S3Request& r) {
   if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
-  const auto& req = r.x.request();
-  if (!req.has_content_length() && !req.chunked()) {
-    co_return s3_status("MissingContentLength", "PUT needs a Content-Length");
-  }
+  if (!r.body_framed) co_return s3_status("MissingContentLength", "PUT needs a Content-Length");
   if (declared_length(r) > config_.put_bytes_max) {
     co_return s3_status("EntityTooLarge", "a single PUT is at most 5 GiB; use a multipart upload");
   }
@@ -216,16 +211,16 @@ Task<Status> S3Service::put_object(S3Request& r) {
   auto v = co_await gateway_.put_object_stream(r.bucket, r.key, *r.body, conditions_from(r),
                                                std::move(attrs).value());
   if (!v.is_ok()) co_return v.status();
-  r.x.set_header("ETag", quoted(v.value().etag()));
+  r.reply->set_header("ETag", quoted(v.value().etag()));
   set_version_header(r, v.value());
   for (const auto& h : v.value().headers()) {
-    if (h.name().rfind("x-amz-checksum-", 0) == 0) r.x.set_header(h.name(), h.value());
+    if (h.name().rfind("x-amz-checksum-", 0) == 0) r.reply->set_header(h.name(), h.value());
   }
-  co_await r.x.send(200, "");
+  co_await r.reply->send(200, "");
   co_return Status::ok();
 }
 
-Task<Result<proto::ObjectVersion>> S3Service::copy_source(S3Request& r, std::optional<ByteRange>* range) {
+Task<Result<proto::ObjectVersion>> S3Api::copy_source(S3Request& r, std::optional<ByteRange>* range) {
   std::string src = r.header("x-amz-copy-source");
   std::string version_id;
   if (const size_t q = src.find("?versionId="); q != std::string::npos) {
@@ -240,7 +235,11 @@ Task<Result<proto::ObjectVersion>> S3Service::copy_source(S3Request& r, std::opt
   if (slash == std::string::npos || slash == 0 || slash + 1 == path.size()) {
     co_return s3_status("InvalidArgument", "x-amz-copy-source must be bucket/key");
   }
-  S3Request source{r.x, "GET", path.substr(0, slash), path.substr(slash + 1), {}, r.access_key, r.request_id};
+  S3Request source;
+  source.op = S3Op::kGetObject;
+  source.bucket = path.substr(0, slash);
+  source.key = path.substr(slash + 1);
+  source.access_key = r.access_key;
   if (Status s = co_await authorize_bucket(source, false, nullptr); !s.is_ok()) co_return s;
   auto v = co_await gateway_.head_object(source.bucket, source.key, version_id);
   if (!v.is_ok()) co_return v.status();
@@ -311,10 +310,10 @@ Task<void> send_copy_result(S3Request& r, const char* root, uint64_t modified_ms
   add_text(doc.root(), "LastModified", iso_date(static_cast<int64_t>(modified_ms)));
   add_text(doc.root(), "ETag", quoted(etag));
   add_checksum_elements(doc.root(), checksums, false);
-  co_await r.x.send(200, doc.str());
+  co_await r.reply->send(200, doc.str());
 }
 
-Task<Status> S3Service::copy_object(S3Request& r) {
+Task<Status> S3Api::copy_object(S3Request& r) {
   if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
   auto src = co_await copy_source(r, nullptr);
   if (!src.is_ok()) co_return src.status();
@@ -355,8 +354,8 @@ Status check_conditions(S3Request& r, const proto::ObjectVersion& v) {
   const std::string if_match = r.header("if-match"), if_none = r.header("if-none-match");
   const int64_t unmodified_since = parse_http_date_ms(r.header("if-unmodified-since"));
   const int64_t modified_since = parse_http_date_ms(r.header("if-modified-since"));
-  r.x.set_header("ETag", quoted(v.etag()));
-  r.x.set_header("Last-Modified", http_date(modified));
+  r.reply->set_header("ETag", quoted(v.etag()));
+  r.reply->set_header("Last-Modified", http_date(modified));
   if (!if_match.empty() && unquoted(if_match) != v.etag() && if_match != "*") {
     return s3_status("PreconditionFailed", "If-Match does not hold");
   }
@@ -382,29 +381,29 @@ Result<std::optional<ByteRange>> requested_range(S3Request& r, const proto::Obje
     const uint32_t parts = std::max<uint32_t>(v.upload_parts(), 1);
     if (n < 1 || n > parts) return s3_status("InvalidPart", "partNumber is out of range");
     *part_number = n;
-    r.x.set_header("x-amz-mp-parts-count", std::to_string(parts));
+    r.reply->set_header("x-amz-mp-parts-count", std::to_string(parts));
     return part_range(v, n);
   }
   if (r.header("range").empty()) return std::optional<ByteRange>();
   auto parsed = parse_range(r.header("range"), v.size());
-  if (!parsed.is_ok()) r.x.set_header("Content-Range", "bytes */" + std::to_string(v.size()));
+  if (!parsed.is_ok()) r.reply->set_header("Content-Range", "bytes */" + std::to_string(v.size()));
   return parsed;
 }
 
 // The object's own headers, then the response-* overrides, which apply to
 // signed requests only, as in S3.
 void set_object_headers(S3Request& r, const proto::ObjectVersion& v) {
-  r.x.set_header("Accept-Ranges", "bytes");
-  r.x.set_header("Content-Type", v.content_type().empty() ? "binary/octet-stream" : v.content_type());
-  for (const auto& m : v.user_metadata()) r.x.set_header("x-amz-meta-" + m.name(), m.value());
+  r.reply->set_header("Accept-Ranges", "bytes");
+  r.reply->set_header("Content-Type", v.content_type().empty() ? "binary/octet-stream" : v.content_type());
+  for (const auto& m : v.user_metadata()) r.reply->set_header("x-amz-meta-" + m.name(), m.value());
   for (const auto& h : v.headers()) {
-    if (h.name().rfind("x-amz-checksum-", 0) != 0) r.x.set_header(h.name(), h.value());
+    if (h.name().rfind("x-amz-checksum-", 0) != 0) r.reply->set_header(h.name(), h.value());
   }
   if (!v.storage_class().empty() && v.storage_class() != "STANDARD") {
-    r.x.set_header("x-amz-storage-class", v.storage_class());
+    r.reply->set_header("x-amz-storage-class", v.storage_class());
   }
   set_version_header(r, v);
-  if (!v.tags().empty()) r.x.set_header("x-amz-tagging-count", std::to_string(v.tags().size()));
+  if (!v.tags().empty()) r.reply->set_header("x-amz-tagging-count", std::to_string(v.tags().size()));
   if (r.access_key.empty()) return;
   for (const auto& [param, header] : std::vector<std::pair<std::string, std::string>>{
            {"response-content-type", "Content-Type"},
@@ -413,13 +412,13 @@ void set_object_headers(S3Request& r, const proto::ObjectVersion& v) {
            {"response-cache-control", "Cache-Control"},
            {"response-content-disposition", "Content-Disposition"},
            {"response-content-encoding", "Content-Encoding"}}) {
-    if (r.has(param)) r.x.set_header(header, r.param(param));
+    if (r.has(param)) r.reply->set_header(header, r.param(param));
   }
 }
 
 }  // namespace
 
-Task<Status> S3Service::get_object(S3Request& r, bool head) {
+Task<Status> S3Api::get_object(S3Request& r, bool head) {
   // Signed requests (presigned URLs too) are the bucket owner's. For
   // anonymous ones the object's own ACL decides, whatever the bucket's: a
   // public-read bucket lets anyone list it, not read its private objects.
@@ -448,48 +447,48 @@ Task<Status> S3Service::get_object(S3Request& r, bool head) {
 }
 
 // The object's bytes (those of range, when given) as the response body.
-Task<Status> S3Service::send_object(S3Request& r, const proto::ObjectVersion& v, std::optional<ByteRange> range,
+Task<Status> S3Api::send_object(S3Request& r, const proto::ObjectVersion& v, std::optional<ByteRange> range,
                                     bool head) {
   const ByteRange whole{0, v.size() == 0 ? 0 : v.size() - 1};
   const ByteRange span = range.value_or(whole);
   const uint64_t length = v.size() == 0 ? 0 : span.last - span.first + 1;
   const unsigned status = range ? 206 : 200;
   if (range) {
-    r.x.set_header("Content-Range", "bytes " + std::to_string(span.first) + "-" + std::to_string(span.last) + "/" +
+    r.reply->set_header("Content-Range", "bytes " + std::to_string(span.first) + "-" + std::to_string(span.last) + "/" +
                                         std::to_string(v.size()));
   }
   if (head || length == 0) {
-    r.x.set_header("Content-Length", std::to_string(length));
-    co_await r.x.send(status, "");
+    r.reply->set_header("Content-Length", std::to_string(length));
+    co_await r.reply->send(status, "");
     co_return Status::ok();
   }
-  if (!co_await r.x.begin_stream(status, length)) co_return Status::ok();
-  ResponseSink sink(r.x);
+  if (!co_await r.reply->begin_stream(status, length)) co_return Status::ok();
+  ReplySink sink(*r.reply);
   Status s = co_await gateway_.read_object(v, span, sink);
   // Headers are gone: a failure now can only cut the connection short.
   if (!s.is_ok()) co_return Status::ok();
-  co_await r.x.end_stream();
+  co_await r.reply->end_stream();
   co_return Status::ok();
 }
 
-Task<void> S3Service::tell_delete_marker(S3Request& r) {
+Task<void> S3Api::tell_delete_marker(S3Request& r) {
   auto marker = co_await gateway_.metadata().get_object(r.bucket, r.key, r.param("versionId"));
   if (!marker.is_ok() || !marker.value().delete_marker()) co_return;
-  r.x.set_header("x-amz-delete-marker", "true");
+  r.reply->set_header("x-amz-delete-marker", "true");
   set_version_header(r, marker.value());
-  r.x.set_header("Last-Modified", http_date(static_cast<int64_t>(marker.value().modified_ms())));
+  r.reply->set_header("Last-Modified", http_date(static_cast<int64_t>(marker.value().modified_ms())));
 }
 
-Task<Status> S3Service::delete_object(S3Request& r) {
+Task<Status> S3Api::delete_object(S3Request& r) {
   if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
   auto d = co_await gateway_.delete_object(r.bucket, r.key, r.param("versionId"));
   if (!d.is_ok()) co_return d.status();
-  if (d.value().delete_marker) r.x.set_header("x-amz-delete-marker", "true");
+  if (d.value().delete_marker) r.reply->set_header("x-amz-delete-marker", "true");
   if (!d.value().version_id.empty() && d.value().version_id != kNullVersionId) {
-    r.x.set_header("x-amz-version-id", d.value().version_id);
+    r.reply->set_header("x-amz-version-id", d.value().version_id);
   }
-  co_await r.x.send(204, "");
+  co_await r.reply->send(204, "");
   co_return Status::ok();
 }
 
-}  // namespace tessera::prod::s3
+}  // namespace tessera::s3

@@ -4,14 +4,14 @@
 
 #include <pugixml.hpp>
 
-#include "prod/s3/checksums.h"
-#include "prod/s3/multipart_checksums.h"
-#include "prod/s3/object_source.h"
-#include "prod/s3/s3_error.h"
-#include "prod/s3/s3_service.h"
-#include "prod/s3/s3_util.h"
+#include "core/s3/checksums.h"
+#include "core/s3/multipart_checksums.h"
+#include "core/s3/object_source.h"
+#include "core/s3/s3_error.h"
+#include "core/s3/s3_api.h"
+#include "core/s3/s3_util.h"
 
-namespace tessera::prod::s3 {
+namespace tessera::s3 {
 namespace {
 
 Result<uint32_t> uint_param(const S3Request& r, const char* name, uint32_t fallback) {
@@ -56,7 +56,7 @@ Result<std::vector<CompletingPart>> completing_parts(pugi::xml_node root) {
 
 }  // namespace
 
-Task<Status> S3Service::create_upload(S3Request& r) {
+Task<Status> S3Api::create_upload(S3Request& r) {
   if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
   auto attrs = attributes_from(r);
   if (!attrs.is_ok()) co_return attrs.status();
@@ -67,18 +67,18 @@ Task<Status> S3Service::create_upload(S3Request& r) {
                                             rule.value().type);
   if (!id.is_ok()) co_return id.status();
   if (!rule.value().algorithm.empty()) {
-    r.x.set_header("x-amz-checksum-algorithm", rule.value().algorithm);
-    r.x.set_header("x-amz-checksum-type", rule.value().type);
+    r.reply->set_header("x-amz-checksum-algorithm", rule.value().algorithm);
+    r.reply->set_header("x-amz-checksum-type", rule.value().type);
   }
   XmlDoc doc("InitiateMultipartUploadResult");
   add_text(doc.root(), "Bucket", r.bucket);
   add_text(doc.root(), "Key", r.key);
   add_text(doc.root(), "UploadId", id.value());
-  co_await r.x.send(200, doc.str());
+  co_await r.reply->send(200, doc.str());
   co_return Status::ok();
 }
 
-Task<Status> S3Service::upload_part(S3Request& r) {
+Task<Status> S3Api::upload_part(S3Request& r) {
   if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
   auto number = uint_param(r, "partNumber", 0);
   if (!number.is_ok()) co_return number.status();
@@ -86,10 +86,7 @@ Task<Status> S3Service::upload_part(S3Request& r) {
   auto upload = co_await gateway_.metadata().get_upload(r.bucket, r.key, upload_id);
   if (!upload.is_ok()) co_return upload.status();
   if (!r.header("x-amz-copy-source").empty()) co_return co_await upload_part_copy(r, upload.value(), number.value());
-  const auto& req = r.x.request();
-  if (!req.has_content_length() && !req.chunked()) {
-    co_return s3_status("MissingContentLength", "UploadPart needs a Content-Length");
-  }
+  if (!r.body_framed) co_return s3_status("MissingContentLength", "UploadPart needs a Content-Length");
   if (declared_length(r) > config_.put_bytes_max) {
     co_return s3_status("EntityTooLarge", "a part is at most 5 GiB");
   }
@@ -103,13 +100,13 @@ Task<Status> S3Service::upload_part(S3Request& r) {
   }
   auto part = co_await gateway_.upload_part(r.bucket, r.key, upload_id, number.value(), *r.body);
   if (!part.is_ok()) co_return part.status();
-  r.x.set_header("ETag", quoted(part.value().etag()));
-  for (const auto& c : part.value().checksums()) r.x.set_header(c.name(), c.value());
-  co_await r.x.send(200, "");
+  r.reply->set_header("ETag", quoted(part.value().etag()));
+  for (const auto& c : part.value().checksums()) r.reply->set_header(c.name(), c.value());
+  co_await r.reply->send(200, "");
   co_return Status::ok();
 }
 
-Task<Status> S3Service::upload_part_copy(S3Request& r, const proto::UploadRecord& upload, uint32_t number) {
+Task<Status> S3Api::upload_part_copy(S3Request& r, const proto::UploadRecord& upload, uint32_t number) {
   std::optional<ByteRange> range;
   auto src = co_await copy_source(r, &range);
   if (!src.is_ok()) co_return src.status();
@@ -126,9 +123,9 @@ Task<Status> S3Service::upload_part_copy(S3Request& r, const proto::UploadRecord
   co_return Status::ok();
 }
 
-Task<Status> S3Service::complete_upload(S3Request& r) {
+Task<Status> S3Api::complete_upload(S3Request& r) {
   if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
-  auto body = co_await r.x.read_all(config_.xml_body_bytes_max);
+  auto body = co_await read_all(r, config_.xml_body_bytes_max);
   if (!body.is_ok()) co_return body.status();
   pugi::xml_document doc;
   if (!doc.load_buffer(body.value().data(), body.value().size())) {
@@ -154,7 +151,7 @@ Task<Status> S3Service::complete_upload(S3Request& r) {
   add_text(out.root(), "Key", r.key);
   add_text(out.root(), "ETag", quoted(v.value().etag()));
   add_checksum_elements(out.root(), v.value().headers(), true);
-  co_await r.x.send(200, out.str());
+  co_await r.reply->send(200, out.str());
   co_return Status::ok();
 }
 
@@ -162,7 +159,7 @@ Task<Status> S3Service::complete_upload(S3Request& r) {
 // with the object's checksum. The parts are listed before the commit; the
 // commit checks each ETag (the part's MD5) again under its locks, so the
 // checksums computed here are of the bytes it commits.
-Task<Result<proto::ObjectVersion>> S3Service::complete_with_checksums(S3Request& r, const std::string& upload_id,
+Task<Result<proto::ObjectVersion>> S3Api::complete_with_checksums(S3Request& r, const std::string& upload_id,
                                                                       const std::vector<CompletingPart>& wanted) {
   auto upload = co_await gateway_.metadata().get_upload(r.bucket, r.key, upload_id);
   if (!upload.is_ok()) co_return upload.status();
@@ -191,15 +188,15 @@ Task<Result<proto::ObjectVersion>> S3Service::complete_with_checksums(S3Request&
                                               std::move(headers).value());
 }
 
-Task<Status> S3Service::abort_upload(S3Request& r) {
+Task<Status> S3Api::abort_upload(S3Request& r) {
   if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
   auto parts = co_await gateway_.metadata().abort_upload(r.bucket, r.key, r.param("uploadId"));
   if (!parts.is_ok()) co_return parts.status();
-  co_await r.x.send(204, "");
+  co_await r.reply->send(204, "");
   co_return Status::ok();
 }
 
-Task<Status> S3Service::list_parts(S3Request& r) {
+Task<Status> S3Api::list_parts(S3Request& r) {
   if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
   auto marker = uint_param(r, "part-number-marker", 0);
   auto max = uint_param(r, "max-parts", 1000);
@@ -234,11 +231,11 @@ Task<Status> S3Service::list_parts(S3Request& r) {
     add_text(node, "Size", std::to_string(p.size()));
     add_checksum_elements(node, p.checksums(), false);
   }
-  co_await r.x.send(200, doc.str());
+  co_await r.reply->send(200, doc.str());
   co_return Status::ok();
 }
 
-Task<Status> S3Service::list_uploads(S3Request& r) {
+Task<Status> S3Api::list_uploads(S3Request& r) {
   if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
   auto max = uint_param(r, "max-uploads", 1000);
   if (!max.is_ok()) co_return max.status();
@@ -268,8 +265,8 @@ Task<Status> S3Service::list_uploads(S3Request& r) {
     add_text(node, "StorageClass", u.storage_class());
     add_text(node, "Initiated", iso_date(static_cast<int64_t>(u.initiated_ms())));
   }
-  co_await r.x.send(200, doc.str());
+  co_await r.reply->send(200, doc.str());
   co_return Status::ok();
 }
 
-}  // namespace tessera::prod::s3
+}  // namespace tessera::s3

@@ -1,13 +1,13 @@
-#include "prod/s3/s3_routes.h"
+#include "core/s3/s3_routes.h"
 
 #include <algorithm>
 #include <cctype>
 #include <string_view>
 
+#include "core/s3/s3_error.h"
 #include "io_abstraction/assert.h"
-#include "prod/s3/s3_error.h"
 
-namespace tessera::prod::s3 {
+namespace tessera::s3 {
 namespace {
 
 enum class Target { kService, kBucket, kObject };
@@ -140,6 +140,21 @@ bool is_signing_parameter(const std::string& name) {
 
 const std::vector<std::string>& s3_subresources() { return kSubresources; }
 
+const char* op_method(S3Op op) {
+  for (const Row& row : kRows) {
+    if (row.op == op) return row.method;
+  }
+  ASSERT(op == S3Op::kNone);
+  return "";
+}
+
+const char* op_name(S3Op op) {
+  for (const Row& row : kRows) {
+    if (row.op == op) return row.name;
+  }
+  return "NotImplemented";
+}
+
 Route route(const RouteInput& in) {
   ASSERT(in.query != nullptr);
   ASSERT(!in.has_key || in.has_bucket);
@@ -178,4 +193,4 @@ Route route(const RouteInput& in) {
   return r;
 }
 
-}  // namespace tessera::prod::s3
+}  // namespace tessera::s3
