@@ -11,6 +11,8 @@ struct BrokenVariants {
   bool read_skips_checksum = false;          // serve and accept fragments unverified
   bool commit_before_fragments = false;      // commit before fragment writes are acknowledged
   bool repair_rebuilds_wrong_bytes = false;  // rebuilt fragments carry another index's bytes
+  bool get_ignores_conditions = false;       // GET sends the object whatever If-* say
+  bool range_past_its_end = false;           // a Range GET sends one byte more than asked
 };
 
 }  // namespace tessera

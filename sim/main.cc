@@ -26,7 +26,8 @@ int main(int argc, char** argv) {
       ("verbose,v", "print workload, network and fault counters to stderr")
       ("broken-variant", po::value<std::string>(),
        "run a deliberately broken protocol variant (commit_before_fragments, placement_ignores_racks, "
-       "read_skips_checksum, repair_rebuilds_wrong_bytes, echo_wrong_token) to see the checkers catch it");
+       "read_skips_checksum, repair_rebuilds_wrong_bytes, get_ignores_conditions, "
+       "range_past_its_end, echo_wrong_token) to see the checkers catch it");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, opts), vm);

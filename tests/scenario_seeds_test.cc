@@ -112,5 +112,17 @@ TEST(Checkers, RepairThatRebuildsWrongBytesIsReported) {
       << v;
 }
 
+TEST(Checkers, GetThatIgnoresConditionsIsReported) {
+  const std::string v = first_violation("s3_semantics", "get_ignores_conditions", 3);
+  EXPECT_EQ(v.rfind("read_after_write:", 0), 0u) << v;
+  EXPECT_NE(v.find("GET with if-"), std::string::npos) << v;
+}
+
+TEST(Checkers, RangeThatSendsAByteTooManyIsReported) {
+  const std::string v = first_violation("s3_semantics", "range_past_its_end", 3);
+  EXPECT_EQ(v.rfind("read_after_write:", 0), 0u) << v;
+  EXPECT_NE(v.find("GET of bytes="), std::string::npos) << v;
+}
+
 }  // namespace
 }  // namespace tessera::sim

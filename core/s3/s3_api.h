@@ -117,6 +117,9 @@ class S3Api {
   // reply was already sent).
   Task<Status> handle(S3Request& r);
   ObjectGateway& gateway() { return gateway_; }
+  // Test only (the simulator's --broken-variant): tessera-server never
+  // calls it.
+  void set_broken(const BrokenVariants& broken) { broken_ = broken; }
 
  private:
   Task<Status> dispatch(S3Request& r);
@@ -201,6 +204,7 @@ class S3Api {
   Runtime& rt_;
   ObjectGateway& gateway_;
   S3ApiConfig config_;
+  BrokenVariants broken_;
 };
 
 }  // namespace tessera::s3

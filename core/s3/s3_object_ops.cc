@@ -349,13 +349,14 @@ namespace {
 
 // If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since, in S3's
 // order of precedence; ETag and Last-Modified go out either way.
-Status check_conditions(S3Request& r, const proto::ObjectVersion& v) {
+Status check_conditions(S3Request& r, const proto::ObjectVersion& v, bool broken_ignore) {
   const int64_t modified = static_cast<int64_t>(v.modified_ms());
   const std::string if_match = r.header("if-match"), if_none = r.header("if-none-match");
   const int64_t unmodified_since = parse_http_date_ms(r.header("if-unmodified-since"));
   const int64_t modified_since = parse_http_date_ms(r.header("if-modified-since"));
   r.reply->set_header("ETag", quoted(v.etag()));
   r.reply->set_header("Last-Modified", http_date(modified));
+  if (broken_ignore) return Status::ok();
   if (!if_match.empty() && unquoted(if_match) != v.etag() && if_match != "*") {
     return s3_status("PreconditionFailed", "If-Match does not hold");
   }
@@ -371,7 +372,8 @@ Status check_conditions(S3Request& r, const proto::ObjectVersion& v) {
 
 // The bytes asked for: part *part_number (set when ?partNumber= is given)
 // or the Range header; nullopt for the whole object.
-Result<std::optional<ByteRange>> requested_range(S3Request& r, const proto::ObjectVersion& v, uint32_t* part_number) {
+Result<std::optional<ByteRange>> requested_range(S3Request& r, const proto::ObjectVersion& v, uint32_t* part_number,
+                                                 bool broken_past_end) {
   if (r.has("partNumber")) {
     uint32_t n = 0;
     try {
@@ -387,6 +389,9 @@ Result<std::optional<ByteRange>> requested_range(S3Request& r, const proto::Obje
   if (r.header("range").empty()) return std::optional<ByteRange>();
   auto parsed = parse_range(r.header("range"), v.size());
   if (!parsed.is_ok()) r.reply->set_header("Content-Range", "bytes */" + std::to_string(v.size()));
+  if (broken_past_end && parsed.is_ok() && parsed.value() && parsed.value()->last + 1 < v.size()) {
+    ++parsed.value()->last;
+  }
   return parsed;
 }
 
@@ -437,9 +442,9 @@ Task<Status> S3Api::get_object(S3Request& r, bool head) {
     co_return found.status();
   }
   const proto::ObjectVersion& v = found.value();
-  if (Status s = check_conditions(r, v); !s.is_ok()) co_return s;
+  if (Status s = check_conditions(r, v, broken_.get_ignores_conditions); !s.is_ok()) co_return s;
   uint32_t part_number = 0;
-  auto range = requested_range(r, v, &part_number);
+  auto range = requested_range(r, v, &part_number, broken_.range_past_its_end);
   if (!range.is_ok()) co_return range.status();
   set_object_headers(r, v);
   set_checksum_headers(r, v, range.value(), part_number);

@@ -1,20 +1,17 @@
 #include "sim/workloads/objects.h"
 
 #include "core/node/node.h"
-#include "io_abstraction/combinators.h"
 #include "sim/workloads/objects_checker.h"
+#include "sim/workloads/objects_client.h"
 #include "sim/workloads/repair_audit.h"
 
 namespace tessera::sim {
 namespace {
 
-constexpr const char* kBucket = "sim-bucket";
 constexpr uint32_t kFinalReadAttempts = 3;
 constexpr uint32_t kVerifiersMax = 16;
 // Repair must find nothing damaged within this many passes after the heal.
 constexpr uint64_t kRepairPassesMax = 10;
-
-std::string key_name(uint32_t key) { return "key-" + std::to_string(key); }
 
 constexpr uint32_t kMetadataNode = 1;
 
@@ -98,12 +95,19 @@ class NodeOnly final : public NodeApp {
   Node node_;
 };
 
+// Node 0: the gateway, whose clients issue S3 requests through the same
+// entrance tessera-server serves.
 class GatewayApp final : public NodeApp {
  public:
   GatewayApp(NodeContext& ctx, Shared& shared)
       : rt_(ctx.runtime), shared_(shared),
         node_(NodeIo{ctx.runtime, ctx.network, {}, &ctx.kv}, gateway_plan(ctx, shared)),
-        metadata_(*node_.metadata()), gateway_(*node_.gateway()), repairer_(*node_.repairer()) {
+        gateway_(*node_.gateway()), repairer_(*node_.repairer()),
+        api_(ctx.runtime, gateway_, s3::S3ApiConfig{}),
+        s3_(api_, kSimBucket, "sim"),
+        client_(ctx.runtime, s3_, *node_.metadata(),
+                ObjectsContext{shared.config, shared.checker, shared.disks, shared.level}) {
+    api_.set_broken(shared.broken);
     rt_.spawn(boot());
   }
 
@@ -117,16 +121,7 @@ class GatewayApp final : public NodeApp {
 
  private:
   Task<void> boot() {
-    proto::BucketRecord bucket;
-    bucket.set_name(kBucket);
-    if (shared_.config.versioned()) bucket.set_versioning(proto::VERSIONING_ENABLED);
-    // A metadata node may not answer yet (crashed, cut off): ask again.
-    for (;;) {
-      Status s = co_await metadata_.create_bucket(bucket);
-      if (s.is_ok() || s.code() == Code::kAlreadyExists) break;
-      ASSERT(outcome_unknown(s));
-      co_await sleep(rt_, Duration::millis(50));
-    }
+    co_await client_.create_bucket();
     for (uint32_t i = 0; i < shared_.config.clients(); ++i) rt_.spawn(client());
   }
 
@@ -136,105 +131,8 @@ class GatewayApp final : public NodeApp {
     while (shared_.accepting) {
       co_await sleep(rt_, Duration::micros(static_cast<int64_t>(rt_.random().between(c.interval_us() / 2, c.interval_us() + c.interval_us() / 2))));
       if (!shared_.accepting) break;
-      const auto key = static_cast<uint32_t>(rt_.random().below(c.keys()));
-      const uint64_t dice = rt_.random().below(100);
-      if (dice < c.put_percent()) {
-        const size_t size = rt_.random().below(uint64_t{c.object_bytes_max()} + 1);
-        const uint64_t put_id = shared_.checker.next_put_id();
-        auto h = shared_.checker.begin_write(key, true, put_id, size, rt_.now());
-        const bool multipart = rt_.random().below(100) < c.multipart_percent();
-        // Not `?:` around co_await: GCC 12 destroys its temporaries twice.
-        Result<proto::ObjectVersion> r = Status(Code::kInternal, "not run");
-        if (multipart) {
-          r = co_await multipart_put(key_name(key), make_body(put_id, size));
-        } else {
-          r = co_await gateway_.put_object(kBucket, key_name(key), make_body(put_id, size));
-        }
-        // No answer from a metadata node (in-process metadata always
-        // answers): the write may have committed, or may yet.
-        if (!r.is_ok() && outcome_unknown(r.status())) {
-          shared_.checker.end_write_unknown(h);
-        } else {
-          shared_.checker.end_write(h, r.is_ok(), rt_.now(), r.is_ok() ? r.value().etag() : "");
-        }
-        if (r.is_ok() && c.versioned()) shared_.checker.record_version(key, r.value().version_id(), put_id, size);
-        if (r.is_ok()) shared_.checker.check_placement(r.value(), shared_.disks, shared_.level);
-      } else if (dice < c.put_percent() + c.get_percent() && c.versioned() &&
-                 rt_.random().below(100) < c.versioned_read_percent() &&
-                 !shared_.checker.some_version(key, 0).empty()) {
-        const std::string version = shared_.checker.some_version(key, rt_.random().next());
-        auto r = co_await gateway_.get_object(kBucket, key_name(key), std::nullopt, version);
-        shared_.checker.check_versioned_read(key, version, r);
-      } else if (dice < c.put_percent() + c.get_percent()) {
-        const Instant start = rt_.now();
-        auto r = co_await gateway_.get_object(kBucket, key_name(key));
-        shared_.checker.check_read(key, start, rt_.now(), r);
-      } else if (dice < c.put_percent() + c.get_percent() + c.list_percent()) {
-        co_await list_all();
-      } else {
-        auto h = shared_.checker.begin_write(key, false, 0, 0, rt_.now());
-        auto r = co_await gateway_.delete_object(kBucket, key_name(key));
-        // Deleting an absent key leaves it absent: a committed delete.
-        if (!r.is_ok() && outcome_unknown(r.status())) {
-          shared_.checker.end_write_unknown(h);
-        } else {
-          shared_.checker.end_write(h, r.is_ok() || r.code() == Code::kNotFound, rt_.now());
-        }
-      }
+      co_await client_.one_operation();
     }
-  }
-
-  // LIST of the whole bucket, paged by a random page size; every key's
-  // presence, size and ETag must fit its history.
-  Task<void> list_all() {
-    const Instant start = rt_.now();
-    ListRequest req;
-    req.max_keys = static_cast<uint32_t>(rt_.random().between(1, 2 * shared_.config.keys()));
-    std::map<uint32_t, ObjectsChecker::Listed> listed;
-    for (;;) {
-      auto page = co_await metadata_.list_objects(kBucket, req);
-      if (!page.is_ok()) co_return;  // an error is allowed under faults
-      for (const auto& o : page.value().objects) {
-        listed[static_cast<uint32_t>(std::stoul(o.key().substr(4)))] = ObjectsChecker::Listed{o.size(), o.etag()};
-      }
-      if (!page.value().truncated) break;
-      req.start_after = page.value().next_marker;
-    }
-    shared_.checker.check_list(shared_.config.keys(), start, rt_.now(), listed);
-  }
-
-  // A multipart upload of body: parts in parallel in a shuffled order, one
-  // of them uploaded twice (the second replaces the first), then completed.
-  Task<Result<proto::ObjectVersion>> multipart_put(std::string key, std::string body) {
-    auto id = co_await gateway_.create_upload(kBucket, key, {});
-    if (!id.is_ok()) co_return id.status();
-    const uint64_t part = std::max<uint64_t>(1, shared_.config.upload_part_bytes());
-    std::vector<std::string> parts;
-    for (uint64_t off = 0; off < body.size() || parts.empty(); off += part) parts.push_back(body.substr(off, part));
-    std::vector<uint32_t> order;
-    for (uint32_t i = 1; i <= parts.size(); ++i) order.push_back(i);
-    for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rt_.random().below(i)]);
-    order.insert(order.begin(), order[rt_.random().below(order.size())]);  // uploaded twice
-    std::vector<Task<Result<proto::UploadPartRecord>>> uploads;
-    for (uint32_t n : order) {
-      uploads.push_back([](ObjectGateway& g, std::string key, std::string id, uint32_t n,
-                           std::string bytes) -> Task<Result<proto::UploadPartRecord>> {
-        StringSource source(bytes);
-        co_return co_await g.upload_part(kBucket, key, id, n, source);
-      }(gateway_, key, id.value(), n, n == order.front() && uploads.empty() ? "stale" : parts[n - 1]));
-    }
-    // The first (stale) upload of the repeated part must finish before the
-    // good one starts, or the good one could be replaced.
-    auto stale = co_await std::move(uploads.front());
-    if (!stale.is_ok()) co_return stale.status();
-    uploads.erase(uploads.begin());
-    std::vector<CompletedPart> list(parts.size());
-    std::vector<Result<proto::UploadPartRecord>> done = co_await when_all(rt_, std::move(uploads));
-    for (auto& r : done) {
-      if (!r.is_ok()) co_return r.status();
-      list[r.value().number() - 1] = CompletedPart{r.value().number(), r.value().etag()};
-    }
-    co_return co_await gateway_.complete_upload(kBucket, key, id.value(), std::move(list), {});
   }
 
   bool repair_on() const { return shared_.config.repair_interval_ms() > 0; }
@@ -278,7 +176,7 @@ class GatewayApp final : public NodeApp {
     for (uint32_t key = first; key < shared_.config.keys(); key += stride) {
       Result<std::string> r = Status(Code::kUnavailable, "not read");
       for (uint32_t attempt = 0; attempt < kFinalReadAttempts; ++attempt) {
-        r = co_await gateway_.get_object(kBucket, key_name(key));
+        r = co_await client_.read(key);
         if (r.is_ok() || r.code() == Code::kNotFound) break;
       }
       shared_.checker.record_final(key, r, rt_.now());
@@ -289,9 +187,11 @@ class GatewayApp final : public NodeApp {
   Runtime& rt_;
   Shared& shared_;
   Node node_;
-  MetadataStore& metadata_;
   ObjectGateway& gateway_;
   Repairer& repairer_;
+  s3::S3Api api_;
+  S3Client s3_;
+  ObjectsClient client_;
 };
 
 class ObjectsWorkloadImpl final : public Workload {
@@ -302,9 +202,12 @@ class ObjectsWorkloadImpl final : public Workload {
     shared_.broken.read_skips_checksum = broken_variant == "read_skips_checksum";
     shared_.broken.commit_before_fragments = broken_variant == "commit_before_fragments";
     shared_.broken.repair_rebuilds_wrong_bytes = broken_variant == "repair_rebuilds_wrong_bytes";
+    shared_.broken.get_ignores_conditions = broken_variant == "get_ignores_conditions";
+    shared_.broken.range_past_its_end = broken_variant == "range_past_its_end";
     shared_.level = *parse_failure_domain(shared_.config.failure_domain());
     const auto locations = layout(scenario.topology());
     shared_.checker.set_late_commits(shared_.config.metadata_node());
+    shared_.checker.set_upload_part_bytes(std::max<uint64_t>(1, shared_.config.upload_part_bytes()));
     if (shared_.config.puts_must_succeed_after_ms() > 0) {
       shared_.checker.require_puts_from(
           Instant{static_cast<int64_t>(shared_.config.puts_must_succeed_after_ms()) * 1000});

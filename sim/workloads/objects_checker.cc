@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/codec/sha256.h"
 #include "core/invariants.h"
 #include "io_abstraction/random.h"
 
@@ -11,7 +12,26 @@ namespace {
 constexpr Instant kNever{INT64_MAX};
 constexpr Instant kBeginning{INT64_MIN / 2};
 constexpr Instant kForever{INT64_MAX / 2};
+
+// The ETag S3 gives a value: the MD5 of its bytes, or for a multipart
+// upload the MD5 of its parts' MD5s and "-" the number of parts.
+std::string expected_etag(uint64_t put_id, size_t size, bool multipart, uint64_t part_bytes) {
+  const std::string body = make_body(put_id, size);
+  if (!multipart) return md5_hex(body);
+  std::string md5s;
+  uint32_t n = 0;
+  for (uint64_t off = 0; off < body.size() || n == 0; off += part_bytes, ++n) {
+    md5s += *from_hex(md5_hex(std::string_view(body).substr(off, part_bytes)));
+  }
+  return md5_hex(md5s) + "-" + std::to_string(n);
+}
+
 }  // namespace
+
+uint32_t ObjectsChecker::Write::parts(uint64_t part_bytes) const {
+  if (!multipart || size == 0) return 1;
+  return static_cast<uint32_t>((size + part_bytes - 1) / part_bytes);
+}
 
 std::string make_body(uint64_t put_id, size_t size) {
   Random r(mix_seed(put_id, 0xB0D7));
@@ -24,9 +44,10 @@ std::string make_body(uint64_t put_id, size_t size) {
 }
 
 ObjectsChecker::WriteHandle ObjectsChecker::begin_write(uint32_t key, bool is_put, uint64_t put_id, size_t size,
-                                                        Instant now) {
+                                                        Instant now, bool multipart) {
   auto& writes = history_[key];
-  writes.push_back(Write{is_put, put_id, size, now, kNever, State::kInFlight, ""});
+  const std::string etag = is_put ? expected_etag(put_id, size, multipart, upload_part_bytes_) : "";
+  writes.push_back(Write{is_put, put_id, size, multipart, now, kNever, State::kInFlight, etag});
   return WriteHandle{key, writes.size() - 1};
 }
 
@@ -34,13 +55,26 @@ void ObjectsChecker::end_write(WriteHandle h, bool committed, Instant now, const
   Write& w = history_[h.key][h.index];
   if (w.state != State::kInFlight) return;  // already turned into a maybe by a crash
   w.end = now;
-  w.etag = etag;
+  if (committed && w.is_put && !etag.empty() && etag != w.etag) {
+    violations_.add(invariant::kReadAfterWrite, "PUT of key " + std::to_string(h.key) + " answered ETag " + etag +
+                                                    " for bytes whose ETag is " + w.etag);
+  }
   w.state = committed ? State::kAcked : State::kFailed;
   committed ? ++writes_acked_ : ++writes_failed_;
   if (!committed && w.is_put && w.start >= puts_required_from_) {
     violations_.add("availability", "PUT of key " + std::to_string(h.key) + " begun at " +
                                         std::to_string(w.start.us / 1000) + " ms failed");
   }
+}
+
+void ObjectsChecker::end_write_refused(WriteHandle h, Instant now) {
+  Write& w = history_[h.key][h.index];
+  if (w.state != State::kInFlight) return;
+  // Failed: the refused write is not among the values the caller's
+  // check_get lets it have met.
+  w.state = State::kFailed;
+  w.end = now;
+  ++writes_refused_;
 }
 
 void ObjectsChecker::end_write_unknown(WriteHandle h) {
@@ -70,7 +104,7 @@ bool ObjectsChecker::allowed_if(uint32_t key, Instant start, Instant end,
   auto it = history_.find(key);
   const std::vector<Write>& writes = it == history_.end() ? kNone : it->second;
   // The initial state: absent, as if deleted at the beginning of time.
-  std::vector<Write> all{Write{false, 0, 0, kBeginning, kBeginning, State::kAcked, ""}};
+  std::vector<Write> all{Write{false, 0, 0, false, kBeginning, kBeginning, State::kAcked, ""}};
   all.insert(all.end(), writes.begin(), writes.end());
   *matched_any = false;
   bool ok = false;
@@ -114,7 +148,7 @@ void ObjectsChecker::check_list(uint32_t keys, Instant start, Instant end, const
         key, start, end,
         [&](const Write& w) {
           if (found == listed.end()) return !w.is_put;
-          return w.is_put && w.size == found->second.size && (w.etag.empty() || w.etag == found->second.etag);
+          return w.is_put && w.size == found->second.size && w.etag == found->second.etag;
         },
         &any);
     if (ok) continue;
@@ -132,17 +166,45 @@ void ObjectsChecker::check_read(uint32_t key, Instant start, Instant end, const 
     return;
   }
   result.is_ok() ? ++reads_ok_ : ++reads_not_found_;
-  bool torn = false;
-  if (allowed(key, start, end, result, &torn)) return;
-  const std::string what = result.is_ok() ? std::to_string(result.value().size()) + " bytes" : "NotFound";
-  if (torn) {
-    violations_.add("no_torn_objects", "GET of key " + std::to_string(key) + " returned " + what +
-                                           " that no PUT wrote");
-  } else {
-    violations_.add(invariant::kReadAfterWrite, "GET of key " + std::to_string(key) + " during [" +
-                                            std::to_string(start.us) + ", " + std::to_string(end.us) +
-                                            "] us returned " + what + ", which no linearization allows");
+  const auto fits = [&](const Write& w) {
+    return result.is_ok() ? (w.is_put && w.size == result.value().size() && w.body() == result.value()) : !w.is_put;
+  };
+  check_get(key, start, end, fits,
+            "GET returned " + (result.is_ok() ? std::to_string(result.value().size()) + " bytes" : "NotFound"),
+            result.is_ok() ? Fits(fits) : nullptr);
+}
+
+void ObjectsChecker::check_get(uint32_t key, Instant start, Instant end, const Fits& fits, const std::string& what,
+                               const Fits& wrote) {
+  bool any = false;
+  if (allowed_if(key, start, end, fits, &any)) return;
+  if (wrote) allowed_if(key, kBeginning, kForever, wrote, &any);
+  if (wrote && !any) {
+    violations_.add("no_torn_objects", "key " + std::to_string(key) + ": " + what + " that no PUT wrote");
+    return;
   }
+  violations_.add(invariant::kReadAfterWrite, "key " + std::to_string(key) + " during [" + std::to_string(start.us) +
+                                                  ", " + std::to_string(end.us) + "] us: " + what +
+                                                  ", which no linearization allows");
+}
+
+std::string ObjectsChecker::some_etag(uint32_t key, uint64_t r) const {
+  auto it = history_.find(key);
+  if (it == history_.end()) return "";
+  std::vector<const Write*> puts;
+  for (const Write& w : it->second) {
+    if (w.is_put) puts.push_back(&w);
+  }
+  return puts.empty() ? "" : puts[r % puts.size()]->etag;
+}
+
+const ObjectsChecker::Write* ObjectsChecker::identify(uint32_t key, const std::string& bytes) const {
+  auto it = history_.find(key);
+  if (it == history_.end()) return nullptr;
+  for (const Write& w : it->second) {
+    if (w.is_put && w.size == bytes.size() && w.body() == bytes) return &w;
+  }
+  return nullptr;
 }
 
 void ObjectsChecker::record_final(uint32_t key, const Result<std::string>& result, Instant now) {
@@ -174,8 +236,12 @@ void ObjectsChecker::check_placement(const proto::ObjectVersion& version, const 
   }
 }
 
-void ObjectsChecker::record_version(uint32_t key, const std::string& version_id, uint64_t put_id, size_t size) {
-  versions_[key].push_back(Version{version_id, put_id, size});
+void ObjectsChecker::record_version(uint32_t key, const std::string& version_id, uint64_t put_id, size_t size,
+                                    Instant started, Instant acked) {
+  auto& versions = versions_[key];
+  // Acknowledged before this PUT began: this version is newer than it.
+  for (Version& v : versions) v.superseded = v.superseded || v.acked < started;
+  versions.push_back(Version{version_id, put_id, size, acked});
 }
 
 std::string ObjectsChecker::some_version(uint32_t key, uint64_t r) const {
@@ -184,22 +250,65 @@ std::string ObjectsChecker::some_version(uint32_t key, uint64_t r) const {
   return it->second[r % it->second.size()].id;
 }
 
-void ObjectsChecker::check_versioned_read(uint32_t key, const std::string& version_id,
+std::string ObjectsChecker::some_superseded_version(uint32_t key, uint64_t r) const {
+  auto it = versions_.find(key);
+  if (it == versions_.end()) return "";
+  std::vector<const Version*> candidates;
+  for (const Version& v : it->second) {
+    if (v.superseded && !v.delete_named) candidates.push_back(&v);
+  }
+  return candidates.empty() ? "" : candidates[r % candidates.size()]->id;
+}
+
+ObjectsChecker::Version* ObjectsChecker::find_version(uint32_t key, const std::string& version_id) {
+  for (Version& v : versions_[key]) {
+    if (v.id == version_id) return &v;
+  }
+  return nullptr;
+}
+
+void ObjectsChecker::begin_version_delete(uint32_t key, const std::string& version_id, Instant now) {
+  Version* v = find_version(key, version_id);
+  ASSERT(v != nullptr && v->superseded && !v->delete_named);
+  v->delete_named = true;
+  v->deleted = State::kInFlight;
+  v->delete_start = now;
+}
+
+void ObjectsChecker::end_version_delete(uint32_t key, const std::string& version_id, State outcome, Instant now) {
+  Version* v = find_version(key, version_id);
+  ASSERT(v != nullptr && v->deleted == State::kInFlight && outcome != State::kInFlight);
+  v->deleted = outcome;
+  if (outcome == State::kAcked) v->deleted_at = now;
+  ++counts_["version_deletes"];
+}
+
+void ObjectsChecker::check_versioned_read(uint32_t key, const std::string& version_id, Instant start, Instant end,
                                           const Result<std::string>& result) {
   if (!result.is_ok() && result.code() != Code::kNotFound) {
     ++reads_failed_;  // an explicit error is allowed under faults
     return;
   }
   ++versioned_reads_;
-  for (const Version& v : versions_[key]) {
-    if (v.id != version_id) continue;
-    if (result.is_ok() && result.value() == make_body(v.put_id, v.size)) return;
-    violations_.add(invariant::kReadAfterWrite, "GET of key " + std::to_string(key) + " version " + version_id + " returned " +
-                                            (result.is_ok() ? std::to_string(result.value().size()) + " bytes"
-                                                            : result.status().to_string()) +
-                                            ", not the bytes that version was written with");
-    return;
-  }
+  const Version* v = find_version(key, version_id);
+  if (v == nullptr) return;
+  // Gone once a delete of it may have committed; surely gone once one was
+  // acknowledged before the read began.
+  const bool may_be_gone = v->deleted != State::kFailed && v->delete_start < end;
+  const bool must_be_gone = v->deleted == State::kAcked && v->deleted_at < start;
+  const bool ok = result.is_ok() ? result.value() == make_body(v->put_id, v->size) && !must_be_gone : may_be_gone;
+  if (ok) return;
+  violations_.add(invariant::kReadAfterWrite,
+                  "GET of key " + std::to_string(key) + " version " + version_id + " returned " +
+                      (result.is_ok() ? std::to_string(result.value().size()) + " bytes" : result.status().to_string()) +
+                      (must_be_gone ? " after a delete of that version was acknowledged"
+                                    : ", not the bytes that version was written with"));
+}
+
+std::string ObjectsChecker::counted() const {
+  std::string out;
+  for (const auto& [what, n] : counts_) out += " " + what + "=" + std::to_string(n);
+  return out;
 }
 
 std::string ObjectsChecker::stats() const {
@@ -207,7 +316,8 @@ std::string ObjectsChecker::stats() const {
          " writes_maybe=" + std::to_string(writes_maybe_) + " reads_ok=" + std::to_string(reads_ok_) +
          " reads_not_found=" + std::to_string(reads_not_found_) + " reads_failed=" + std::to_string(reads_failed_) +
          " lists=" + std::to_string(lists_) + " versioned_reads=" + std::to_string(versioned_reads_) +
-         " final_reads_ok=" + std::to_string(final_ok_);
+         " final_reads_ok=" + std::to_string(final_ok_) + " writes_refused=" + std::to_string(writes_refused_) +
+         counted();
 }
 
 }  // namespace tessera::sim

@@ -10,11 +10,16 @@
 //  - no_torn_objects: a GET never returns bytes that no PUT wrote;
 //  - durability: after faults heal, every key reads back an allowed value;
 //  - placement: every committed part keeps the failure-domain rule.
+// Conditional requests, ranges, partNumber, copies and version deletes are
+// judged the same way: an answer is allowed when some value a
+// linearization allows fits it (check_get), and a conditional write
+// refused by its precondition must have met a value that refuses it.
 // Bodies are a pure function of (put id, size), so nothing is stored.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <map>
 #include <string>
 #include <vector>
@@ -35,10 +40,35 @@ class ObjectsChecker {
     uint32_t key;
     size_t index;
   };
+  enum class State { kInFlight, kAcked, kFailed, kMaybe };
+  // A write of a key, as the judge of reads sees it: a PUT of (put_id,
+  // size), as a multipart upload or not, or a DELETE (is_put false).
+  struct Write {
+    bool is_put;
+    uint64_t put_id;
+    size_t size;
+    bool multipart;
+    Instant start;
+    Instant end;
+    State state;
+    std::string etag;  // what S3 must answer for these bytes
+    std::string body() const { return make_body(put_id, size); }
+    // The S3 parts of a multipart value (one for a single PUT).
+    uint32_t parts(uint64_t part_bytes) const;
+  };
 
-  WriteHandle begin_write(uint32_t key, bool is_put, uint64_t put_id, size_t size, Instant now);
-  // etag: the committed version's, when known (a PUT's reply).
+  // Multipart uploads cut bodies into parts of this many bytes.
+  void set_upload_part_bytes(uint64_t bytes) { upload_part_bytes_ = bytes; }
+  uint64_t upload_part_bytes() const { return upload_part_bytes_; }
+  WriteHandle begin_write(uint32_t key, bool is_put, uint64_t put_id, size_t size, Instant now,
+                          bool multipart = false);
+  // etag: the committed version's, when known (a PUT's reply): it must be
+  // the one S3 gives those bytes.
   void end_write(WriteHandle h, bool committed, Instant now, const std::string& etag = "");
+  // A conditional write refused by its precondition: nothing was written
+  // (and no availability is owed). The caller then checks, with
+  // check_get, that a value it could have met refuses it.
+  void end_write_refused(WriteHandle h, Instant now);
   // The write failed without an answer from the metadata: it may or may not
   // have committed, and (its request still in the network or queued at the
   // metadata node) it may do so at any later time.
@@ -50,6 +80,21 @@ class ObjectsChecker {
   // A PUT begun at or after from that fails is an availability violation.
   void require_puts_from(Instant from) { puts_required_from_ = from; }
   void check_read(uint32_t key, Instant start, Instant end, const Result<std::string>& result);
+  // A GET of key during [start, end] whose answer fits(w) says a value
+  // could have given (w.is_put false: the key absent). wrote, for answers
+  // with bytes: whether w holds those bytes at all (when no write does,
+  // the answer is torn). what names the request and its answer.
+  using Fits = std::function<bool(const Write&)>;
+  void check_get(uint32_t key, Instant start, Instant end, const Fits& fits, const std::string& what,
+                 const Fits& wrote = nullptr);
+  // The ETag of a PUT of key so far, whatever its outcome ("" when none);
+  // r picks which.
+  std::string some_etag(uint32_t key, uint64_t r) const;
+  // The value the bytes of a whole GET of key are (for a copy's source).
+  const Write* identify(uint32_t key, const std::string& bytes) const;
+  // A violation of invariant found by the workload itself.
+  void add_violation(const char* invariant, const std::string& what) { violations_.add(invariant, what); }
+  void count(const std::string& what) { ++counts_[what]; }
   struct Listed {
     uint64_t size = 0;
     std::string etag;
@@ -57,12 +102,22 @@ class ObjectsChecker {
   // A LIST of keys [0, keys) during [start, end]: listed holds the keys it showed.
   void check_list(uint32_t keys, Instant start, Instant end, const std::map<uint32_t, Listed>& listed);
   // Versioned buckets: an acknowledged PUT made version_id of key.
-  void record_version(uint32_t key, const std::string& version_id, uint64_t put_id, size_t size);
+  void record_version(uint32_t key, const std::string& version_id, uint64_t put_id, size_t size, Instant started,
+                      Instant acked);
   // A version id of key acknowledged so far ("" when none); r picks which.
   std::string some_version(uint32_t key, uint64_t r) const;
-  // A read of that version must return its bytes (or an error; never
-  // NotFound or other bytes: versions are never removed in this workload).
-  void check_versioned_read(uint32_t key, const std::string& version_id, const Result<std::string>& result);
+  // A version of key that a later acknowledged PUT superseded and that no
+  // delete has named ("" when none): deleting it cannot change what the
+  // key reads, so reads of the key stay judged as before.
+  std::string some_superseded_version(uint32_t key, uint64_t r) const;
+  // DeleteObject of that version: begun now, then committed, failed or
+  // unknown (ended by end_version_delete).
+  void begin_version_delete(uint32_t key, const std::string& version_id, Instant now);
+  void end_version_delete(uint32_t key, const std::string& version_id, State outcome, Instant now);
+  // A read of that version during [start, end] must return its bytes, or
+  // NotFound once a delete of it may have committed (never other bytes).
+  void check_versioned_read(uint32_t key, const std::string& version_id, Instant start, Instant end,
+                            const Result<std::string>& result);
   void check_placement(const proto::ObjectVersion& version, const std::vector<DiskInfo>& disks,
                        FailureDomain level);
   void record_final(uint32_t key, const Result<std::string>& result, Instant now);
@@ -72,17 +127,8 @@ class ObjectsChecker {
   std::string stats() const;
 
  private:
-  enum class State { kInFlight, kAcked, kFailed, kMaybe };
   bool late_commits_ = false;
-  struct Write {
-    bool is_put;
-    uint64_t put_id;
-    size_t size;
-    Instant start;
-    Instant end;
-    State state;
-    std::string etag;  // when known
-  };
+  uint64_t upload_part_bytes_ = 1;
   // Whether some write that a linearization allows to be the key's last at
   // some point in [start, end] satisfies matches; *matched_any: whether any
   // write at all does (else the value was never written: torn).
@@ -96,14 +142,24 @@ class ObjectsChecker {
     std::string id;
     uint64_t put_id;
     size_t size;
+    Instant acked;
+    bool superseded = false;
+    // A delete of this version: not begun (kFailed also: it did nothing),
+    // in flight or unknown, or acknowledged at deleted_at.
+    State deleted = State::kFailed;
+    bool delete_named = false;
+    Instant delete_start{INT64_MAX}, deleted_at{INT64_MAX};
   };
   std::map<uint32_t, std::vector<Version>> versions_;
+  Version* find_version(uint32_t key, const std::string& version_id);
+  std::string counted() const;
   uint64_t versioned_reads_ = 0;
   uint64_t next_put_id_ = 1;
   Violations violations_;
   Instant puts_required_from_{INT64_MAX};
   uint64_t reads_ok_ = 0, reads_not_found_ = 0, reads_failed_ = 0, writes_acked_ = 0, writes_failed_ = 0,
-           writes_maybe_ = 0, final_ok_ = 0, lists_ = 0;
+           writes_maybe_ = 0, final_ok_ = 0, lists_ = 0, writes_refused_ = 0;
+  std::map<std::string, uint64_t> counts_;
 };
 
 }  // namespace tessera::sim
