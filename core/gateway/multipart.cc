@@ -13,14 +13,14 @@ namespace {
 constexpr uint32_t kPartNumberMax = 10000;
 }
 
-Task<Result<std::string>> ObjectGateway::create_upload(std::string bucket, std::string key, ObjectAttributes attrs,
-                                                       std::string checksum_algorithm, std::string checksum_type) {
-  auto b = co_await metadata_.get_bucket(bucket);
-  if (!b.is_ok()) co_return b.status();
-  auto cls = class_for(b.value(), attrs.storage_class());
+Task<Result<std::string>> ObjectGateway::create_upload(proto::BucketRecord bucket, std::string key,
+                                                       ObjectAttributes attrs, std::string checksum_algorithm,
+                                                       std::string checksum_type) {
+  ASSERT(!bucket.name().empty());
+  auto cls = class_for(bucket, attrs.storage_class());
   if (!cls.is_ok()) co_return cls.status();
   proto::UploadRecord upload;
-  upload.set_bucket(bucket);
+  upload.set_bucket(bucket.name());
   upload.set_key(key);
   const uint64_t a = rt_.random().next(), c = rt_.random().next();
   upload.set_upload_id(hex_of(metadata_keys::big_endian(a, 8) + metadata_keys::big_endian(c, 8)));
@@ -38,16 +38,15 @@ Task<Result<std::string>> ObjectGateway::create_upload(std::string bucket, std::
   co_return upload.upload_id();
 }
 
-Task<Result<proto::UploadPartRecord>> ObjectGateway::upload_part(std::string bucket, std::string key,
-                                                                 std::string upload_id, uint32_t number,
+Task<Result<proto::UploadPartRecord>> ObjectGateway::upload_part(proto::UploadRecord upload, uint32_t number,
                                                                  ByteSource& body) {
+  ASSERT(!upload.upload_id().empty());
   if (number < 1 || number > kPartNumberMax) {
     co_return Status(Code::kInvalidArgument, "part number must be 1.." + std::to_string(kPartNumberMax),
                      "InvalidArgument");
   }
-  auto upload = co_await metadata_.get_upload(bucket, key, upload_id);
-  if (!upload.is_ok()) co_return upload.status();
-  auto cls = storage_class(upload.value().storage_class());
+  const std::string &bucket = upload.bucket(), &key = upload.key(), &upload_id = upload.upload_id();
+  auto cls = storage_class(upload.storage_class());
   if (!cls.is_ok()) co_return cls.status();
   auto written = co_await write_stream(bucket, key, *cls.value(), number, body, false);
   if (!written.is_ok()) co_return written.status();

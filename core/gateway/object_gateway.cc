@@ -42,19 +42,12 @@ Result<const StorageClass*> ObjectGateway::class_for(const proto::BucketRecord& 
   return &config_.storage_classes.front();
 }
 
-Task<Result<proto::ObjectVersion>> ObjectGateway::put_object(std::string bucket, std::string key, std::string body,
-                                                             CommitConditions conditions, ObjectAttributes attrs) {
-  StringSource source(body);
-  co_return co_await put_object_stream(std::move(bucket), std::move(key), source, std::move(conditions),
-                                       std::move(attrs));
-}
-
-Task<Result<proto::ObjectVersion>> ObjectGateway::put_object_stream(std::string bucket, std::string key,
-                                                                    ByteSource& body, CommitConditions conditions,
-                                                                    ObjectAttributes attrs) {
-  auto b = co_await metadata_.get_bucket(bucket);
-  if (!b.is_ok()) co_return b.status();
-  auto cls = class_for(b.value(), attrs.storage_class());
+Task<Result<proto::ObjectVersion>> ObjectGateway::put_object(proto::BucketRecord b, std::string key,
+                                                             ByteSource& body, CommitConditions conditions,
+                                                             ObjectAttributes attrs) {
+  ASSERT(!b.name().empty());
+  const std::string& bucket = b.name();
+  auto cls = class_for(b, attrs.storage_class());
   if (!cls.is_ok()) co_return cls.status();
   auto written = co_await write_stream(bucket, key, *cls.value(), 0, body, true);
   if (!written.is_ok()) co_return written.status();
@@ -101,29 +94,6 @@ Task<Result<proto::ObjectVersion>> ObjectGateway::head_object(std::string bucket
     co_return Status(Code::kInvalidArgument, "version " + version_id + " is a delete marker", "MethodNotAllowed");
   }
   co_return v;
-}
-
-Task<Result<std::string>> ObjectGateway::get_object(std::string bucket, std::string key,
-                                                    std::optional<ByteRange> range, std::string version_id) {
-  auto head = co_await head_object(bucket, key, version_id);
-  if (!head.is_ok()) co_return head.status();
-  const proto::ObjectVersion& v = head.value();
-  ByteRange wanted{0, v.size() == 0 ? 0 : v.size() - 1};
-  if (range) {
-    if (range->first >= v.size() || range->first > range->last) {
-      co_return Status(Code::kInvalidArgument,
-                       "range " + std::to_string(range->first) + "-" + std::to_string(range->last) +
-                           " is not satisfiable for " + std::to_string(v.size()) + " bytes",
-                       "InvalidRange");
-    }
-    wanted = ByteRange{range->first, std::min(range->last, wanted.last)};
-  }
-  StringSink sink;
-  if (v.size() > 0) {
-    Status s = co_await read_object(v, wanted, sink);
-    if (!s.is_ok()) co_return s;
-  }
-  co_return std::move(sink.bytes());
 }
 
 Task<Result<DeleteResult>> ObjectGateway::delete_object(std::string bucket, std::string key,

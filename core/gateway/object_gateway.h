@@ -100,29 +100,25 @@ class ObjectGateway {
   // kInvalidArgument (InvalidStorageClass) for a name no class has.
   Result<const StorageClass*> storage_class(const std::string& name) const;
 
-  Task<Result<proto::ObjectVersion>> put_object(std::string bucket, std::string key, std::string body,
-                                                CommitConditions conditions = {}, ObjectAttributes attrs = {});
-  Task<Result<proto::ObjectVersion>> put_object_stream(std::string bucket, std::string key, ByteSource& body,
-                                                       CommitConditions conditions, ObjectAttributes attrs);
+  // bucket: the record the request read (once) to authorize itself.
+  Task<Result<proto::ObjectVersion>> put_object(proto::BucketRecord bucket, std::string key, ByteSource& body,
+                                                CommitConditions conditions, ObjectAttributes attrs);
   // The version to read: not found (NoSuchKey) when the newest is a delete
   // marker; a delete marker named by version_id is MethodNotAllowed.
   Task<Result<proto::ObjectVersion>> head_object(std::string bucket, std::string key, std::string version_id = "");
-  // The whole body, or the bytes of range (kInvalidArgument when it starts
-  // past the end).
-  Task<Result<std::string>> get_object(std::string bucket, std::string key,
-                                       std::optional<ByteRange> range = std::nullopt, std::string version_id = "");
   // Streams bytes [range.first, range.last] of version into sink.
   Task<Status> read_object(const proto::ObjectVersion& version, ByteRange range, ByteSink& sink);
   Task<Result<DeleteResult>> delete_object(std::string bucket, std::string key, std::string version_id = "");
 
   // Multipart. Returns the new upload id.
   // checksum_algorithm/type: what the parts' checksums must be ("" for none).
-  Task<Result<std::string>> create_upload(std::string bucket, std::string key, ObjectAttributes attrs,
+  Task<Result<std::string>> create_upload(proto::BucketRecord bucket, std::string key, ObjectAttributes attrs,
                                           std::string checksum_algorithm = "", std::string checksum_type = "");
-  // 1..10000 (InvalidArgument otherwise); re-uploading a number replaces it.
-  // The body's trailers() once read (checksums) are the part's checksums.
-  Task<Result<proto::UploadPartRecord>> upload_part(std::string bucket, std::string key, std::string upload_id,
-                                                    uint32_t number, ByteSource& body);
+  // A part of upload (the record the request read): 1..10000
+  // (InvalidArgument otherwise); re-uploading a number replaces it. The
+  // body's trailers() once read (checksums) are the part's checksums.
+  Task<Result<proto::UploadPartRecord>> upload_part(proto::UploadRecord upload, uint32_t number,
+                                                    ByteSource& body);
   Task<Result<proto::ObjectVersion>> complete_upload(std::string bucket, std::string key, std::string upload_id,
                                                      std::vector<CompletedPart> parts, CommitConditions conditions,
                                                      std::vector<proto::MetadataEntry> headers = {});

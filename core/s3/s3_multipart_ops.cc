@@ -57,13 +57,14 @@ Result<std::vector<CompletingPart>> completing_parts(pugi::xml_node root) {
 }  // namespace
 
 Task<Status> S3Api::create_upload(S3Request& r) {
-  if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
+  proto::BucketRecord bucket;
+  if (Status s = co_await authorize_bucket(r, false, &bucket); !s.is_ok()) co_return s;
   auto attrs = attributes_from(r);
   if (!attrs.is_ok()) co_return attrs.status();
   auto rule = checksum_rule(r.header("x-amz-checksum-algorithm"), r.header("x-amz-checksum-type"));
   if (!rule.is_ok()) co_return rule.status();
   drop_checksum_headers(attrs.value());  // they describe the request's empty body
-  auto id = co_await gateway_.create_upload(r.bucket, r.key, std::move(attrs).value(), rule.value().algorithm,
+  auto id = co_await gateway_.create_upload(bucket, r.key, std::move(attrs).value(), rule.value().algorithm,
                                             rule.value().type);
   if (!id.is_ok()) co_return id.status();
   if (!rule.value().algorithm.empty()) {
@@ -98,7 +99,7 @@ Task<Status> S3Api::upload_part(S3Request& r) {
       r.header("x-amz-trailer") != wanted.value()) {
     r.body->checks().compute(BodyChecksum::for_header(wanted.value()));
   }
-  auto part = co_await gateway_.upload_part(r.bucket, r.key, upload_id, number.value(), *r.body);
+  auto part = co_await gateway_.upload_part(upload.value(), number.value(), *r.body);
   if (!part.is_ok()) co_return part.status();
   r.reply->set_header("ETag", quoted(part.value().etag()));
   for (const auto& c : part.value().checksums()) r.reply->set_header(c.name(), c.value());
@@ -116,7 +117,7 @@ Task<Status> S3Api::upload_part_copy(S3Request& r, const proto::UploadRecord& up
   ChecksummedSource body(source);
   const std::string wanted = checksum_header_for(upload.checksum_algorithm());
   if (!wanted.empty()) body.checks().compute(BodyChecksum::for_header(wanted));
-  auto part = co_await gateway_.upload_part(r.bucket, r.key, upload.upload_id(), number, body);
+  auto part = co_await gateway_.upload_part(upload, number, body);
   if (!part.is_ok()) co_return part.status();
   co_await send_copy_result(r, "CopyPartResult", part.value().modified_ms(), part.value().etag(),
                             part.value().checksums());

@@ -200,7 +200,8 @@ void set_version_header(S3Request& r, const proto::ObjectVersion& v) {
 }
 
 Task<Status> S3Api::put_object(S3Request& r) {
-  if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
+  proto::BucketRecord bucket;
+  if (Status s = co_await authorize_bucket(r, false, &bucket); !s.is_ok()) co_return s;
   if (!r.body_framed) co_return s3_status("MissingContentLength", "PUT needs a Content-Length");
   if (declared_length(r) > config_.put_bytes_max) {
     co_return s3_status("EntityTooLarge", "a single PUT is at most 5 GiB; use a multipart upload");
@@ -208,8 +209,7 @@ Task<Status> S3Api::put_object(S3Request& r) {
   if (Status s = prepare_body(r); !s.is_ok()) co_return s;
   auto attrs = attributes_from(r);
   if (!attrs.is_ok()) co_return attrs.status();
-  auto v = co_await gateway_.put_object_stream(r.bucket, r.key, *r.body, conditions_from(r),
-                                               std::move(attrs).value());
+  auto v = co_await gateway_.put_object(bucket, r.key, *r.body, conditions_from(r), std::move(attrs).value());
   if (!v.is_ok()) co_return v.status();
   r.reply->set_header("ETag", quoted(v.value().etag()));
   set_version_header(r, v.value());
@@ -314,7 +314,8 @@ Task<void> send_copy_result(S3Request& r, const char* root, uint64_t modified_ms
 }
 
 Task<Status> S3Api::copy_object(S3Request& r) {
-  if (Status s = co_await authorize_bucket(r, false, nullptr); !s.is_ok()) co_return s;
+  proto::BucketRecord bucket;
+  if (Status s = co_await authorize_bucket(r, false, &bucket); !s.is_ok()) co_return s;
   auto src = co_await copy_source(r, nullptr);
   if (!src.is_ok()) co_return src.status();
   const proto::ObjectVersion& from = src.value();
@@ -338,7 +339,7 @@ Task<Status> S3Api::copy_object(S3Request& r) {
   ObjectSource source(gateway_, from, ByteRange{0, from.size() == 0 ? 0 : from.size() - 1});
   ChecksummedSource body(source);
   if (!wanted.empty()) body.checks().compute(BodyChecksum::for_header(wanted));
-  auto v = co_await gateway_.put_object_stream(r.bucket, r.key, body, conditions_from(r), std::move(attrs).value());
+  auto v = co_await gateway_.put_object(bucket, r.key, body, conditions_from(r), std::move(attrs).value());
   if (!v.is_ok()) co_return v.status();
   set_version_header(r, v.value());
   co_await send_copy_result(r, "CopyObjectResult", v.value().modified_ms(), v.value().etag(), v.value().headers());

@@ -25,11 +25,14 @@ Result<std::string> bytes_of(const S3Answer& a) {
 }  // namespace
 
 Task<void> ObjectsClient::create_bucket() {
-  // A metadata node may not answer yet (crashed, cut off): ask again.
+  // A metadata node may not answer yet (crashed, cut off): ask again. A
+  // creation that went unanswered but happened answers the retry with
+  // success, or (when its owner could not be read back) BucketAlreadyExists.
   for (;;) {
     S3Answer a = co_await s3_.call(S3Op::kCreateBucket, std::string());
     if (a.ok()) break;
-    ASSERT(outcome_unknown(a.status) || a.status.code() == Code::kUnavailable);
+    ASSERT(outcome_unknown(a.status) || a.status.code() == Code::kUnavailable ||
+           a.error_code() == "BucketAlreadyExists");
     co_await sleep(rt_, Duration::millis(50));
   }
   if (!ctx_.config.versioned()) co_return;
