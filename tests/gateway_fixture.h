@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "core/gateway/object_gateway.h"
+#include "core/gc/garbage_collector.h"
 #include "core/metadata/metadata_service.h"
 #include "core/metadata/remote_metadata_store.h"
 #include "core/storage/storage_service.h"
@@ -55,7 +56,7 @@ class GatewayFixture : public ::testing::Test {
         metadata_rpc(rt2, n2), store(remote_metadata ? rt2 : rt0, kv), remote(client, NodeId(2), Duration::seconds(1)),
         metadata_service(metadata_rpc, store),
         metadata(remote_metadata ? static_cast<MetadataStore&>(remote) : static_cast<MetadataStore&>(store)),
-        gateway(rt0, client, metadata, disk_infos(), small_config()) {
+        gateway(rt0, client, metadata, disk_infos(), small_config()), collector(gateway.stripes(), metadata) {
     for (uint32_t d = 0; d < kDisks; ++d) {
       disks.push_back(std::make_unique<sim::SimDisk>(rt1, testing::uniform_disk(100, 200), 1 << 24, 10 + d));
     }
@@ -120,6 +121,7 @@ class GatewayFixture : public ::testing::Test {
   MetadataService metadata_service;
   MetadataStore& metadata;  // store, or remote
   ObjectGateway gateway;
+  GarbageCollector collector;
   std::vector<std::unique_ptr<sim::SimDisk>> disks;
   std::unique_ptr<StorageService> service;
 };

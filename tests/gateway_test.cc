@@ -198,9 +198,9 @@ TEST_P(GatewayTest, GarbageCollectionDeletesOnlyUnreferencedFragments) {
   ASSERT_TRUE(put("tiny", "inline").is_ok());       // inline: nothing to collect, ever
   EXPECT_EQ(blob_count(), 15u);
   // Within the grace period nothing goes (a read may still be using them).
-  EXPECT_EQ(run(gateway.collect_garbage(Duration::seconds(3600), 100)).value(), 0u);
+  EXPECT_EQ(run(collector.collect(Duration::seconds(3600), 100)).value(), 0u);
   EXPECT_EQ(blob_count(), 15u);
-  EXPECT_EQ(run(gateway.collect_garbage(Duration::micros(0), 100)).value(), 1u);
+  EXPECT_EQ(run(collector.collect(Duration::micros(0), 100)).value(), 1u);
   EXPECT_EQ(blob_count(), 6u);
   EXPECT_EQ(get("k").value(), body(1500, 'b'));
   // A delete, a replaced part and an aborted upload are garbage too.
@@ -210,7 +210,7 @@ TEST_P(GatewayTest, GarbageCollectionDeletesOnlyUnreferencedFragments) {
   ASSERT_TRUE(part("mp", id.value(), 1, body(1200, 'd')).is_ok());
   ASSERT_TRUE(run(metadata.abort_upload("b", "mp", id.value())).is_ok());
   EXPECT_EQ(blob_count(), 6u + 12u);
-  EXPECT_EQ(run(gateway.collect_garbage(Duration::micros(0), 100)).value(), 3u);
+  EXPECT_EQ(run(collector.collect(Duration::micros(0), 100)).value(), 3u);
   EXPECT_EQ(blob_count(), 0u);
   EXPECT_TRUE(run(metadata.list_garbage(~0ull >> 1, 100)).value().empty());
   EXPECT_EQ(get("tiny").value(), "inline");
@@ -228,7 +228,7 @@ TEST_P(GatewayTest, StripesOfAPutThatFailsBecomeGarbageNotOrphans) {
   EXPECT_FALSE(run(gateway.put_object(bucket(), "j", broken, {}, {})).is_ok());
   EXPECT_EQ(blob_count(), 9u + 9u + 6u);
   EXPECT_EQ(run(metadata.list_garbage(~0ull >> 1, 100)).value().size(), 2u);
-  EXPECT_EQ(run(gateway.collect_garbage(Duration::micros(0), 100)).value(), 2u);
+  EXPECT_EQ(run(collector.collect(Duration::micros(0), 100)).value(), 2u);
   EXPECT_EQ(blob_count(), 9u);
   EXPECT_EQ(get("k").value(), body(2500, 'a'));
   EXPECT_EQ(get("j").code(), Code::kNotFound);

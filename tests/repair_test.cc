@@ -25,7 +25,7 @@ Task<bool> scrub(Scrubber& scrubber) {
 // Each test runs with the metadata local and on a metadata node (over RPC).
 class RepairTest : public testing::GatewayFixture, public ::testing::WithParamInterface<bool> {
  protected:
-  RepairTest() : GatewayFixture(GetParam()), repairer(gateway, RepairConfig{}) {}
+  RepairTest() : GatewayFixture(GetParam()), repairer(gateway.stripes(), metadata, gateway.config().storage_classes, RepairConfig{}) {}
 
   struct Where {
     uint32_t disk;
@@ -169,7 +169,7 @@ TEST_P(RepairTest, BeyondToleranceIsReportedAndNothingIsWritten) {
 TEST_P(RepairTest, OrphansGoAfterTheGraceAndReferencedFragmentsStay) {
   RepairConfig config;
   config.orphan_grace = Duration::seconds(10);
-  Repairer sweeper(gateway, config);
+  Repairer sweeper(gateway.stripes(), metadata, gateway.config().storage_classes, config);
   ASSERT_TRUE(put("k", body(2500, 'a')).is_ok());  // 9 referenced fragments
   // An orphan: a fragment nothing references (as a PUT that died leaves).
   proto::FragmentId orphan = gateway_util::fragment_id(gateway_util::object_id("b", "lost"), 77, 1, 0);
@@ -192,7 +192,7 @@ TEST_P(RepairTest, OrphansGoAfterTheGraceAndReferencedFragmentsStay) {
   EXPECT_EQ(get("k").value(), body(2500, 'a'));
   EXPECT_EQ(get("g").value(), body(1500, 'h'));
   // The collector still finds every garbage fragment where it left it.
-  EXPECT_EQ(run(gateway.collect_garbage(Duration::micros(0), 100)).value(), 1u);
+  EXPECT_EQ(run(collector.collect(Duration::micros(0), 100)).value(), 1u);
   EXPECT_EQ(blob_count(), 15u);
 }
 

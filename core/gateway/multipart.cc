@@ -17,7 +17,7 @@ Task<Result<std::string>> ObjectGateway::create_upload(proto::BucketRecord bucke
                                                        ObjectAttributes attrs, std::string checksum_algorithm,
                                                        std::string checksum_type) {
   ASSERT(!bucket.name().empty());
-  auto cls = class_for(bucket, attrs.storage_class());
+  auto cls = class_for(config_.storage_classes, bucket, attrs.storage_class());
   if (!cls.is_ok()) co_return cls.status();
   proto::UploadRecord upload;
   upload.set_bucket(bucket.name());

@@ -33,19 +33,11 @@
 #include "core/metadata/metadata_store.h"
 #include "core/placement/placement.h"
 #include "core/rpc/rpc_endpoint.h"
+#include "core/stripe/stripe_store.h"
 #include "io_abstraction/byte_stream.h"
 #include "storage.pb.h"
 
 namespace tessera {
-
-// A named erasure profile. Objects record the class they were written
-// with, so classes can be added later without touching old objects.
-struct StorageClass {
-  std::string name;
-  uint32_t k = 10;
-  uint32_t m = 4;
-  FailureDomain level = FailureDomain::kRack;
-};
 
 struct GatewayConfig {
   // The first is the default for buckets that name none.
@@ -53,10 +45,8 @@ struct GatewayConfig {
   uint64_t part_bytes = 8u << 20;  // stripe size
   uint64_t inline_bytes_max = 4096;
   uint64_t min_upload_part_bytes = 5u << 20;  // S3's minimum for all but the last part
+  // The stripe layer's (StripeConfig).
   Duration fragment_deadline = Duration::seconds(5);
-  // Hedged reads: parity fetches start this long after the data fetches
-  // unless the data fragments are all in by then; 0 = parity only after a
-  // data fragment failed.
   Duration hedge_after = Duration::micros(0);
 };
 
@@ -71,28 +61,20 @@ using ObjectAttributes = proto::ObjectVersion;
 
 class ObjectGateway {
  public:
-  struct Stats {
-    uint64_t fragments_written = 0;
-    uint64_t fragment_write_failures = 0;
-    uint64_t fragments_read = 0;
-    uint64_t fragment_read_failures = 0;
-    uint64_t parts_decoded = 0;
-    uint64_t fragments_collected = 0;
-  };
-
-  // disks: the cluster's disks as placement sees them; the gateway adds
-  // what it writes to used_bytes.
+  // disks: the cluster's disks as placement sees them (the gateway's
+  // stripe layer, stripes(), keeps their fill).
   ObjectGateway(Runtime& rt, RpcEndpoint& rpc, MetadataStore& metadata, std::vector<DiskInfo> disks,
                 GatewayConfig config);
 
   MetadataStore& metadata() { return metadata_; }
+  StripeStore& stripes() { return stripes_; }
   // The failure detector's view: placement skips nodes that are down and
   // reads take parity for their fragments at once. Default: all up.
-  void set_liveness(std::function<bool(NodeId)> node_up) { node_up_ = std::move(node_up); }
+  void set_liveness(std::function<bool(NodeId)> node_up) { stripes_.set_liveness(std::move(node_up)); }
   // Test only: read_skips_checksum accepts fetched fragments unverified;
   // commit_before_fragments commits before fragment writes are
   // acknowledged (a crash in between leaves a visible, unreadable object).
-  void set_broken(const BrokenVariants& broken) { broken_ = broken; }
+  void set_broken(const BrokenVariants& broken) { stripes_.set_broken(broken); }
   const GatewayConfig& config() const { return config_; }
   // The most one PUT or part upload holds of its body in memory at once:
   // the stripes in flight and the one being read.
@@ -123,20 +105,9 @@ class ObjectGateway {
                                                      std::vector<CompletedPart> parts, CommitConditions conditions,
                                                      std::vector<proto::MetadataEntry> headers = {});
 
-  // One garbage-collection pass: deletes the fragments of stripes recorded
-  // as garbage at least grace ago (reads in flight may still use younger
-  // ones), then their records. A record whose fragments cannot all be
-  // deleted now (a node down) stays for the next pass. Returns how many
-  // records were collected.
-  Task<Result<uint64_t>> collect_garbage(Duration grace, size_t records_max);
-  // Runs collect_garbage every interval until the runtime stops; adds the
-  // records collected to *collected when given.
-  Task<void> run_collector(Duration interval, Duration grace, uint64_t* collected = nullptr);
-
-  const Stats& stats() const { return stats_; }
+  const StripeStore::Stats& stats() const { return stripes_.stats(); }
 
  private:
-  friend class Repairer;  // core/repair/: reads fragments, rebuilds and moves them
   struct Written {
     std::vector<proto::PartRecord> stripes;
     uint64_t size = 0;
@@ -156,37 +127,11 @@ class ObjectGateway {
   Task<void> discard(const std::string& bucket, const std::string& key, std::vector<proto::PartRecord> stripes);
   Task<void> stripe_job(StripePipeline* pipeline, StripeJob* job);
   Task<Status> run_stripe(StripeJob* job);
-  Task<Result<proto::PartRecord>> write_stripe(std::string object, const StorageClass& cls, uint64_t fragment_version,
-                                               uint32_t number, const EncodedPart& encoded,
-                                               const std::vector<Sha256>& digests, uint64_t size);
-  Task<Status> write_fragments(const proto::FragmentId& base, const EncodedPart& encoded,
-                               const std::vector<Sha256>& digests, const std::vector<DiskRef>& placement,
-                               std::vector<uint32_t>& failed);
-  // Deletes every fragment of g; true when all are gone.
-  Task<bool> collect_record(const proto::GarbageRecord& g);
-  Task<Result<std::string>> fetch_fragment(const std::string& object, uint64_t fragment_version,
-                                           const proto::PartRecord& part, uint32_t i);
-  // Both fill fragments and return how many data fragments are missing.
-  Task<Result<uint32_t>> read_hedged(const std::string& object, uint64_t fragment_version,
-                                     const proto::PartRecord& part, std::vector<std::optional<std::string>>& fragments);
-  Task<Result<uint32_t>> read_data_then_parity(const std::string& object, uint64_t fragment_version,
-                                               const proto::PartRecord& part,
-                                               std::vector<std::optional<std::string>>& fragments);
-  Task<Result<std::string>> read_stripe(const std::string& object, uint64_t upload_id,
-                                        const proto::PartRecord& part);
-  Result<const ReedSolomon*> codec(uint32_t k, uint32_t m);
-  bool node_up(NodeId node) const { return !node_up_ || node_up_(node); }
-  Result<const StorageClass*> class_for(const proto::BucketRecord& bucket, const std::string& requested) const;
 
   Runtime& rt_;
-  RpcEndpoint& rpc_;
   MetadataStore& metadata_;
-  std::vector<DiskInfo> disks_;
   GatewayConfig config_;
-  std::map<std::pair<uint32_t, uint32_t>, ReedSolomon> codecs_;
-  std::function<bool(NodeId)> node_up_;
-  BrokenVariants broken_;
-  Stats stats_;
+  StripeStore stripes_;
 };
 
 }  // namespace tessera

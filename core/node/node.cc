@@ -44,6 +44,7 @@ void Node::build_gateway() {
   if (plan_.broken.placement_ignores_racks) {
     for (StorageClass& c : config.storage_classes) c.level = FailureDomain::kDisk;
   }
+  const std::vector<StorageClass> classes = config.storage_classes;
   gateway_ = std::make_unique<ObjectGateway>(io_.rt, rpc_, *metadata_, plan_.cluster_disks, std::move(config));
   gateway_->set_broken(plan_.broken);
   if (heartbeats_) {
@@ -51,14 +52,16 @@ void Node::build_gateway() {
     Heartbeater* detector = heartbeats_.get();
     gateway_->set_liveness([detector](NodeId node) { return detector->state(node) == PeerState::kUp; });
   }
-  repairer_ = std::make_unique<Repairer>(*gateway_, plan_.repair);
+  // Repair and GC share the gateway's stripe layer: one view of the disks.
+  repairer_ = std::make_unique<Repairer>(gateway_->stripes(), *metadata_, classes, plan_.repair);
+  collector_ = std::make_unique<GarbageCollector>(gateway_->stripes(), *metadata_);
   repairer_->set_broken_rebuild(plan_.broken.repair_rebuilds_wrong_bytes);
   if (plan_.background) start_background();
 }
 
 void Node::start_background() {
   if (plan_.gc_interval.us > 0) {
-    io_.rt.spawn(gateway_->run_collector(plan_.gc_interval, plan_.gc_grace, plan_.garbage_collected));
+    io_.rt.spawn(collector_->run(plan_.gc_interval, plan_.gc_grace, plan_.garbage_collected));
   }
   if (plan_.repair_interval.us > 0) io_.rt.spawn(repairer_->run(plan_.repair_interval, plan_.on_repair_pass));
 }

@@ -14,6 +14,7 @@
 
 #include "core/broken_variants.h"
 #include "core/gateway/object_gateway.h"
+#include "core/gc/garbage_collector.h"
 #include "core/membership/heartbeat.h"
 #include "core/metadata/metadata_service.h"
 #include "core/repair/repairer.h"
@@ -84,6 +85,7 @@ class Node {
   ObjectGateway* gateway() { return gateway_.get(); }
   MetadataStore* metadata() { return metadata_.get(); }
   Repairer* repairer() { return repairer_.get(); }
+  GarbageCollector* collector() { return collector_.get(); }
   Scrubber* scrubber() { return scrubber_.get(); }
   StorageService* storage() { return storage_.get(); }
   Heartbeater* heartbeats() { return heartbeats_.get(); }
@@ -105,6 +107,7 @@ class Node {
   std::unique_ptr<MetadataService> metadata_service_;
   std::unique_ptr<ObjectGateway> gateway_;
   std::unique_ptr<Repairer> repairer_;
+  std::unique_ptr<GarbageCollector> collector_;
 };
 
 }  // namespace tessera

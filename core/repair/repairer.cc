@@ -4,7 +4,6 @@
 
 #include "core/gateway/gateway_util.h"
 #include "core/storage/fragment_format.h"
-#include "core/storage/storage_service.h"
 #include "core/invariants.h"
 #include "io_abstraction/assert.h"
 #include "io_abstraction/combinators.h"
@@ -23,7 +22,6 @@ std::vector<DiskRef> refs_of(const std::vector<proto::FragmentLocation>& locatio
 using namespace gateway_util;
 
 namespace {
-constexpr uint64_t kFragmentHeaderBytesMax = 1024;  // room placement reserves beside the bytes
 constexpr uint32_t kListPage = 1000;
 
 // The blob name of each fragment of a stripe.
@@ -37,21 +35,24 @@ std::vector<std::string> blob_names_of(const std::string& object, uint64_t fragm
 }
 }  // namespace
 
-Repairer::Repairer(ObjectGateway& gateway, RepairConfig config) : gateway_(gateway), config_(config) {
+Repairer::Repairer(StripeStore& stripes, MetadataStore& metadata, std::vector<StorageClass> classes,
+                   RepairConfig config)
+    : stripes_(stripes), metadata_(metadata), classes_(std::move(classes)), config_(config) {
+  ASSERT(!classes_.empty());
   ASSERT(config_.bytes_per_second > 0);
   ASSERT(config_.inventory_page > 0);
   ASSERT(config_.stripes_in_parallel > 0);
 }
 
 Task<Status> Repairer::referenced_stripes(std::vector<ReferencedStripe>& out) {
-  MetadataStore& md = gateway_.metadata();
+  MetadataStore& md = metadata_;
   auto buckets = co_await md.list_buckets();
   if (!buckets.is_ok()) co_return buckets.status();
   for (const proto::BucketRecord& bucket : buckets.value()) {
     const std::string& name = bucket.name();
     auto level_of = [&](const std::string& cls) {
-      auto c = gateway_.class_for(bucket, cls);
-      return c.is_ok() ? c.value()->level : gateway_.config().storage_classes.front().level;
+      auto c = class_for(classes_, bucket, cls);
+      return c.is_ok() ? c.value()->level : classes_.front().level;
     };
     auto add = [&](StripeOwner owner, uint64_t default_version, const proto::PartRecord& part, FailureDomain level) {
       if (part.fragments_size() == 0) return;  // inline
@@ -109,8 +110,7 @@ Task<Status> Repairer::referenced_stripes(std::vector<ReferencedStripe>& out) {
 Task<Status> Repairer::fetch_inventory(DiskRef disk, DiskInventory* out) {
   std::string after;
   for (;;) {
-    auto page = co_await list_inventory(gateway_.rpc_, NodeId(disk.node), disk.disk, after, config_.inventory_page,
-                                        gateway_.config().fragment_deadline);
+    auto page = co_await stripes_.list_inventory(disk, after, config_.inventory_page);
     if (!page.is_ok()) {
       *out = DiskInventory{};  // no answer: nothing known about this disk
       co_return Status::ok();
@@ -178,7 +178,7 @@ struct Repairer::Rebuild {
 
 Task<bool> Repairer::rebuild(const Stripe& s) {
   const proto::PartRecord& part = s.part;
-  auto codec = gateway_.codec(part.k(), part.m());
+  auto codec = stripes_.codec(part.k(), part.m());
   if (!codec.is_ok() || static_cast<uint32_t>(part.fragments_size()) != part.k() + part.m()) {
     ++progress_.stripes_unrepairable;
     co_return false;
@@ -197,7 +197,7 @@ Task<bool> Repairer::rebuild(const Stripe& s) {
   auto committed = co_await commit(r);
   if (!committed.is_ok()) co_return committed.code() == Code::kNotFound;  // gone: nothing left to repair
   // The rate budget: this worker's share of bytes_per_second.
-  co_await sleep(gateway_.rt_, Duration::micros(static_cast<int64_t>(r.moved_bytes * config_.stripes_in_parallel *
+  co_await sleep(stripes_.runtime(), Duration::micros(static_cast<int64_t>(r.moved_bytes * config_.stripes_in_parallel *
                                                                      1'000'000 / config_.bytes_per_second)));
   if (all_written && !r.unresolved) ++progress_.stripes_repaired;
   co_return all_written && !r.unresolved;
@@ -206,20 +206,19 @@ Task<bool> Repairer::rebuild(const Stripe& s) {
 // Reads every fragment it can reach (each verified on arrival) and sorts
 // them into good, bad (to write back) and lost (to rebuild).
 Task<void> Repairer::read_fragments(Rebuild& r) {
-  const Duration deadline = gateway_.config().fragment_deadline;
   r.state.resize(r.n);
   std::vector<Task<Result<std::string>>> reads;
   for (uint32_t i = 0; i < r.n; ++i) {
     r.state[i] = state_of(r.s, i);
     const bool reachable = r.state[i] != FragmentState::kUnknown && r.state[i] != FragmentState::kDiskGone &&
-                           gateway_.node_up(NodeId(r.loc(i).node));
+                           stripes_.node_up(NodeId(r.loc(i).node));
     if (reachable) {
-      reads.push_back(get_fragment(gateway_.rpc_, NodeId(r.loc(i).node), r.loc(i).disk, r.id(i), deadline));
+      reads.push_back(stripes_.get_fragment(r.loc(i), r.id(i)));
     } else {
       reads.push_back([]() -> Task<Result<std::string>> { co_return Status(Code::kUnavailable, "not read"); }());
     }
   }
-  r.got = co_await when_all(gateway_.rt_, std::move(reads));
+  r.got = co_await when_all(stripes_.runtime(), std::move(reads));
   r.present.assign(r.n, nullptr);
   const uint64_t fragment_bytes = r.s.part.fragment_bytes();
   for (uint32_t i = 0; i < r.n; ++i) {
@@ -259,7 +258,7 @@ Task<bool> Repairer::decode(Rebuild& r) {
   Status decoded = Status::ok();
   if (!r.lost.empty()) {  // not `?:` around co_await (GCC 12 bugs)
     const ReedSolomon* rs = r.codec;
-    decoded = co_await offload(gateway_.rt_, [&] { return rs->reconstruct(fragment_bytes, r.present, r.lost, out); });
+    decoded = co_await offload(stripes_.runtime(), [&] { return rs->reconstruct(fragment_bytes, r.present, r.lost, out); });
   }
   if (!decoded.is_ok()) co_return false;
   if (broken_rebuild_) {  // test only: another index's (good) bytes
@@ -281,10 +280,10 @@ bool Repairer::choose_targets(Rebuild& r) {
   const proto::PartRecord& part = r.s.part;
   r.before.assign(part.fragments().begin(), part.fragments().end());
   r.after = r.before;
-  std::vector<DiskInfo> candidates = gateway_.disks_;
+  std::vector<DiskInfo> candidates = stripes_.disks();
   for (DiskInfo& d : candidates) {
     auto inv = inventory_.find(d.ref);
-    d.writable = d.writable && gateway_.node_up(NodeId(d.ref.node)) &&
+    d.writable = d.writable && stripes_.node_up(NodeId(d.ref.node)) &&
                  !(inv != inventory_.end() && inv->second.failed);
   }
   for (uint32_t i : r.bad) {
@@ -309,21 +308,19 @@ bool Repairer::choose_targets(Rebuild& r) {
   ASSERT(r.targets.size() == r.bad.size() && r.moved.size() == r.bad.size());
   // Moves keep the rule of a stripe that kept it (one written by a broken
   // variant may not have).
-  const bool held = placement_keeps_rule(gateway_.disks_, refs_of(r.before), r.m, r.s.level);
-  INVARIANT(invariant::kPlacement, !held || placement_keeps_rule(gateway_.disks_, refs_of(r.after), r.m, r.s.level));
+  const bool held = placement_keeps_rule(stripes_.disks(), refs_of(r.before), r.m, r.s.level);
+  INVARIANT(invariant::kPlacement, !held || placement_keeps_rule(stripes_.disks(), refs_of(r.after), r.m, r.s.level));
   return true;
 }
 
 // Writes every bad fragment to its target; true when all were written. A
 // move that failed is not made.
 Task<bool> Repairer::write_fragments(Rebuild& r) {
-  const Duration deadline = gateway_.config().fragment_deadline;
   std::vector<Task<Status>> writes;
   for (size_t b = 0; b < r.bad.size(); ++b) {
-    writes.push_back(put_fragment(gateway_.rpc_, NodeId(r.targets[b].node), r.targets[b].disk, r.id(r.bad[b]),
-                                  r.rebuilt[b], deadline));
+    writes.push_back(stripes_.put_fragment(r.targets[b], r.id(r.bad[b]), r.rebuilt[b]));
   }
-  r.wrote = co_await when_all(gateway_.rt_, std::move(writes));
+  r.wrote = co_await when_all(stripes_.runtime(), std::move(writes));
   r.moved_bytes += r.bad.size() * r.s.part.fragment_bytes();
   bool all_written = true;
   for (size_t b = 0; b < r.bad.size(); ++b) {
@@ -338,7 +335,7 @@ Task<bool> Repairer::write_fragments(Rebuild& r) {
 // and counts what was done; a refused commit deletes the moved copies.
 Task<Status> Repairer::commit(Rebuild& r) {
   const proto::PartRecord& part = r.s.part;
-  Status committed = co_await gateway_.metadata().move_stripe(r.s.owner, part.fragment_version(), part.number(),
+  Status committed = co_await metadata_.move_stripe(r.s.owner, part.fragment_version(), part.number(),
                                                               r.before, r.after);
   // No answer: the move may have been committed, so the moved copies stay
   // (if it was not, the orphan sweep finds them); the next pass sees which.
@@ -351,19 +348,16 @@ Task<Status> Repairer::commit(Rebuild& r) {
     std::vector<Task<Status>> deletes;
     for (size_t b = 0; b < r.bad.size(); ++b) {
       if (!r.wrote[b].is_ok() || !r.moved[b]) continue;
-      deletes.push_back(delete_fragment(gateway_.rpc_, NodeId(r.targets[b].node), r.targets[b].disk, r.id(r.bad[b]),
-                                        gateway_.config().fragment_deadline));
+      deletes.push_back(stripes_.delete_fragment(r.targets[b], r.id(r.bad[b])));
     }
-    co_await when_all(gateway_.rt_, std::move(deletes));
+    co_await when_all(stripes_.runtime(), std::move(deletes));
     co_return committed;
   }
   for (size_t b = 0; b < r.bad.size(); ++b) {
     if (!r.wrote[b].is_ok()) continue;
     ++(r.moved[b] ? progress_.fragments_moved : progress_.fragments_rebuilt);
     if (!r.moved[b]) continue;
-    for (DiskInfo& d : gateway_.disks_) {
-      if (d.ref == r.targets[b]) d.used_bytes = std::min(d.capacity_bytes, d.used_bytes + part.fragment_bytes());
-    }
+    stripes_.add_usage(r.targets[b], part.fragment_bytes() + kFragmentHeaderBytesMax);
   }
   co_return Status::ok();
 }
@@ -382,13 +376,13 @@ Task<Result<Repairer::PassResult>> Repairer::pass() {
   progress_.pass_stripes_total = stripes.size();
   inventory_.clear();
   std::vector<DiskRef> disks;
-  for (const DiskInfo& d : gateway_.disks_) {
-    if (gateway_.node_up(NodeId(d.ref.node))) disks.push_back(d.ref);
+  for (const DiskInfo& d : stripes_.disks()) {
+    if (stripes_.node_up(NodeId(d.ref.node))) disks.push_back(d.ref);
   }
   std::vector<DiskInventory> found(disks.size());
   std::vector<Task<Status>> fetches;
   for (size_t i = 0; i < disks.size(); ++i) fetches.push_back(fetch_inventory(disks[i], &found[i]));
-  co_await when_all(gateway_.rt_, std::move(fetches));
+  co_await when_all(stripes_.runtime(), std::move(fetches));
   for (size_t i = 0; i < disks.size(); ++i) inventory_[disks[i]] = std::move(found[i]);
 
   // Damaged stripes, fewest survivors first (stable: metadata order).
@@ -410,7 +404,7 @@ Task<Result<Repairer::PassResult>> Repairer::pass() {
   result.damaged = damaged.size();
   std::function<Task<bool>(size_t)> repair_one = [&](size_t i) { return repair(stripes[damaged[i].second]); };
   std::vector<bool> whole =
-      co_await for_each_bounded(gateway_.rt_, damaged.size(), config_.stripes_in_parallel, std::move(repair_one));
+      co_await for_each_bounded(stripes_.runtime(), damaged.size(), config_.stripes_in_parallel, std::move(repair_one));
   for (bool w : whole) ++(w ? result.repaired : result.unresolved);
   co_await sweep_orphans(stripes);
   inventory_.clear();
@@ -431,7 +425,7 @@ Task<Status> Repairer::sweep_orphans(const std::vector<Stripe>& stripes) {
     }
   };
   for (const Stripe& s : stripes) note(s.part, s.blob_names);
-  auto garbage = co_await gateway_.metadata().list_garbage(~uint64_t{0} >> 1, kGarbageRecordsMax + 1);
+  auto garbage = co_await metadata_.list_garbage(~uint64_t{0} >> 1, kGarbageRecordsMax + 1);
   // Unsure what is referenced: sweep nothing this pass.
   if (!garbage.is_ok() || garbage.value().size() > kGarbageRecordsMax) co_return Status::ok();
   for (const GarbageEntry& e : garbage.value()) {
@@ -441,7 +435,7 @@ Task<Status> Repairer::sweep_orphans(const std::vector<Stripe>& stripes) {
     }
   }
   // Still unreferenced keeps its first sighting; anything else starts over.
-  const Instant now = gateway_.rt_.now();
+  const Instant now = stripes_.runtime().now();
   std::map<std::pair<DiskRef, std::string>, Instant> seen;
   for (const auto& [disk, inv] : inventory_) {
     if (!inv.answered || inv.failed) continue;
@@ -470,10 +464,9 @@ Task<Status> Repairer::sweep_orphans(const std::vector<Stripe>& stripes) {
     if (due.size() < kDeletesPerPass && now - first >= config_.orphan_grace) due.push_back(key);
   }
   std::function<Task<Status>(size_t)> remove = [&](size_t i) {
-    return delete_blob(gateway_.rpc_, NodeId(due[i].first.node), due[i].first.disk, due[i].second,
-                       gateway_.config().fragment_deadline);
+    return stripes_.delete_blob(due[i].first, due[i].second);
   };
-  std::vector<Status> deleted = co_await for_each_bounded(gateway_.rt_, due.size(), kDeletesInFlight, std::move(remove));
+  std::vector<Status> deleted = co_await for_each_bounded(stripes_.runtime(), due.size(), kDeletesInFlight, std::move(remove));
   for (size_t i = 0; i < due.size(); ++i) {
     if (!deleted[i].is_ok() && deleted[i].code() != Code::kNotFound) continue;
     ++progress_.orphans_deleted;
@@ -485,7 +478,7 @@ Task<Status> Repairer::sweep_orphans(const std::vector<Stripe>& stripes) {
 
 Task<void> Repairer::run(Duration interval, std::function<void(const PassResult&)> on_pass) {
   for (;;) {
-    co_await sleep(gateway_.rt_, interval);
+    co_await sleep(stripes_.runtime(), interval);
     auto result = co_await pass();
     if (result.is_ok() && on_pass) on_pass(result.value());
   }

@@ -1,6 +1,7 @@
 // Repairer: finds stripes with lost or corrupt fragments and rebuilds them
-// from any k survivors. It runs beside the gateway (it needs the metadata,
-// the codecs and placement). One pass:
+// from any k survivors. It runs beside the gateway, on the same stripe
+// layer (fragments, codecs, placement's view of the disks) and metadata.
+// One pass:
 //  1. collects every stripe the metadata references (object versions, and
 //     parts of uploads in progress);
 //  2. asks every storage node that is up for its inventory: the fragments
@@ -36,7 +37,8 @@
 #include <string>
 #include <vector>
 
-#include "core/gateway/object_gateway.h"
+#include "core/metadata/metadata_store.h"
+#include "core/stripe/stripe_store.h"
 
 namespace tessera {
 
@@ -78,7 +80,8 @@ class Repairer {
     std::vector<std::string> blob_names;  // fragment i's, computed once (each hashes the object)
   };
 
-  Repairer(ObjectGateway& gateway, RepairConfig config);
+  // classes: the storage classes, for the failure domain of each stripe.
+  Repairer(StripeStore& stripes, MetadataStore& metadata, std::vector<StorageClass> classes, RepairConfig config);
   // Every stripe with fragments: object versions, then upload parts.
   Task<Status> referenced_stripes(std::vector<ReferencedStripe>& out);
 
@@ -119,7 +122,9 @@ class Repairer {
   // Deletes fragments unreferenced in every pass for orphan_grace.
   Task<Status> sweep_orphans(const std::vector<Stripe>& stripes);
 
-  ObjectGateway& gateway_;
+  StripeStore& stripes_;
+  MetadataStore& metadata_;
+  std::vector<StorageClass> classes_;
   RepairConfig config_;
   std::map<DiskRef, DiskInventory> inventory_;
   std::map<std::pair<DiskRef, std::string>, Instant> orphan_seen_;  // since when unreferenced

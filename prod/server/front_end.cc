@@ -34,14 +34,15 @@ void add_repair_metrics(const Repairer& repairer, std::map<std::string, double>&
   g["tessera_orphan_fragments_deleted_total"] = static_cast<double>(p.orphans_deleted);
 }
 
-void add_gateway_metrics(const ObjectGateway& gateway, std::map<std::string, double>& g) {
+void add_gateway_metrics(const ObjectGateway& gateway, const GarbageCollector& collector,
+                         std::map<std::string, double>& g) {
   const auto& st = gateway.stats();
   g["tessera_fragments_written_total"] = static_cast<double>(st.fragments_written);
   g["tessera_fragment_write_failures_total"] = static_cast<double>(st.fragment_write_failures);
   g["tessera_fragments_read_total"] = static_cast<double>(st.fragments_read);
   g["tessera_fragment_read_failures_total"] = static_cast<double>(st.fragment_read_failures);
   g["tessera_stripes_decoded_total"] = static_cast<double>(st.parts_decoded);
-  g["tessera_fragments_collected_total"] = static_cast<double>(st.fragments_collected);
+  g["tessera_fragments_collected_total"] = static_cast<double>(collector.fragments_collected());
 }
 
 // The S3 front end's bounds from the options; the per-request body bound
@@ -122,7 +123,7 @@ Result<FrontEnd> start_front_end(boost::asio::io_context& io, AsioRuntime& rt, c
     std::map<std::string, double> g = extra_metrics ? extra_metrics() : std::map<std::string, double>{};
     if (node.scrubber()) add_scrub_metrics(*node.scrubber(), g);
     if (node.plan().background) add_repair_metrics(*node.repairer(), g);
-    add_gateway_metrics(*node.gateway(), g);
+    add_gateway_metrics(*node.gateway(), *node.collector(), g);
     return g;
   });
   if (Status s = f.server->listen(address, port); !s.is_ok()) return s;

@@ -148,7 +148,7 @@ class GatewayApp final : public NodeApp {
     const bool sweeping = shared_.config.orphan_grace_ms() > 0;
     const Instant give_up = rt_.now() + Duration::micros(shared_.verification_time.us / 2);
     while (sweeping && rt_.now() < give_up) {
-      auto collected = co_await gateway_.collect_garbage(Duration::micros(0), 100);
+      auto collected = co_await node_.collector()->collect(Duration::micros(0), 100);
       if (collected.is_ok() && collected.value() == 0) break;
     }
     const uint64_t first = repairer_.progress().passes + 1;  // may already be under way

@@ -1,34 +1,32 @@
-// The gateway's garbage collector: deletes the fragments of stripes no
-// version refers to any more, from the metadata's garbage index.
+#include "core/gc/garbage_collector.h"
+
 #include <algorithm>
+#include <functional>
 
 #include "core/gateway/gateway_util.h"
-#include "core/gateway/object_gateway.h"
 #include "core/invariants.h"
-#include "core/storage/storage_service.h"
 #include "io_abstraction/combinators.h"
 
 namespace tessera {
 
 using namespace gateway_util;
 
-Task<bool> ObjectGateway::collect_record(const proto::GarbageRecord& g) {
+Task<bool> GarbageCollector::collect_record(const proto::GarbageRecord& g) {
   const std::string object = object_id(g.bucket(), g.key());
   std::vector<Task<Status>> deletes;
   for (const proto::PartRecord& stripe : g.stripes()) {
     const uint64_t version = fragment_version_of(stripe, g.upload_id());
     for (int i = 0; i < stripe.fragments_size(); ++i) {
       const auto& loc = stripe.fragments(i);
-      deletes.push_back(delete_fragment(rpc_, NodeId(loc.node()), loc.disk(),
-                                        fragment_id(object, version, stripe.number(), static_cast<uint32_t>(i)),
-                                        config_.fragment_deadline));
+      deletes.push_back(stripes_.delete_fragment(
+          DiskRef{loc.node(), loc.disk()}, fragment_id(object, version, stripe.number(), static_cast<uint32_t>(i))));
     }
   }
   bool all = true;
-  for (const Status& s : co_await when_all(rt_, std::move(deletes))) {
+  for (const Status& s : co_await when_all(stripes_.runtime(), std::move(deletes))) {
     // Already gone counts as deleted: a pass may have died half-way.
     if (s.is_ok() || s.code() == Code::kNotFound) {
-      ++stats_.fragments_collected;
+      ++fragments_collected_;
     } else {
       all = false;
     }
@@ -36,8 +34,9 @@ Task<bool> ObjectGateway::collect_record(const proto::GarbageRecord& g) {
   co_return all;
 }
 
-Task<Result<uint64_t>> ObjectGateway::collect_garbage(Duration grace, size_t records_max) {
-  const int64_t before = rt_.unix_ms() - grace.us / 1000;
+Task<Result<uint64_t>> GarbageCollector::collect(Duration grace, size_t records_max) {
+  Runtime& rt = stripes_.runtime();
+  const int64_t before = rt.unix_ms() - grace.us / 1000;
   if (before <= 0) co_return uint64_t{0};
   auto entries = co_await metadata_.list_garbage(static_cast<uint64_t>(before), records_max);
   if (!entries.is_ok()) co_return entries.status();
@@ -49,7 +48,7 @@ Task<Result<uint64_t>> ObjectGateway::collect_garbage(Duration grace, size_t rec
     INVARIANT(invariant::kGcNeverDeletesReferenced, e.record.created_ms() <= static_cast<uint64_t>(before));
   }
   std::function<Task<bool>(size_t)> collect = [&](size_t r) { return collect_record(all[r].record); };
-  std::vector<bool> collected = co_await for_each_bounded(rt_, all.size(), kRecordsInFlight, std::move(collect));
+  std::vector<bool> collected = co_await for_each_bounded(rt, all.size(), kRecordsInFlight, std::move(collect));
   std::vector<std::string> done;
   for (size_t r = 0; r < all.size(); ++r) {
     if (collected[r]) done.push_back(all[r].id);
@@ -60,13 +59,13 @@ Task<Result<uint64_t>> ObjectGateway::collect_garbage(Duration grace, size_t rec
   co_return n;
 }
 
-Task<void> ObjectGateway::run_collector(Duration interval, Duration grace, uint64_t* collected_total) {
+Task<void> GarbageCollector::run(Duration interval, Duration grace, uint64_t* collected_total) {
   constexpr size_t kRecordsPerPass = 64;
   for (;;) {
-    co_await sleep(rt_, interval);
+    co_await sleep(stripes_.runtime(), interval);
     // Drain the backlog in batches; a failed pass waits for the next tick.
     for (;;) {
-      auto collected = co_await collect_garbage(grace, kRecordsPerPass);
+      auto collected = co_await collect(grace, kRecordsPerPass);
       if (collected.is_ok() && collected_total) *collected_total += collected.value();
       if (!collected.is_ok() || collected.value() < kRecordsPerPass) break;
     }

@@ -1,0 +1,76 @@
+// GET: the version looked up, then its stripes read in turn (any k of
+// each, from the stripe layer), the next one fetched while the current one
+// goes to the sink.
+#include <algorithm>
+
+#include "core/gateway/gateway_util.h"
+#include "core/gateway/object_gateway.h"
+#include "io_abstraction/combinators.h"
+
+namespace tessera {
+
+using namespace gateway_util;
+
+Task<Result<proto::ObjectVersion>> ObjectGateway::head_object(std::string bucket, std::string key,
+                                                              std::string version_id) {
+  auto v = co_await metadata_.get_object(bucket, key, version_id);
+  if (!v.is_ok()) co_return v.status();
+  if (v.value().delete_marker()) {
+    if (version_id.empty()) co_return Status(Code::kNotFound, "no key " + key + " in " + bucket, "NoSuchKey");
+    co_return Status(Code::kInvalidArgument, "version " + version_id + " is a delete marker", "MethodNotAllowed");
+  }
+  co_return v;
+}
+
+namespace {
+
+struct StripeRead {
+  const proto::PartRecord* part = nullptr;
+  uint64_t offset = 0;  // of the stripe in the object
+};
+
+Task<Status> fetch_into(Task<Result<std::string>> read, Result<std::string>* out) {
+  *out = co_await std::move(read);
+  co_return out->is_ok() ? Status::ok() : out->status();
+}
+
+}  // namespace
+
+Task<Status> ObjectGateway::read_object(const proto::ObjectVersion& v, ByteRange range, ByteSink& sink) {
+  ASSERT(range.first <= range.last && range.last < v.size());
+  std::vector<StripeRead> wanted;
+  uint64_t offset = 0;
+  for (const proto::PartRecord& part : v.parts()) {
+    const uint64_t end = offset + part.size();  // exclusive
+    if (end > range.first && offset <= range.last) wanted.push_back({&part, offset});
+    offset = end;
+  }
+  if (offset != v.size()) co_return Status(Code::kCorrupt, "object's stripes do not add up to its size");
+  const std::string object = object_id(v.bucket(), v.key());
+  // Fetch stripe i+1 while stripe i goes to the sink.
+  Result<std::string> current = std::string();
+  if (!wanted.empty()) {
+    Status s = co_await fetch_into(stripes_.read(object, v.upload_id(), *wanted[0].part), &current);
+    if (!s.is_ok()) co_return s;
+  }
+  for (size_t i = 0; i < wanted.size(); ++i) {
+    const StripeRead& r = wanted[i];
+    std::string bytes = std::move(current).value();
+    if (bytes.size() != r.part->size()) co_return Status(Code::kCorrupt, "stripe decoded to the wrong size");
+    const uint64_t from = std::max(range.first, r.offset) - r.offset;
+    const uint64_t to = std::min(range.last + 1, r.offset + r.part->size()) - r.offset;
+    if (from > 0 || to < bytes.size()) bytes = bytes.substr(from, to - from);
+    current = std::string();
+    std::vector<Task<Status>> both;
+    both.push_back(sink.write(std::move(bytes)));
+    if (i + 1 < wanted.size()) {
+      both.push_back(fetch_into(stripes_.read(object, v.upload_id(), *wanted[i + 1].part), &current));
+    }
+    for (const Status& s : co_await when_all(rt_, std::move(both))) {
+      if (!s.is_ok()) co_return s;
+    }
+  }
+  co_return Status::ok();
+}
+
+}  // namespace tessera

@@ -1,0 +1,293 @@
+#include "core/stripe/stripe_store.h"
+
+#include <algorithm>
+
+#include "core/gateway/gateway_util.h"
+#include "core/invariants.h"
+#include "core/storage/fragment_format.h"
+#include "core/storage/storage_service.h"
+#include "io_abstraction/combinators.h"
+
+namespace tessera {
+
+using namespace gateway_util;
+
+namespace {
+
+// The broken variant's write-back: the writes start a while after the
+// commit, as a cache that acknowledges before it flushes would.
+Task<void> flush_later(Runtime& rt, std::vector<Task<Status>> writes) {
+  co_await sleep(rt, Duration::millis(50));
+  co_await when_all(rt, std::move(writes));
+}
+
+}  // namespace
+
+StripeStore::StripeStore(Runtime& rt, RpcEndpoint& rpc, std::vector<DiskInfo> disks, StripeConfig config)
+    : rt_(rt), rpc_(rpc), disks_(std::move(disks)), config_(config) {
+  ASSERT(config_.fragment_deadline.us > 0);
+}
+
+void StripeStore::add_usage(const DiskRef& disk, uint64_t bytes) {
+  bool found = false;
+  for (DiskInfo& d : disks_) {
+    if (d.ref != disk) continue;
+    d.used_bytes = std::min(d.capacity_bytes, d.used_bytes + bytes);
+    found = true;
+  }
+  ASSERT(found && "bytes written to a disk placement does not know");
+}
+
+Result<const ReedSolomon*> StripeStore::codec(uint32_t k, uint32_t m) {
+  auto found = codecs_.find({k, m});
+  if (found != codecs_.end()) return &found->second;
+  auto created = ReedSolomon::create(k, m);
+  if (!created.is_ok()) return created.status();
+  return &codecs_.emplace(std::make_pair(k, m), std::move(created).value()).first->second;
+}
+
+Task<Result<proto::PartRecord>> StripeStore::write(std::string object, const StorageClass& cls,
+                                                   uint64_t fragment_version, uint32_t number,
+                                                   const std::string& bytes) {
+  ASSERT(!bytes.empty() && fragment_version != 0);
+  auto codec = this->codec(cls.k, cls.m);
+  if (!codec.is_ok()) co_return codec.status();
+  EncodedPart encoded;
+  std::vector<Sha256> digests;
+  co_await offload(rt_, [&] {
+    codec.value()->encode(bytes, encoded);
+    for (const auto& f : encoded.fragments) digests.push_back(sha256(f));
+    return true;
+  });
+  ASSERT(encoded.fragments.size() == cls.k + cls.m && digests.size() == encoded.fragments.size());
+  auto stripe = co_await place_and_write(std::move(object), cls, fragment_version, number, encoded, digests,
+                                         bytes.size());
+  if (stripe.is_ok()) stripe.value().set_fragment_version(fragment_version);
+  co_return stripe;
+}
+
+Task<Result<proto::PartRecord>> StripeStore::place_and_write(std::string object, const StorageClass& cls,
+                                                             uint64_t fragment_version, uint32_t number,
+                                                             const EncodedPart& encoded,
+                                                             const std::vector<Sha256>& digests, uint64_t size) {
+  PlacementRequest request{cls.k, cls.m, cls.level, placement_key(object, fragment_version, number),
+                           encoded.fragment_bytes + kFragmentHeaderBytesMax};
+  const proto::FragmentId base = fragment_id(object, fragment_version, number, 0);
+  // One placement, and at most one re-placement away from disks that failed.
+  constexpr int kPlacementAttemptsMax = 2;
+  std::vector<DiskInfo> candidates = disks_;
+  for (DiskInfo& d : candidates) d.writable = d.writable && node_up(NodeId(d.ref.node));
+  Status last;
+  for (int attempt = 0; attempt < kPlacementAttemptsMax; ++attempt) {
+    auto placement = pick_disks(candidates, request);
+    if (!placement.is_ok()) co_return placement.status();
+    INVARIANT(invariant::kPlacement, placement.value().size() == cls.k + cls.m &&
+                                         placement_keeps_rule(candidates, placement.value(), cls.m, cls.level));
+    std::vector<uint32_t> failed;
+    last = co_await write_fragments(base, encoded, digests, placement.value(), failed);
+    if (failed.empty()) {
+      INVARIANT(invariant::kCommitLast, last.is_ok() || broken_.commit_before_fragments);
+      proto::PartRecord part;
+      part.set_number(number);
+      part.set_size(size);
+      part.set_fragment_bytes(encoded.fragment_bytes);
+      part.set_k(cls.k);
+      part.set_m(cls.m);
+      for (const DiskRef& ref : placement.value()) {
+        auto* loc = part.add_fragments();
+        loc->set_node(ref.node);
+        loc->set_disk(ref.disk);
+        add_usage(ref, request.fragment_bytes);
+      }
+      co_return part;
+    }
+    // A failed write most often means its node is down or cut off: avoid
+    // the whole node in the next placement.
+    for (uint32_t i : failed) {
+      for (DiskInfo& d : candidates) {
+        if (d.ref.node == placement.value()[i].node) d.writable = false;
+      }
+    }
+  }
+  co_return Status(Code::kUnavailable,
+                   "stripe " + std::to_string(number) + ": fragment writes failed: " + last.to_string());
+}
+
+Task<Status> StripeStore::write_fragments(const proto::FragmentId& base, const EncodedPart& encoded,
+                                          const std::vector<Sha256>& digests, const std::vector<DiskRef>& placement,
+                                          std::vector<uint32_t>& failed) {
+  // Each payload is its fragment's blob as it will lie on disk: built off
+  // the loop, with the only copy of the bytes on the way to the disk.
+  std::vector<std::string> payloads(placement.size());
+  co_await offload(rt_, [&] {
+    for (uint32_t i = 0; i < placement.size(); ++i) {
+      proto::FragmentId id = base;
+      id.set_index(i);
+      payloads[i] = encode_put_payload(placement[i].disk, id, encoded.fragments[i], digests[i]);
+    }
+    return true;
+  });
+  std::vector<Task<Status>> writes;
+  for (uint32_t i = 0; i < placement.size(); ++i) {
+    writes.push_back(tessera::put_fragment(rpc_, NodeId(placement[i].node), std::move(payloads[i]), config_.fragment_deadline));
+  }
+  if (broken_.commit_before_fragments) {
+    // Broken on purpose (tests only): report success before any write is
+    // sent, so the commit precedes durable fragments and a gateway crash in
+    // between loses them.
+    rt_.spawn(flush_later(rt_, std::move(writes)));
+    stats_.fragments_written += placement.size();
+    co_return Status::ok();
+  }
+  std::vector<Status> results = co_await when_all(rt_, std::move(writes));
+  Status last;
+  for (uint32_t i = 0; i < results.size(); ++i) {
+    if (results[i].is_ok()) {
+      ++stats_.fragments_written;
+    } else {
+      ++stats_.fragment_write_failures;
+      failed.push_back(i);
+      last = results[i];
+    }
+  }
+  co_return last;
+}
+
+// A fragment on a node the failure detector holds down is not asked for:
+// parity stands in for it at once instead of after a deadline.
+Task<Result<std::string>> StripeStore::fetch_fragment(const std::string& object, uint64_t fragment_version,
+                                                        const proto::PartRecord& part, uint32_t i) {
+  const NodeId node(part.fragments(static_cast<int>(i)).node());
+  if (!node_up(node)) {
+    return [](NodeId n) -> Task<Result<std::string>> {
+      co_return Status(Code::kUnavailable, "node " + std::to_string(n.value) + " is down");
+    }(node);
+  }
+  return tessera::get_fragment(rpc_, node, part.fragments(static_cast<int>(i)).disk(),
+                      fragment_id(object, fragment_version, part.number(), i), config_.fragment_deadline,
+                      !broken_.read_skips_checksum);
+}
+
+// Hedged: parity reads start hedge_after later (or at once for a down
+// node's share), and the first k good fragments of any kind win. Returns
+// how many data fragments parity stands in for.
+Task<Result<uint32_t>> StripeStore::read_hedged(const std::string& object, uint64_t fragment_version,
+                                                  const proto::PartRecord& part,
+                                                  std::vector<std::optional<std::string>>& fragments) {
+  const uint32_t k = part.k(), m = part.m();
+  auto finished = std::make_shared<bool>(false);
+  uint32_t down = 0;
+  for (uint32_t i = 0; i < k; ++i) down += node_up(NodeId(part.fragments(i).node())) ? 0 : 1;
+  std::vector<Task<Result<std::string>>> all;
+  for (uint32_t i = 0; i < k; ++i) all.push_back(fetch_fragment(object, fragment_version, part, i));
+  for (uint32_t j = 0; j < m; ++j) {
+    const Duration delay = j < down ? Duration::micros(0) : config_.hedge_after;
+    all.push_back([](Runtime& rt, std::shared_ptr<bool> finished, Duration delay,
+                     Task<Result<std::string>> read) -> Task<Result<std::string>> {
+      if (delay.us > 0) co_await sleep(rt, delay);
+      if (*finished) co_return Status(Code::kAborted, "not needed");
+      co_return co_await std::move(read);
+    }(rt_, finished, delay, fetch_fragment(object, fragment_version, part, k + j)));
+  }
+  auto got = co_await first_k_of_n(rt_, std::move(all), k);
+  *finished = true;
+  if (!got.is_ok()) {
+    co_return Status(Code::kUnavailable, "stripe " + std::to_string(part.number()) + ": " + got.status().message());
+  }
+  uint32_t missing = 0;
+  for (auto& [i, bytes] : got.value()) {
+    if (bytes.size() != part.fragment_bytes()) co_return Status(Code::kCorrupt, "fragment has the wrong size");
+    ++stats_.fragments_read;
+    if (i >= k) ++missing;
+    fragments[i] = std::move(bytes);
+  }
+  co_return missing;
+}
+
+// Unhedged: the k data fragments, then as many parity ones as are missing.
+Task<Result<uint32_t>> StripeStore::read_data_then_parity(const std::string& object, uint64_t fragment_version,
+                                                            const proto::PartRecord& part,
+                                                            std::vector<std::optional<std::string>>& fragments) {
+  const uint32_t k = part.k(), m = part.m();
+  std::vector<Task<Result<std::string>>> data;
+  for (uint32_t i = 0; i < k; ++i) data.push_back(fetch_fragment(object, fragment_version, part, i));
+  std::vector<Result<std::string>> got = co_await when_all(rt_, std::move(data));
+  uint32_t missing = 0;
+  for (uint32_t i = 0; i < k; ++i) {
+    if (got[i].is_ok() && got[i].value().size() == part.fragment_bytes()) {
+      ++stats_.fragments_read;
+      fragments[i] = std::move(got[i]).value();
+    } else {
+      ++stats_.fragment_read_failures;
+      ++missing;
+    }
+  }
+  if (missing == 0) co_return missing;
+  // Any `missing` of the m parity fragments complete the set.
+  std::vector<Task<Result<std::string>>> parity;
+  for (uint32_t j = 0; j < m; ++j) parity.push_back(fetch_fragment(object, fragment_version, part, k + j));
+  auto extra = co_await first_k_of_n(rt_, std::move(parity), std::min(missing, m));
+  if (!extra.is_ok() || missing > m) {
+    co_return Status(Code::kUnavailable, "stripe " + std::to_string(part.number()) + ": " + std::to_string(missing) +
+                                             " data fragments unreadable and " +
+                                             (extra.is_ok() ? std::string("only m parity") : extra.status().message()));
+  }
+  for (auto& [j, bytes] : extra.value()) {
+    if (bytes.size() != part.fragment_bytes()) co_return Status(Code::kCorrupt, "parity fragment has the wrong size");
+    fragments[k + j] = std::move(bytes);
+  }
+  co_return missing;
+}
+
+Task<Result<std::string>> StripeStore::read(const std::string& object, uint64_t fragment_version_fallback,
+                                            const proto::PartRecord& part) {
+  if (part.fragments_size() == 0) co_return part.inline_data();
+  const uint32_t k = part.k(), m = part.m();
+  if (static_cast<uint32_t>(part.fragments_size()) != k + m) {
+    co_return Status(Code::kCorrupt, "stripe record lists " + std::to_string(part.fragments_size()) +
+                                         " fragments for " + std::to_string(k) + "+" + std::to_string(m));
+  }
+  const uint64_t fragment_version = fragment_version_of(part, fragment_version_fallback);
+  std::vector<std::optional<std::string>> fragments(k + m);
+  Result<uint32_t> missing = Status(Code::kInternal, "not read");
+  if (config_.hedge_after.us > 0) {  // not `?:` around co_await (GCC 12 bugs)
+    missing = co_await read_hedged(object, fragment_version, part, fragments);
+  } else {
+    missing = co_await read_data_then_parity(object, fragment_version, part, fragments);
+  }
+  if (!missing.is_ok()) co_return missing.status();
+  if (missing.value() > 0) ++stats_.parts_decoded;
+  // Stripes keep the profile they were written with.
+  auto codec = this->codec(k, m);
+  if (!codec.is_ok()) co_return codec.status();
+  std::vector<std::optional<std::string_view>> views(k + m);
+  for (uint32_t i = 0; i < k + m; ++i) {
+    if (fragments[i]) views[i] = *fragments[i];
+  }
+  const uint64_t size = part.size();
+  const ReedSolomon* rs = codec.value();
+  co_return co_await offload(rt_, [&] { return rs->decode(views, size); });
+}
+
+Task<Result<std::string>> StripeStore::get_fragment(DiskRef at, proto::FragmentId id) {
+  return tessera::get_fragment(rpc_, NodeId(at.node), at.disk, std::move(id), config_.fragment_deadline);
+}
+
+Task<Status> StripeStore::put_fragment(DiskRef at, proto::FragmentId id, std::string bytes) {
+  return tessera::put_fragment(rpc_, NodeId(at.node), at.disk, std::move(id), std::move(bytes),
+                               config_.fragment_deadline);
+}
+
+Task<Status> StripeStore::delete_fragment(DiskRef at, proto::FragmentId id) {
+  return tessera::delete_fragment(rpc_, NodeId(at.node), at.disk, std::move(id), config_.fragment_deadline);
+}
+
+Task<Status> StripeStore::delete_blob(DiskRef at, std::string name) {
+  return tessera::delete_blob(rpc_, NodeId(at.node), at.disk, std::move(name), config_.fragment_deadline);
+}
+
+Task<Result<proto::InventoryResponse>> StripeStore::list_inventory(DiskRef at, std::string after, uint32_t max) {
+  return tessera::list_inventory(rpc_, NodeId(at.node), at.disk, std::move(after), max, config_.fragment_deadline);
+}
+
+}  // namespace tessera

@@ -1,0 +1,114 @@
+// StripeStore: the stripe layer. A stripe is one erasure-coded run of an
+// object's bytes: k data and m parity fragments on k+m disks chosen by the
+// failure-domain rule. This layer writes a stripe (encode, place, write
+// every fragment, one re-placement round away from disks that failed),
+// reads any k of a stripe (hedged or data-then-parity) and decodes it,
+// names fragments, and keeps the cluster's disks as placement sees them:
+// their fill (one update, wherever bytes land) and the failure detector's
+// view of their nodes. The gateway (PUT, GET), the repairer and the
+// garbage collector all reach fragments through it.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/broken_variants.h"
+#include "core/codec/reed_solomon.h"
+#include "core/codec/sha256.h"
+#include "core/placement/placement.h"
+#include "core/rpc/rpc_endpoint.h"
+#include "core/stripe/storage_class.h"
+#include "metadata.pb.h"
+#include "storage.pb.h"
+
+namespace tessera {
+
+// Room a fragment's header takes on disk beyond its bytes (an upper bound
+// that placement reserves beside them).
+inline constexpr uint64_t kFragmentHeaderBytesMax = 1024;
+
+struct StripeConfig {
+  Duration fragment_deadline = Duration::seconds(5);
+  // Hedged reads: parity fetches start this long after the data fetches
+  // unless the data fragments are all in by then; 0 = parity only after a
+  // data fragment failed.
+  Duration hedge_after = Duration::micros(0);
+};
+
+class StripeStore {
+ public:
+  struct Stats {
+    uint64_t fragments_written = 0;
+    uint64_t fragment_write_failures = 0;
+    uint64_t fragments_read = 0;
+    uint64_t fragment_read_failures = 0;
+    uint64_t parts_decoded = 0;  // stripes that needed parity
+  };
+
+  // disks: the cluster's disks as placement sees them.
+  StripeStore(Runtime& rt, RpcEndpoint& rpc, std::vector<DiskInfo> disks, StripeConfig config);
+
+  // The failure detector's view: placement skips nodes that are down and
+  // reads take parity for their fragments at once. Default: all up.
+  void set_liveness(std::function<bool(NodeId)> node_up) { node_up_ = std::move(node_up); }
+  void set_broken(const BrokenVariants& broken) { broken_ = broken; }
+  bool node_up(NodeId node) const { return !node_up_ || node_up_(node); }
+  const std::vector<DiskInfo>& disks() const { return disks_; }
+  // bytes more now lie on disk (a fragment and its header room).
+  void add_usage(const DiskRef& disk, uint64_t bytes);
+  Result<const ReedSolomon*> codec(uint32_t k, uint32_t m);
+  Duration fragment_deadline() const { return config_.fragment_deadline; }
+  Runtime& runtime() { return rt_; }
+  const Stats& stats() const { return stats_; }
+
+  // Encodes bytes as stripe number of object's fragment_version under
+  // cls and writes all k+m fragments; the record says where they are.
+  Task<Result<proto::PartRecord>> write(std::string object, const StorageClass& cls, uint64_t fragment_version,
+                                        uint32_t number, const std::string& bytes);
+  // The stripe's bytes from any k of its fragments (inline ones as they
+  // are). fragment_version_fallback: the object's, for records without
+  // their own.
+  Task<Result<std::string>> read(const std::string& object, uint64_t fragment_version_fallback,
+                                 const proto::PartRecord& stripe);
+
+  // One fragment at a location, for repair and GC: read (verified), write,
+  // delete; and a disk's inventory page, and any blob's deletion. Values,
+  // not references: the tasks may start after the caller's temporaries.
+  Task<Result<std::string>> get_fragment(DiskRef at, proto::FragmentId id);
+  Task<Status> put_fragment(DiskRef at, proto::FragmentId id, std::string bytes);
+  Task<Status> delete_fragment(DiskRef at, proto::FragmentId id);
+  Task<Status> delete_blob(DiskRef at, std::string name);
+  Task<Result<proto::InventoryResponse>> list_inventory(DiskRef at, std::string after, uint32_t max);
+
+ private:
+  Task<Result<proto::PartRecord>> place_and_write(std::string object, const StorageClass& cls,
+                                                  uint64_t fragment_version, uint32_t number,
+                                                  const EncodedPart& encoded, const std::vector<Sha256>& digests,
+                                                  uint64_t size);
+  Task<Status> write_fragments(const proto::FragmentId& base, const EncodedPart& encoded,
+                               const std::vector<Sha256>& digests, const std::vector<DiskRef>& placement,
+                               std::vector<uint32_t>& failed);
+  Task<Result<std::string>> fetch_fragment(const std::string& object, uint64_t fragment_version,
+                                           const proto::PartRecord& part, uint32_t i);
+  // Both fill fragments and return how many data fragments are missing.
+  Task<Result<uint32_t>> read_hedged(const std::string& object, uint64_t fragment_version,
+                                     const proto::PartRecord& part, std::vector<std::optional<std::string>>& fragments);
+  Task<Result<uint32_t>> read_data_then_parity(const std::string& object, uint64_t fragment_version,
+                                               const proto::PartRecord& part,
+                                               std::vector<std::optional<std::string>>& fragments);
+
+  Runtime& rt_;
+  RpcEndpoint& rpc_;
+  std::vector<DiskInfo> disks_;
+  StripeConfig config_;
+  std::map<std::pair<uint32_t, uint32_t>, ReedSolomon> codecs_;
+  std::function<bool(NodeId)> node_up_;
+  BrokenVariants broken_;
+  Stats stats_;
+};
+
+}  // namespace tessera
