@@ -24,20 +24,15 @@ using namespace gateway_util;
 namespace {
 constexpr uint32_t kListPage = 1000;
 
-// The blob name of each fragment of a stripe.
-std::vector<std::string> blob_names_of(const std::string& object, uint64_t fragment_version,
-                                       const proto::PartRecord& part) {
-  std::vector<std::string> names;
-  for (uint32_t i = 0; i < static_cast<uint32_t>(part.fragments_size()); ++i) {
-    names.push_back(fragment_blob_name(fragment_id(object, fragment_version, part.number(), i)));
-  }
-  return names;
-}
 }  // namespace
 
 Repairer::Repairer(StripeStore& stripes, MetadataStore& metadata, std::vector<StorageClass> classes,
                    RepairConfig config)
-    : stripes_(stripes), metadata_(metadata), classes_(std::move(classes)), config_(config) {
+    : stripes_(stripes),
+      metadata_(metadata),
+      classes_(std::move(classes)),
+      config_(config),
+      sweep_(stripes, metadata, config.orphan_grace) {
   ASSERT(!classes_.empty());
   ASSERT(config_.bytes_per_second > 0);
   ASSERT(config_.inventory_page > 0);
@@ -58,7 +53,7 @@ Task<Status> Repairer::referenced_stripes(std::vector<ReferencedStripe>& out) {
       if (part.fragments_size() == 0) return;  // inline
       std::string object = object_id(owner.bucket, owner.key);
       const uint64_t fragment_version = fragment_version_of(part, default_version);
-      std::vector<std::string> names = blob_names_of(object, fragment_version, part);
+      std::vector<std::string> names = fragment_blob_names(object, fragment_version, part);
       out.push_back(Stripe{owner, std::move(object), fragment_version, part, level, std::move(names)});
     };
     ListVersionsRequest versions;
@@ -414,66 +409,20 @@ Task<Result<Repairer::PassResult>> Repairer::pass() {
 }
 
 Task<Status> Repairer::sweep_orphans(const std::vector<Stripe>& stripes) {
-  constexpr size_t kGarbageRecordsMax = 100000;
   if (config_.orphan_grace.us <= 0) co_return Status::ok();
-  // What the metadata references, per disk: live stripes, and garbage the
-  // collector is going to delete itself.
+  // What the metadata references, per disk (the sweep adds the garbage
+  // the collector is going to delete itself).
   std::map<DiskRef, std::set<std::string>> referenced;
-  auto note = [&](const proto::PartRecord& part, const std::vector<std::string>& names) {
-    for (int i = 0; i < part.fragments_size(); ++i) {
-      referenced[DiskRef{part.fragments(i).node(), part.fragments(i).disk()}].insert(names[static_cast<size_t>(i)]);
-    }
-  };
-  for (const Stripe& s : stripes) note(s.part, s.blob_names);
-  auto garbage = co_await metadata_.list_garbage(~uint64_t{0} >> 1, kGarbageRecordsMax + 1);
-  // Unsure what is referenced: sweep nothing this pass.
-  if (!garbage.is_ok() || garbage.value().size() > kGarbageRecordsMax) co_return Status::ok();
-  for (const GarbageEntry& e : garbage.value()) {
-    const std::string object = object_id(e.record.bucket(), e.record.key());
-    for (const proto::PartRecord& part : e.record.stripes()) {
-      note(part, blob_names_of(object, fragment_version_of(part, e.record.upload_id()), part));
+  for (const Stripe& s : stripes) {
+    for (int i = 0; i < s.part.fragments_size(); ++i) {
+      const auto& loc = s.part.fragments(i);
+      referenced[DiskRef{loc.node(), loc.disk()}].insert(s.blob_names[static_cast<size_t>(i)]);
     }
   }
-  // Still unreferenced keeps its first sighting; anything else starts over.
-  const Instant now = stripes_.runtime().now();
-  std::map<std::pair<DiskRef, std::string>, Instant> seen;
-  for (const auto& [disk, inv] : inventory_) {
-    if (!inv.answered || inv.failed) continue;
-    const auto& refs = referenced[disk];
-    for (const std::string& name : inv.names) {
-      if (refs.count(name) > 0) continue;
-      auto key = std::make_pair(disk, name);
-      auto it = orphan_seen_.find(key);
-      seen[key] = it == orphan_seen_.end() ? now : it->second;
-    }
-  }
-  // A disk that did not answer this pass keeps its candidates that are
-  // still unreferenced (a lost reply must not restart their clocks).
-  for (const auto& [key, first] : orphan_seen_) {
-    auto inv = inventory_.find(key.first);
-    const bool answered = inv != inventory_.end() && inv->second.answered;
-    if (!answered && referenced[key.first].count(key.second) == 0) seen.emplace(key, first);
-  }
-  orphan_seen_ = std::move(seen);
-  // Delete what has waited out the grace; a bounded number per pass, so a
-  // backlog of orphans does not hold up the next repair pass.
-  constexpr size_t kDeletesInFlight = 64;
-  constexpr size_t kDeletesPerPass = 1024;
-  std::vector<std::pair<DiskRef, std::string>> due;
-  for (const auto& [key, first] : orphan_seen_) {
-    if (due.size() < kDeletesPerPass && now - first >= config_.orphan_grace) due.push_back(key);
-  }
-  std::function<Task<Status>(size_t)> remove = [&](size_t i) {
-    return stripes_.delete_blob(due[i].first, due[i].second);
-  };
-  std::vector<Status> deleted = co_await for_each_bounded(stripes_.runtime(), due.size(), kDeletesInFlight, std::move(remove));
-  for (size_t i = 0; i < due.size(); ++i) {
-    if (!deleted[i].is_ok() && deleted[i].code() != Code::kNotFound) continue;
-    ++progress_.orphans_deleted;
-    orphan_seen_.erase(due[i]);
-  }
-  progress_.orphans_pending = orphan_seen_.size();
-  co_return Status::ok();
+  Status swept = co_await sweep_.sweep(std::move(referenced), inventory_);
+  progress_.orphans_pending = sweep_.pending();
+  progress_.orphans_deleted = sweep_.deleted();
+  co_return swept;
 }
 
 Task<void> Repairer::run(Duration interval, std::function<void(const PassResult&)> on_pass) {

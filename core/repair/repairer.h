@@ -17,13 +17,8 @@
 // A fragment on a node that does not answer is not rebuilt (the node may
 // come back); it only counts against the stripe's survivors.
 //
-// The same inventories find orphans: fragments on a disk that no version,
-// no upload in progress and no garbage record references (a PUT that died
-// before its commit, a placement round that was abandoned). One is
-// deleted once it has been unreferenced in every pass for orphan_grace
-// (a pass in which its disk did not answer keeps its clock running only if
-// the metadata still does not reference it), which must exceed the longest
-// PUT (its fragments are durable before its commit references them).
+// The same inventories drive the orphan sweep (core/gc/orphan_sweep.h),
+// with orphan_grace.
 //
 // Up to stripes_in_parallel stripes are repaired at once (so the wait for
 // one node does not hold up the rest), each worker pausing after a stripe
@@ -37,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "core/gc/orphan_sweep.h"
 #include "core/metadata/metadata_store.h"
 #include "core/stripe/stripe_store.h"
 
@@ -97,12 +93,6 @@ class Repairer {
 
  private:
   using Stripe = ReferencedStripe;
-  struct DiskInventory {
-    bool answered = false;
-    bool failed = false;
-    std::set<std::string> names;
-    std::set<std::string> corrupt;
-  };
   enum class FragmentState { kOk, kUnknown, kMissing, kCorrupt, kDiskGone };
 
   // Always ok: a disk that does not answer is left unknown (when_all needs a value).
@@ -127,7 +117,7 @@ class Repairer {
   std::vector<StorageClass> classes_;
   RepairConfig config_;
   std::map<DiskRef, DiskInventory> inventory_;
-  std::map<std::pair<DiskRef, std::string>, Instant> orphan_seen_;  // since when unreferenced
+  OrphanSweep sweep_;
   Progress progress_;
   bool broken_rebuild_ = false;
 };

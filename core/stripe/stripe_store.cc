@@ -23,6 +23,15 @@ Task<void> flush_later(Runtime& rt, std::vector<Task<Status>> writes) {
 
 }  // namespace
 
+std::vector<std::string> fragment_blob_names(const std::string& object, uint64_t fragment_version,
+                                             const proto::PartRecord& stripe) {
+  std::vector<std::string> names;
+  for (uint32_t i = 0; i < static_cast<uint32_t>(stripe.fragments_size()); ++i) {
+    names.push_back(fragment_blob_name(fragment_id(object, fragment_version, stripe.number(), i)));
+  }
+  return names;
+}
+
 StripeStore::StripeStore(Runtime& rt, RpcEndpoint& rpc, std::vector<DiskInfo> disks, StripeConfig config)
     : rt_(rt), rpc_(rpc), disks_(std::move(disks)), config_(config) {
   ASSERT(config_.fragment_deadline.us > 0);

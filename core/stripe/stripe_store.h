@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +31,19 @@ namespace tessera {
 // Room a fragment's header takes on disk beyond its bytes (an upper bound
 // that placement reserves beside them).
 inline constexpr uint64_t kFragmentHeaderBytesMax = 1024;
+
+// What one disk's inventory said: whether it answered, whether the disk
+// is gone, the fragments it holds and those found corrupt.
+struct DiskInventory {
+  bool answered = false;
+  bool failed = false;
+  std::set<std::string> names;
+  std::set<std::string> corrupt;
+};
+
+// The blob name of each fragment of a stripe.
+std::vector<std::string> fragment_blob_names(const std::string& object, uint64_t fragment_version,
+                                             const proto::PartRecord& stripe);
 
 struct StripeConfig {
   Duration fragment_deadline = Duration::seconds(5);
