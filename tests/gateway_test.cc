@@ -39,7 +39,7 @@ TEST_P(GatewayTest, StripedPutGetAndRanges) {
     auto v = put("k" + std::to_string(size), bytes);
     ASSERT_TRUE(v.is_ok()) << size << ": " << v.status().to_string();
     EXPECT_EQ(v.value().etag(), md5_hex(bytes));
-    EXPECT_EQ(v.value().parts_size(), size <= 64 ? 1 : static_cast<int>((size + 999) / 1000));
+    EXPECT_EQ(v.value().stripes_size(), size <= 64 ? 1 : static_cast<int>((size + 999) / 1000));
     auto back = get("k" + std::to_string(size));
     ASSERT_TRUE(back.is_ok()) << size;
     EXPECT_EQ(back.value(), bytes) << size;
@@ -56,8 +56,8 @@ TEST_P(GatewayTest, StorageClassesAreRecordedPerObject) {
   auto v = put("wide", body(2500, 'w'), {}, attrs);
   ASSERT_TRUE(v.is_ok());
   EXPECT_EQ(v.value().storage_class(), "WIDE");
-  EXPECT_EQ(v.value().parts(0).k(), 3u);
-  EXPECT_EQ(v.value().parts(0).fragments_size(), 5);
+  EXPECT_EQ(v.value().stripes(0).k(), 3u);
+  EXPECT_EQ(v.value().stripes(0).fragments_size(), 5);
   EXPECT_EQ(get("wide").value(), body(2500, 'w'));
   attrs.set_storage_class("GLACIER");
   EXPECT_EQ(put("x", "y", {}, attrs).status().reason(), "InvalidStorageClass");

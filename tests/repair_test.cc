@@ -35,7 +35,7 @@ class RepairTest : public testing::GatewayFixture, public ::testing::WithParamIn
   Where where(const std::string& key, int s, int f) {
     auto v = run(metadata.get_object("b", key));
     EXPECT_TRUE(v.is_ok());
-    const proto::PartRecord& part = v.value().parts(s);
+    const proto::StripeRecord& part = v.value().stripes(s);
     return Where{part.fragments(f).disk(),
                  fragment_blob_name(gateway_util::fragment_id(gateway_util::object_id("b", key),
                                                               part.fragment_version(), part.number(),
@@ -120,7 +120,7 @@ TEST_P(RepairTest, FragmentsOnAGoneDiskMoveAndTheMetadataFollows) {
   for (const std::string key : {"k", "j"}) {
     auto v = run(metadata.get_object("b", key));
     ASSERT_TRUE(v.is_ok());
-    for (const proto::PartRecord& part : v.value().parts()) {
+    for (const proto::StripeRecord& part : v.value().stripes()) {
       std::vector<DiskRef> refs;
       for (const auto& loc : part.fragments()) {
         EXPECT_NE(loc.disk(), dead) << key;
@@ -140,7 +140,7 @@ TEST_P(RepairTest, PartsOfAnUploadInProgressAreRepairedToo) {
   ASSERT_TRUE(id.is_ok());
   ASSERT_TRUE(part("mp", id.value(), 1, body(2100, 'c')).is_ok());
   auto parts = run(metadata.list_upload_parts("b", "mp", id.value(), 0, 10));
-  const proto::PartRecord& stripe = parts.value().parts[0].stripes(0);
+  const proto::StripeRecord& stripe = parts.value().parts[0].stripes(0);
   const uint32_t disk = stripe.fragments(2).disk();
   const std::string name = fragment_blob_name(gateway_util::fragment_id(
       gateway_util::object_id("b", "mp"), stripe.fragment_version(), stripe.number(), 2));
@@ -199,7 +199,7 @@ TEST_P(RepairTest, OrphansGoAfterTheGraceAndReferencedFragmentsStay) {
 TEST_P(RepairTest, AMoveOfAStripeThatIsGoneIsRefused) {
   ASSERT_TRUE(put("k", body(900, 'a')).is_ok());
   auto v = run(metadata.get_object("b", "k")).value();
-  const proto::PartRecord& part = v.parts(0);
+  const proto::StripeRecord& part = v.stripes(0);
   std::vector<proto::FragmentLocation> before(part.fragments().begin(), part.fragments().end());
   std::vector<proto::FragmentLocation> after = before;
   uint32_t unused = 0;
@@ -211,8 +211,8 @@ TEST_P(RepairTest, AMoveOfAStripeThatIsGoneIsRefused) {
             Code::kFailedPrecondition);
   // The move lands on both the version and the head.
   ASSERT_TRUE(run(metadata.move_stripe(owner, part.fragment_version(), part.number(), before, after)).is_ok());
-  EXPECT_EQ(run(metadata.get_object("b", "k")).value().parts(0).fragments(0).disk(), unused);
-  EXPECT_EQ(run(metadata.get_object("b", "k", v.version_id())).value().parts(0).fragments(0).disk(), unused);
+  EXPECT_EQ(run(metadata.get_object("b", "k")).value().stripes(0).fragments(0).disk(), unused);
+  EXPECT_EQ(run(metadata.get_object("b", "k", v.version_id())).value().stripes(0).fragments(0).disk(), unused);
   // Overwritten: the old version is gone, and so is its stripe.
   ASSERT_TRUE(put("k", body(800, 'b')).is_ok());
   EXPECT_EQ(run(metadata.move_stripe(owner, part.fragment_version(), part.number(), after, after)).code(),

@@ -40,9 +40,9 @@ inline proto::FragmentId fragment_id(const std::string& object, uint64_t fragmen
 }
 
 // The FragmentId.version of a stripe's fragments: its own, or (records
-// from before stripes carried one) the object's upload_id.
-inline uint64_t fragment_version_of(const proto::PartRecord& stripe, uint64_t upload_id) {
-  return stripe.fragment_version() != 0 ? stripe.fragment_version() : upload_id;
+// from before stripes carried one) the object's.
+inline uint64_t fragment_version_of(const proto::StripeRecord& stripe, uint64_t object_fragment_version) {
+  return stripe.fragment_version() != 0 ? stripe.fragment_version() : object_fragment_version;
 }
 
 inline uint64_t placement_key(const std::string& object, uint64_t fragment_version, uint32_t stripe) {

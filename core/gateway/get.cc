@@ -25,7 +25,7 @@ Task<Result<proto::ObjectVersion>> ObjectGateway::head_object(std::string bucket
 namespace {
 
 struct StripeRead {
-  const proto::PartRecord* part = nullptr;
+  const proto::StripeRecord* part = nullptr;
   uint64_t offset = 0;  // of the stripe in the object
 };
 
@@ -40,7 +40,7 @@ Task<Status> ObjectGateway::read_object(const proto::ObjectVersion& v, ByteRange
   ASSERT(range.first <= range.last && range.last < v.size());
   std::vector<StripeRead> wanted;
   uint64_t offset = 0;
-  for (const proto::PartRecord& part : v.parts()) {
+  for (const proto::StripeRecord& part : v.stripes()) {
     const uint64_t end = offset + part.size();  // exclusive
     if (end > range.first && offset <= range.last) wanted.push_back({&part, offset});
     offset = end;
@@ -50,7 +50,7 @@ Task<Status> ObjectGateway::read_object(const proto::ObjectVersion& v, ByteRange
   // Fetch stripe i+1 while stripe i goes to the sink.
   Result<std::string> current = std::string();
   if (!wanted.empty()) {
-    Status s = co_await fetch_into(stripes_.read(object, v.upload_id(), *wanted[0].part), &current);
+    Status s = co_await fetch_into(stripes_.read(object, v.fragment_version(), *wanted[0].part), &current);
     if (!s.is_ok()) co_return s;
   }
   for (size_t i = 0; i < wanted.size(); ++i) {
@@ -64,7 +64,7 @@ Task<Status> ObjectGateway::read_object(const proto::ObjectVersion& v, ByteRange
     std::vector<Task<Status>> both;
     both.push_back(sink.write(std::move(bytes)));
     if (i + 1 < wanted.size()) {
-      both.push_back(fetch_into(stripes_.read(object, v.upload_id(), *wanted[i + 1].part), &current));
+      both.push_back(fetch_into(stripes_.read(object, v.fragment_version(), *wanted[i + 1].part), &current));
     }
     for (const Status& s : co_await when_all(rt_, std::move(both))) {
       if (!s.is_ok()) co_return s;

@@ -109,7 +109,7 @@ class ObjectGateway {
 
  private:
   struct Written {
-    std::vector<proto::PartRecord> stripes;
+    std::vector<proto::StripeRecord> stripes;
     uint64_t size = 0;
     std::string md5_hex;
     std::optional<std::string> inline_body;
@@ -124,7 +124,7 @@ class ObjectGateway {
                                      uint32_t upload_part, ByteSource& body, bool allow_inline);
   // Written stripes that will never be committed become garbage (best
   // effort: if even that fails, the orphan sweep finds them).
-  Task<void> discard(const std::string& bucket, const std::string& key, std::vector<proto::PartRecord> stripes);
+  Task<void> discard(const std::string& bucket, const std::string& key, std::vector<proto::StripeRecord> stripes);
   Task<void> stripe_job(StripePipeline* pipeline, StripeJob* job);
   Task<Status> run_stripe(StripeJob* job);
 

@@ -24,7 +24,7 @@ struct ObjectGateway::StripeJob {
   uint64_t size = 0;
   bool finished = false;
   Status status;
-  std::optional<proto::PartRecord> out;
+  std::optional<proto::StripeRecord> out;
 };
 
 // Stripes being encoded and written while the body is still being read.
@@ -186,12 +186,12 @@ Task<Result<proto::ObjectVersion>> ObjectGateway::put_object(proto::BucketRecord
   version.set_storage_class(cls.value()->name);
   version.set_modified_ms(rt_.unix_ms());
   if (w.inline_body) {
-    proto::PartRecord* part = version.add_parts();
+    proto::StripeRecord* part = version.add_stripes();
     part->set_number(1);
     part->set_size(w.size);
     part->set_inline_data(std::move(*w.inline_body));
   } else {
-    for (const auto& stripe : w.stripes) *version.add_parts() = stripe;
+    for (const auto& stripe : w.stripes) *version.add_stripes() = stripe;
   }
   // Every fragment of every stripe is durable before this commit.
   auto committed = co_await metadata_.commit_object(std::move(version), conditions);
@@ -203,7 +203,7 @@ Task<Result<proto::ObjectVersion>> ObjectGateway::put_object(proto::BucketRecord
 }
 
 Task<void> ObjectGateway::discard(const std::string& bucket, const std::string& key,
-                                  std::vector<proto::PartRecord> stripes) {
+                                  std::vector<proto::StripeRecord> stripes) {
   if (stripes.empty()) co_return;
   // Best effort: if even this fails, the orphan sweep finds the fragments.
   Status s = co_await metadata_.discard_stripes(bucket, key, std::move(stripes));

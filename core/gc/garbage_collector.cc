@@ -14,8 +14,8 @@ using namespace gateway_util;
 Task<bool> GarbageCollector::collect_record(const proto::GarbageRecord& g) {
   const std::string object = object_id(g.bucket(), g.key());
   std::vector<Task<Status>> deletes;
-  for (const proto::PartRecord& stripe : g.stripes()) {
-    const uint64_t version = fragment_version_of(stripe, g.upload_id());
+  for (const proto::StripeRecord& stripe : g.stripes()) {
+    const uint64_t version = fragment_version_of(stripe, g.fragment_version());
     for (int i = 0; i < stripe.fragments_size(); ++i) {
       const auto& loc = stripe.fragments(i);
       deletes.push_back(stripes_.delete_fragment(

@@ -15,7 +15,7 @@ Task<Status> OrphanSweep::sweep(std::map<DiskRef, std::set<std::string>> referen
   constexpr size_t kGarbageRecordsMax = 100000;
   // Besides the live stripes, the garbage the collector is going to
   // delete itself is referenced.
-  auto note = [&](const proto::PartRecord& part, const std::vector<std::string>& names) {
+  auto note = [&](const proto::StripeRecord& part, const std::vector<std::string>& names) {
     for (int i = 0; i < part.fragments_size(); ++i) {
       referenced[DiskRef{part.fragments(i).node(), part.fragments(i).disk()}].insert(names[static_cast<size_t>(i)]);
     }
@@ -25,8 +25,8 @@ Task<Status> OrphanSweep::sweep(std::map<DiskRef, std::set<std::string>> referen
   if (!garbage.is_ok() || garbage.value().size() > kGarbageRecordsMax) co_return Status::ok();
   for (const GarbageEntry& e : garbage.value()) {
     const std::string object = object_id(e.record.bucket(), e.record.key());
-    for (const proto::PartRecord& part : e.record.stripes()) {
-      note(part, fragment_blob_names(object, fragment_version_of(part, e.record.upload_id()), part));
+    for (const proto::StripeRecord& part : e.record.stripes()) {
+      note(part, fragment_blob_names(object, fragment_version_of(part, e.record.fragment_version()), part));
     }
   }
   // Still unreferenced keeps its first sighting; anything else starts over.

@@ -92,7 +92,7 @@ Task<Result<proto::ObjectVersion>> KvMetadataStore::stage_commit(const proto::Bu
     if (bucket.versioning() == proto::VERSIONING_OFF) {
       if (head.is_ok()) {
         batch.remove(keys::version(name, key, head.value().version()));
-        stage_garbage(name, key, head.value().upload_id(), head.value().parts(), batch);
+        stage_garbage(name, key, head.value().fragment_version(), head.value().stripes(), batch);
       }
     } else {
       auto all = co_await key_versions(name, key);
@@ -100,7 +100,7 @@ Task<Result<proto::ObjectVersion>> KvMetadataStore::stage_commit(const proto::Bu
       for (const auto& v : all.value()) {
         if (v.version_id() != kNullVersionId) continue;
         batch.remove(keys::version(name, key, v.version()));
-        stage_garbage(name, key, v.upload_id(), v.parts(), batch);
+        stage_garbage(name, key, v.fragment_version(), v.stripes(), batch);
       }
     }
   }
@@ -185,7 +185,7 @@ Task<Result<DeleteResult>> KvMetadataStore::delete_object(std::string bucket, st
     out.delete_marker = gone.delete_marker();
     if (!gone.delete_marker()) {
       out.removed = gone;
-      stage_garbage(bucket, key, gone.upload_id(), gone.parts(), batch);
+      stage_garbage(bucket, key, gone.fragment_version(), gone.stripes(), batch);
     }
   }
   Status s = co_await kv_.write(std::move(batch), Durability::kSync);
@@ -193,8 +193,8 @@ Task<Result<DeleteResult>> KvMetadataStore::delete_object(std::string bucket, st
   co_return out;
 }
 
-void KvMetadataStore::stage_garbage(const std::string& bucket, const std::string& key, uint64_t upload_id,
-                                    const google::protobuf::RepeatedPtrField<proto::PartRecord>& stripes,
+void KvMetadataStore::stage_garbage(const std::string& bucket, const std::string& key, uint64_t fragment_version,
+                                    const google::protobuf::RepeatedPtrField<proto::StripeRecord>& stripes,
                                     KvBatch& batch) {
   proto::GarbageRecord g;
   for (const auto& s : stripes) {
@@ -203,15 +203,15 @@ void KvMetadataStore::stage_garbage(const std::string& bucket, const std::string
   if (g.stripes_size() == 0) return;
   g.set_bucket(bucket);
   g.set_key(key);
-  g.set_upload_id(upload_id);
+  g.set_fragment_version(fragment_version);
   const uint64_t now = static_cast<uint64_t>(rt_.unix_ms());
   g.set_created_ms(now);
   batch.put(keys::garbage(now, rt_.random().next()), g.SerializeAsString());
 }
 
 Task<Status> KvMetadataStore::discard_stripes(std::string bucket, std::string key,
-                                              std::vector<proto::PartRecord> stripes) {
-  google::protobuf::RepeatedPtrField<proto::PartRecord> field(stripes.begin(), stripes.end());
+                                              std::vector<proto::StripeRecord> stripes) {
+  google::protobuf::RepeatedPtrField<proto::StripeRecord> field(stripes.begin(), stripes.end());
   KvBatch batch;
   stage_garbage(bucket, key, 0, field, batch);
   if (batch.empty()) co_return Status::ok();

@@ -78,7 +78,7 @@ Result<proto::ObjectVersion> completed_version(const proto::UploadRecord& u, con
     uploaded->set_number(part.number());
     uploaded->set_size(part.size());
     *uploaded->mutable_checksums() = part.checksums();
-    for (const auto& stripe : part.stripes()) *version.add_parts() = stripe;
+    for (const auto& stripe : part.stripes()) *version.add_stripes() = stripe;
   }
   version.set_size(size);
   version.set_etag(md5_hex(md5s) + "-" + std::to_string(chosen->size()));

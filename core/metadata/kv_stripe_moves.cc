@@ -22,10 +22,10 @@ bool same_locations(const google::protobuf::RepeatedPtrField<proto::FragmentLoca
 
 // Finds the stripe in stripes and checks or moves it; *changed tells
 // whether the record must be written.
-Status move_in(google::protobuf::RepeatedPtrField<proto::PartRecord>& stripes, uint64_t fragment_version,
+Status move_in(google::protobuf::RepeatedPtrField<proto::StripeRecord>& stripes, uint64_t fragment_version,
                uint32_t number, const std::vector<proto::FragmentLocation>& expected,
                const std::vector<proto::FragmentLocation>& updated, bool* changed) {
-  for (proto::PartRecord& stripe : stripes) {
+  for (proto::StripeRecord& stripe : stripes) {
     if (stripe.fragment_version() != fragment_version || stripe.number() != number) continue;
     if (!same_locations(stripe.fragments(), expected)) {
       return Status(Code::kFailedPrecondition, "the stripe's locations changed");
@@ -64,7 +64,7 @@ Task<Status> KvMetadataStore::move_stripe(StripeOwner owner, uint64_t fragment_v
   const std::string row = keys::version(owner.bucket, owner.key, owner.version);
   auto version = parse<proto::ObjectVersion>(co_await kv_.get(row), "object");
   if (!version.is_ok()) co_return version.status();
-  Status s = move_in(*version.value().mutable_parts(), fragment_version, number, expected, updated, &changed);
+  Status s = move_in(*version.value().mutable_stripes(), fragment_version, number, expected, updated, &changed);
   if (!s.is_ok() || !changed) co_return s;
   ASSERT(version.value().version() == owner.version && version.value().bucket() == owner.bucket &&
          version.value().key() == owner.key);

@@ -206,7 +206,7 @@ void MetadataService::serve_stripes(RpcEndpoint& rpc) {
             }));
   rpc.serve("meta.discard_stripes", typed_handler<MetaDiscard>([this](NodeId, MetaDiscard r) {
               return store_.discard_stripes(
-                  r.bucket(), r.key(), std::vector<PartRecord>(r.stripes().begin(), r.stripes().end()));
+                  r.bucket(), r.key(), std::vector<StripeRecord>(r.stripes().begin(), r.stripes().end()));
             }));
   rpc.serve("meta.move_stripe", typed_handler<MetaMoveStripe>([this](NodeId, MetaMoveStripe r) {
               const MetaStripeOwner& o = r.owner();

@@ -191,7 +191,7 @@ class MetadataStore {
   // Records stripes that were written but will never be committed (a PUT
   // that failed or lost its condition) as garbage of bucket/key.
   virtual Task<Status> discard_stripes(std::string bucket, std::string key,
-                                       std::vector<proto::PartRecord> stripes) = 0;
+                                       std::vector<proto::StripeRecord> stripes) = 0;
 
   // Repair: in one atomic step, gives the stripe (fragment_version, number)
   // of owner the locations `updated` if it still has `expected` (both rows
@@ -241,15 +241,15 @@ class KvMetadataStore final : public MetadataStore {
                                                      std::vector<proto::MetadataEntry> headers) override;
   Task<Result<std::vector<GarbageEntry>>> list_garbage(uint64_t before_ms, size_t limit) override;
   Task<Status> remove_garbage(std::vector<std::string> ids) override;
-  Task<Status> discard_stripes(std::string bucket, std::string key, std::vector<proto::PartRecord> stripes) override;
+  Task<Status> discard_stripes(std::string bucket, std::string key, std::vector<proto::StripeRecord> stripes) override;
   Task<Status> move_stripe(StripeOwner owner, uint64_t fragment_version, uint32_t number,
                            std::vector<proto::FragmentLocation> expected,
                            std::vector<proto::FragmentLocation> updated) override;
 
  private:
   // Adds a garbage record of stripes (if any hold fragments) to batch.
-  void stage_garbage(const std::string& bucket, const std::string& key, uint64_t upload_id,
-                     const google::protobuf::RepeatedPtrField<proto::PartRecord>& stripes, KvBatch& batch);
+  void stage_garbage(const std::string& bucket, const std::string& key, uint64_t fragment_version,
+                     const google::protobuf::RepeatedPtrField<proto::StripeRecord>& stripes, KvBatch& batch);
   // Every version of a key, newest first (bounded by what one key holds).
   Task<Result<std::vector<proto::ObjectVersion>>> key_versions(const std::string& bucket, const std::string& key);
   // With the key's lock held: checks conditions, numbers and names version,

@@ -271,11 +271,11 @@ Task<Status> RemoteMetadataStore::remove_garbage(std::vector<std::string> ids) {
 }
 
 Task<Status> RemoteMetadataStore::discard_stripes(std::string bucket, std::string key,
-                                                  std::vector<proto::PartRecord> stripes) {
+                                                  std::vector<proto::StripeRecord> stripes) {
   proto::MetaDiscard request;
   request.set_bucket(std::move(bucket));
   request.set_key(std::move(key));
-  for (proto::PartRecord& s : stripes) *request.add_stripes() = std::move(s);
+  for (proto::StripeRecord& s : stripes) *request.add_stripes() = std::move(s);
   co_return co_await call_status("meta.discard_stripes", std::move(request));
 }
 

@@ -49,7 +49,7 @@ class RemoteMetadataStore final : public MetadataStore {
                                                      std::vector<proto::MetadataEntry> headers) override;
   Task<Result<std::vector<GarbageEntry>>> list_garbage(uint64_t before_ms, size_t limit) override;
   Task<Status> remove_garbage(std::vector<std::string> ids) override;
-  Task<Status> discard_stripes(std::string bucket, std::string key, std::vector<proto::PartRecord> stripes) override;
+  Task<Status> discard_stripes(std::string bucket, std::string key, std::vector<proto::StripeRecord> stripes) override;
   Task<Status> move_stripe(StripeOwner owner, uint64_t fragment_version, uint32_t number,
                            std::vector<proto::FragmentLocation> expected,
                            std::vector<proto::FragmentLocation> updated) override;

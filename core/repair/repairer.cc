@@ -49,7 +49,7 @@ Task<Status> Repairer::referenced_stripes(std::vector<ReferencedStripe>& out) {
       auto c = class_for(classes_, bucket, cls);
       return c.is_ok() ? c.value()->level : classes_.front().level;
     };
-    auto add = [&](StripeOwner owner, uint64_t default_version, const proto::PartRecord& part, FailureDomain level) {
+    auto add = [&](StripeOwner owner, uint64_t default_version, const proto::StripeRecord& part, FailureDomain level) {
       if (part.fragments_size() == 0) return;  // inline
       std::string object = object_id(owner.bucket, owner.key);
       const uint64_t fragment_version = fragment_version_of(part, default_version);
@@ -65,8 +65,8 @@ Task<Status> Repairer::referenced_stripes(std::vector<ReferencedStripe>& out) {
         const proto::ObjectVersion& v = e.version;
         if (v.delete_marker()) continue;
         const FailureDomain level = level_of(v.storage_class());
-        for (const proto::PartRecord& part : v.parts()) {
-          add(StripeOwner{name, v.key(), v.version(), "", 0}, v.upload_id(), part, level);
+        for (const proto::StripeRecord& part : v.stripes()) {
+          add(StripeOwner{name, v.key(), v.version(), "", 0}, v.fragment_version(), part, level);
         }
       }
       if (!page.value().truncated) break;
@@ -86,7 +86,7 @@ Task<Status> Repairer::referenced_stripes(std::vector<ReferencedStripe>& out) {
           if (parts.code() == Code::kNotFound) break;  // completed or aborted meanwhile
           if (!parts.is_ok()) co_return parts.status();
           for (const proto::UploadPartRecord& p : parts.value().parts) {
-            for (const proto::PartRecord& stripe : p.stripes()) {
+            for (const proto::StripeRecord& stripe : p.stripes()) {
               add(StripeOwner{name, u.key(), 0, u.upload_id(), p.number()}, 0, stripe, level);
             }
             after = p.number();
@@ -172,7 +172,7 @@ struct Repairer::Rebuild {
 };
 
 Task<bool> Repairer::rebuild(const Stripe& s) {
-  const proto::PartRecord& part = s.part;
+  const proto::StripeRecord& part = s.part;
   auto codec = stripes_.codec(part.k(), part.m());
   if (!codec.is_ok() || static_cast<uint32_t>(part.fragments_size()) != part.k() + part.m()) {
     ++progress_.stripes_unrepairable;
@@ -272,7 +272,7 @@ Task<bool> Repairer::decode(Rebuild& r) {
 // Where each bad fragment goes: in place, or for a gone disk a replacement
 // that keeps the placement rule. false when there is none.
 bool Repairer::choose_targets(Rebuild& r) {
-  const proto::PartRecord& part = r.s.part;
+  const proto::StripeRecord& part = r.s.part;
   r.before.assign(part.fragments().begin(), part.fragments().end());
   r.after = r.before;
   std::vector<DiskInfo> candidates = stripes_.disks();
@@ -329,7 +329,7 @@ Task<bool> Repairer::write_fragments(Rebuild& r) {
 // Commits the moves (or, with none, checks the stripe is still referenced)
 // and counts what was done; a refused commit deletes the moved copies.
 Task<Status> Repairer::commit(Rebuild& r) {
-  const proto::PartRecord& part = r.s.part;
+  const proto::StripeRecord& part = r.s.part;
   Status committed = co_await metadata_.move_stripe(r.s.owner, part.fragment_version(), part.number(),
                                                               r.before, r.after);
   // No answer: the move may have been committed, so the moved copies stay

@@ -71,7 +71,7 @@ class Repairer {
     StripeOwner owner;
     std::string object;             // FragmentId.object
     uint64_t fragment_version = 0;  // FragmentId.version
-    proto::PartRecord part;
+    proto::StripeRecord part;
     FailureDomain level = FailureDomain::kRack;
     std::vector<std::string> blob_names;  // fragment i's, computed once (each hashes the object)
   };

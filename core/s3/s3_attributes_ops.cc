@@ -64,7 +64,7 @@ std::vector<proto::UploadedPart> uploaded_parts(const proto::ObjectVersion& v) {
   if (v.uploaded_parts_size() > 0) return {v.uploaded_parts().begin(), v.uploaded_parts().end()};
   // Completed before part records were kept: sizes from the stripes.
   std::map<uint32_t, uint64_t> sizes;
-  for (const auto& stripe : v.parts()) sizes[stripe.upload_part()] += stripe.size();
+  for (const auto& stripe : v.stripes()) sizes[stripe.upload_part()] += stripe.size();
   std::vector<proto::UploadedPart> out;
   for (const auto& [number, size] : sizes) {
     out.emplace_back().set_number(number);

@@ -59,7 +59,7 @@ bool checksum_covers(const proto::ObjectVersion& v, const std::optional<ByteRang
 std::optional<ByteRange> part_range(const proto::ObjectVersion& v, uint32_t n) {
   uint64_t offset = 0, first = 0, last = 0;
   bool any = false;
-  for (const auto& stripe : v.parts()) {
+  for (const auto& stripe : v.stripes()) {
     const uint32_t belongs = v.upload_parts() == 0 ? 1 : stripe.upload_part();
     if (belongs == n) {
       if (!any) first = offset;

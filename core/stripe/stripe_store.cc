@@ -24,7 +24,7 @@ Task<void> flush_later(Runtime& rt, std::vector<Task<Status>> writes) {
 }  // namespace
 
 std::vector<std::string> fragment_blob_names(const std::string& object, uint64_t fragment_version,
-                                             const proto::PartRecord& stripe) {
+                                             const proto::StripeRecord& stripe) {
   std::vector<std::string> names;
   for (uint32_t i = 0; i < static_cast<uint32_t>(stripe.fragments_size()); ++i) {
     names.push_back(fragment_blob_name(fragment_id(object, fragment_version, stripe.number(), i)));
@@ -55,7 +55,7 @@ Result<const ReedSolomon*> StripeStore::codec(uint32_t k, uint32_t m) {
   return &codecs_.emplace(std::make_pair(k, m), std::move(created).value()).first->second;
 }
 
-Task<Result<proto::PartRecord>> StripeStore::write(std::string object, const StorageClass& cls,
+Task<Result<proto::StripeRecord>> StripeStore::write(std::string object, const StorageClass& cls,
                                                    uint64_t fragment_version, uint32_t number,
                                                    const std::string& bytes) {
   ASSERT(!bytes.empty() && fragment_version != 0);
@@ -75,7 +75,7 @@ Task<Result<proto::PartRecord>> StripeStore::write(std::string object, const Sto
   co_return stripe;
 }
 
-Task<Result<proto::PartRecord>> StripeStore::place_and_write(std::string object, const StorageClass& cls,
+Task<Result<proto::StripeRecord>> StripeStore::place_and_write(std::string object, const StorageClass& cls,
                                                              uint64_t fragment_version, uint32_t number,
                                                              const EncodedPart& encoded,
                                                              const std::vector<Sha256>& digests, uint64_t size) {
@@ -96,7 +96,7 @@ Task<Result<proto::PartRecord>> StripeStore::place_and_write(std::string object,
     last = co_await write_fragments(base, encoded, digests, placement.value(), failed);
     if (failed.empty()) {
       INVARIANT(invariant::kCommitLast, last.is_ok() || broken_.commit_before_fragments);
-      proto::PartRecord part;
+      proto::StripeRecord part;
       part.set_number(number);
       part.set_size(size);
       part.set_fragment_bytes(encoded.fragment_bytes);
@@ -165,7 +165,7 @@ Task<Status> StripeStore::write_fragments(const proto::FragmentId& base, const E
 // A fragment on a node the failure detector holds down is not asked for:
 // parity stands in for it at once instead of after a deadline.
 Task<Result<std::string>> StripeStore::fetch_fragment(const std::string& object, uint64_t fragment_version,
-                                                        const proto::PartRecord& part, uint32_t i) {
+                                                        const proto::StripeRecord& part, uint32_t i) {
   const NodeId node(part.fragments(static_cast<int>(i)).node());
   if (!node_up(node)) {
     return [](NodeId n) -> Task<Result<std::string>> {
@@ -181,7 +181,7 @@ Task<Result<std::string>> StripeStore::fetch_fragment(const std::string& object,
 // node's share), and the first k good fragments of any kind win. Returns
 // how many data fragments parity stands in for.
 Task<Result<uint32_t>> StripeStore::read_hedged(const std::string& object, uint64_t fragment_version,
-                                                  const proto::PartRecord& part,
+                                                  const proto::StripeRecord& part,
                                                   std::vector<std::optional<std::string>>& fragments) {
   const uint32_t k = part.k(), m = part.m();
   auto finished = std::make_shared<bool>(false);
@@ -215,7 +215,7 @@ Task<Result<uint32_t>> StripeStore::read_hedged(const std::string& object, uint6
 
 // Unhedged: the k data fragments, then as many parity ones as are missing.
 Task<Result<uint32_t>> StripeStore::read_data_then_parity(const std::string& object, uint64_t fragment_version,
-                                                            const proto::PartRecord& part,
+                                                            const proto::StripeRecord& part,
                                                             std::vector<std::optional<std::string>>& fragments) {
   const uint32_t k = part.k(), m = part.m();
   std::vector<Task<Result<std::string>>> data;
@@ -249,7 +249,7 @@ Task<Result<uint32_t>> StripeStore::read_data_then_parity(const std::string& obj
 }
 
 Task<Result<std::string>> StripeStore::read(const std::string& object, uint64_t fragment_version_fallback,
-                                            const proto::PartRecord& part) {
+                                            const proto::StripeRecord& part) {
   if (part.fragments_size() == 0) co_return part.inline_data();
   const uint32_t k = part.k(), m = part.m();
   if (static_cast<uint32_t>(part.fragments_size()) != k + m) {

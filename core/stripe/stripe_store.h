@@ -43,7 +43,7 @@ struct DiskInventory {
 
 // The blob name of each fragment of a stripe.
 std::vector<std::string> fragment_blob_names(const std::string& object, uint64_t fragment_version,
-                                             const proto::PartRecord& stripe);
+                                             const proto::StripeRecord& stripe);
 
 struct StripeConfig {
   Duration fragment_deadline = Duration::seconds(5);
@@ -81,13 +81,13 @@ class StripeStore {
 
   // Encodes bytes as stripe number of object's fragment_version under
   // cls and writes all k+m fragments; the record says where they are.
-  Task<Result<proto::PartRecord>> write(std::string object, const StorageClass& cls, uint64_t fragment_version,
+  Task<Result<proto::StripeRecord>> write(std::string object, const StorageClass& cls, uint64_t fragment_version,
                                         uint32_t number, const std::string& bytes);
   // The stripe's bytes from any k of its fragments (inline ones as they
   // are). fragment_version_fallback: the object's, for records without
   // their own.
   Task<Result<std::string>> read(const std::string& object, uint64_t fragment_version_fallback,
-                                 const proto::PartRecord& stripe);
+                                 const proto::StripeRecord& stripe);
 
   // One fragment at a location, for repair and GC: read (verified), write,
   // delete; and a disk's inventory page, and any blob's deletion. Values,
@@ -99,7 +99,7 @@ class StripeStore {
   Task<Result<proto::InventoryResponse>> list_inventory(DiskRef at, std::string after, uint32_t max);
 
  private:
-  Task<Result<proto::PartRecord>> place_and_write(std::string object, const StorageClass& cls,
+  Task<Result<proto::StripeRecord>> place_and_write(std::string object, const StorageClass& cls,
                                                   uint64_t fragment_version, uint32_t number,
                                                   const EncodedPart& encoded, const std::vector<Sha256>& digests,
                                                   uint64_t size);
@@ -107,12 +107,12 @@ class StripeStore {
                                const std::vector<Sha256>& digests, const std::vector<DiskRef>& placement,
                                std::vector<uint32_t>& failed);
   Task<Result<std::string>> fetch_fragment(const std::string& object, uint64_t fragment_version,
-                                           const proto::PartRecord& part, uint32_t i);
+                                           const proto::StripeRecord& part, uint32_t i);
   // Both fill fragments and return how many data fragments are missing.
   Task<Result<uint32_t>> read_hedged(const std::string& object, uint64_t fragment_version,
-                                     const proto::PartRecord& part, std::vector<std::optional<std::string>>& fragments);
+                                     const proto::StripeRecord& part, std::vector<std::optional<std::string>>& fragments);
   Task<Result<uint32_t>> read_data_then_parity(const std::string& object, uint64_t fragment_version,
-                                               const proto::PartRecord& part,
+                                               const proto::StripeRecord& part,
                                                std::vector<std::optional<std::string>>& fragments);
 
   Runtime& rt_;

@@ -225,7 +225,7 @@ void ObjectsChecker::record_final(uint32_t key, const Result<std::string>& resul
 
 void ObjectsChecker::check_placement(const proto::ObjectVersion& version, const std::vector<DiskInfo>& disks,
                                      FailureDomain level) {
-  for (const proto::PartRecord& part : version.parts()) {
+  for (const proto::StripeRecord& part : version.stripes()) {
     if (part.fragments_size() == 0) continue;  // inline
     std::vector<DiskRef> chosen;
     for (const auto& f : part.fragments()) chosen.push_back(DiskRef{f.node(), f.disk()});

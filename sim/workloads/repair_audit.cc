@@ -22,7 +22,7 @@ std::string describe(const Repairer::ReferencedStripe& s) {
 
 void audit_stripes(const std::vector<Repairer::ReferencedStripe>& stripes, SimCluster& cluster, Violations& out) {
   for (const auto& s : stripes) {
-    const proto::PartRecord& part = s.part;
+    const proto::StripeRecord& part = s.part;
     const uint32_t n = part.k() + part.m();
     auto codec = ReedSolomon::create(part.k(), part.m());
     if (!codec.is_ok() || static_cast<uint32_t>(part.fragments_size()) != n) {
