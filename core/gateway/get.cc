@@ -46,6 +46,7 @@ Task<Status> ObjectGateway::read_object(const proto::ObjectVersion& v, ByteRange
     offset = end;
   }
   if (offset != v.size()) co_return Status(Code::kCorrupt, "object's stripes do not add up to its size");
+  ASSERT(!wanted.empty() && "a range inside the object touches at least one stripe");
   const std::string object = object_id(v.bucket(), v.key());
   // Fetch stripe i+1 while stripe i goes to the sink.
   Result<std::string> current = std::string();
@@ -59,6 +60,7 @@ Task<Status> ObjectGateway::read_object(const proto::ObjectVersion& v, ByteRange
     if (bytes.size() != r.part->size()) co_return Status(Code::kCorrupt, "stripe decoded to the wrong size");
     const uint64_t from = std::max(range.first, r.offset) - r.offset;
     const uint64_t to = std::min(range.last + 1, r.offset + r.part->size()) - r.offset;
+    ASSERT(from < to && to <= bytes.size());
     if (from > 0 || to < bytes.size()) bytes = bytes.substr(from, to - from);
     current = std::string();
     std::vector<Task<Status>> both;

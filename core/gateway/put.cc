@@ -145,6 +145,13 @@ Task<Result<ObjectGateway::Written>> ObjectGateway::write_stream(const std::stri
     co_return failed;
   }
   w.md5_hex = hex_of(md5.finish());  // MD5 of "" when there were no stripes
+  // Stripes numbered 1.. in order, their sizes adding up to the body's.
+  uint64_t total = 0;
+  for (size_t i = 0; i < w.stripes.size(); ++i) {
+    ASSERT(w.stripes[i].number() == i + 1 && w.stripes[i].fragment_version() == fragment_version);
+    total += w.stripes[i].size();
+  }
+  ASSERT(total == w.size);
   co_return w;
 }
 
@@ -194,6 +201,7 @@ Task<Result<proto::ObjectVersion>> ObjectGateway::put_object(proto::BucketRecord
     for (const auto& stripe : w.stripes) *version.add_stripes() = stripe;
   }
   // Every fragment of every stripe is durable before this commit.
+  INVARIANT(invariant::kCommitLast, version.stripes_size() > 0 || version.size() == 0);
   auto committed = co_await metadata_.commit_object(std::move(version), conditions);
   // Lost its condition, or the bucket went: the stripes are nobody's. A
   // commit that got no answer may have happened: its stripes are left

@@ -12,6 +12,7 @@ namespace tessera {
 using namespace gateway_util;
 
 Task<bool> GarbageCollector::collect_record(const proto::GarbageRecord& g) {
+  ASSERT(g.stripes_size() > 0 && "inline stripes never become garbage records");
   const std::string object = object_id(g.bucket(), g.key());
   std::vector<Task<Status>> deletes;
   for (const proto::StripeRecord& stripe : g.stripes()) {
@@ -53,6 +54,7 @@ Task<Result<uint64_t>> GarbageCollector::collect(Duration grace, size_t records_
   for (size_t r = 0; r < all.size(); ++r) {
     if (collected[r]) done.push_back(all[r].id);
   }
+  ASSERT(done.size() <= all.size());
   if (done.empty()) co_return uint64_t{0};
   const uint64_t n = done.size();
   if (Status s = co_await metadata_.remove_garbage(std::move(done)); !s.is_ok()) co_return s;

@@ -3,6 +3,7 @@
 #include <functional>
 
 #include "core/gateway/gateway_util.h"
+#include "core/invariants.h"
 #include "io_abstraction/combinators.h"
 
 namespace tessera {
@@ -57,6 +58,9 @@ Task<Status> OrphanSweep::sweep(std::map<DiskRef, std::set<std::string>> referen
   std::vector<std::pair<DiskRef, std::string>> due;
   for (const auto& [key, first] : orphan_seen_) {
     if (due.size() < kDeletesPerPass && now - first >= grace_) due.push_back(key);
+  }
+  for (const auto& [disk, name] : due) {
+    INVARIANT(invariant::kGcNeverDeletesReferenced, referenced[disk].count(name) == 0);
   }
   std::function<Task<Status>(size_t)> remove = [&](size_t i) {
     return stripes_.delete_blob(due[i].first, due[i].second);

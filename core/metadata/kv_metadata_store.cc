@@ -104,6 +104,9 @@ Task<Result<proto::ObjectVersion>> KvMetadataStore::stage_commit(const proto::Bu
       }
     }
   }
+  // A key's commits are numbered in order, each under the key's lock.
+  ASSERT(version.version() == (head.is_ok() ? head.value().version() + 1 : 1));
+  ASSERT(!version.version_id().empty() && version.bucket() == name);
   const std::string record = version.SerializeAsString();
   batch.put(keys::version(name, key, version.version()), record);
   batch.put(keys::head(name, key), record);

@@ -2,6 +2,7 @@
 // and completion as one atomic commit that also removes the upload.
 #include <algorithm>
 
+#include "core/invariants.h"
 #include "core/metadata/kv_store_util.h"
 #include "core/metadata/metadata_store.h"
 
@@ -36,6 +37,7 @@ Result<std::vector<const proto::UploadPartRecord*>> chosen_parts(const std::vect
     }
     chosen.push_back(found->second);
   }
+  ASSERT(chosen.size() == wanted.size());
   return chosen;
 }
 
@@ -82,6 +84,10 @@ Result<proto::ObjectVersion> completed_version(const proto::UploadRecord& u, con
   }
   version.set_size(size);
   version.set_etag(md5_hex(md5s) + "-" + std::to_string(chosen->size()));
+  uint64_t striped = 0;
+  for (const auto& stripe : version.stripes()) striped += stripe.size();
+  // The object is exactly its parts' stripes, each naming its own part.
+  ASSERT(striped == size && version.uploaded_parts_size() == static_cast<int>(chosen->size()));
   return version;
 }
 
@@ -123,6 +129,10 @@ Task<Result<std::optional<proto::UploadPartRecord>>> KvMetadataStore::put_upload
   if (!upload.is_ok()) co_return upload.status();
   auto old = parse<proto::UploadPartRecord>(co_await kv_.get(keys::upload_part(upload_id, part.number())), "part");
   if (!old.is_ok() && old.code() != Code::kNotFound) co_return old.status();
+  // Every stripe of a part names its own write (fragment_version) and part.
+  for (const auto& stripe : part.stripes()) {
+    INVARIANT(invariant::kStripeVersion, stripe.fragment_version() != 0 && stripe.upload_part() == part.number());
+  }
   KvBatch batch;
   batch.put(keys::upload_part(upload_id, part.number()), part.SerializeAsString());
   if (old.is_ok()) stage_garbage(bucket, key, 0, old.value().stripes(), batch);
@@ -227,6 +237,7 @@ Task<Result<proto::ObjectVersion>> KvMetadataStore::complete_upload(std::string 
   KvBatch batch;
   auto staged = co_await stage_commit(b.value(), std::move(version).value(), conditions, batch);
   if (!staged.is_ok()) co_return staged.status();
+  ASSERT(staged.value().completed_upload_id() == upload_id && staged.value().upload_parts() == chosen.size());
   batch.remove(keys::upload(bucket, key, upload_id));
   for (const auto& p : parts.value()) {
     batch.remove(keys::upload_part(upload_id, p.number()));

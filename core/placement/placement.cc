@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <tuple>
 
 #include "io_abstraction/random.h"
@@ -115,6 +116,7 @@ Result<std::vector<DiskRef>> pick_disks(const std::vector<DiskInfo>& disks, cons
     chosen.push_back(c.disk->ref);
   }
   ASSERT(chosen.size() == n);
+  ASSERT(std::set<DiskRef>(chosen.begin(), chosen.end()).size() == n && "a disk holds two fragments of a stripe");
   return chosen;
 }
 
@@ -143,6 +145,7 @@ Result<DiskRef> pick_replacement(const std::vector<DiskInfo>& disks, const std::
       best_rank = rank;
     }
   }
+  ASSERT(!best || (best->writable && std::find(kept.begin(), kept.end(), best->ref) == kept.end()));
   if (!best) {
     return Status(Code::kUnavailable, std::string("no writable disk keeps at most ") + std::to_string(req.m) +
                                           " fragments per " + failure_domain_name(req.level) + " for this part");

@@ -313,6 +313,9 @@ bool Repairer::choose_targets(Rebuild& r) {
 Task<bool> Repairer::write_fragments(Rebuild& r) {
   std::vector<Task<Status>> writes;
   for (size_t b = 0; b < r.bad.size(); ++b) {
+    // A rebuilt fragment keeps its stripe's version: never mixed with another write's.
+    INVARIANT(invariant::kStripeVersion, r.id(r.bad[b]).version() == r.s.fragment_version &&
+                                             r.rebuilt[b].size() == r.s.part.fragment_bytes());
     writes.push_back(stripes_.put_fragment(r.targets[b], r.id(r.bad[b]), r.rebuilt[b]));
   }
   r.wrote = co_await when_all(stripes_.runtime(), std::move(writes));

@@ -43,6 +43,7 @@ Result<std::optional<ByteRange>> parse_range(const std::string& h, uint64_t size
   if (*a >= size) return s3_status("InvalidRange", "the requested range is not satisfiable");
   r.first = *a;
   r.last = b ? std::min(*b, size - 1) : size - 1;
+  ASSERT(r.first <= r.last && r.last < size);
   return std::optional<ByteRange>(r);
 }
 
@@ -458,6 +459,7 @@ Task<Status> S3Api::send_object(S3Request& r, const proto::ObjectVersion& v, std
   const ByteRange whole{0, v.size() == 0 ? 0 : v.size() - 1};
   const ByteRange span = range.value_or(whole);
   const uint64_t length = v.size() == 0 ? 0 : span.last - span.first + 1;
+  ASSERT(length <= v.size() && (v.size() == 0 || span.last < v.size()));
   const unsigned status = range ? 206 : 200;
   if (range) {
     r.reply->set_header("Content-Range", "bytes " + std::to_string(span.first) + "-" + std::to_string(span.last) + "/" +

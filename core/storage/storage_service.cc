@@ -117,6 +117,7 @@ Task<Result<proto::InventoryResponse>> StorageService::inventory(proto::Inventor
   }
   if (!names.is_ok()) co_return names.status();
   const uint32_t limit = std::clamp<uint32_t>(request.limit(), 1, kPageMax);
+  ASSERT(std::is_sorted(names.value().begin(), names.value().end()) && "pages need the disk's names in order");
   auto it = std::upper_bound(names.value().begin(), names.value().end(), request.after());
   for (; it != names.value().end() && static_cast<uint32_t>(out.names_size()) < limit; ++it) out.add_names(*it);
   out.set_truncated(it != names.value().end());

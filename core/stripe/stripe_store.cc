@@ -132,6 +132,7 @@ Task<Status> StripeStore::write_fragments(const proto::FragmentId& base, const E
     for (uint32_t i = 0; i < placement.size(); ++i) {
       proto::FragmentId id = base;
       id.set_index(i);
+      INVARIANT(invariant::kStripeVersion, id.version() == base.version() && id.part() == base.part());
       payloads[i] = encode_put_payload(placement[i].disk, id, encoded.fragments[i], digests[i]);
     }
     return true;
