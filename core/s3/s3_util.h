@@ -1,8 +1,10 @@
 // Formatting shared by the S3 operations: dates, ETags, XML documents.
 #pragma once
 
+#include <cstdint>
 #include <ctime>  // one-rule-exempt: calendar arithmetic (gmtime_r, timegm, strftime) reads no clock
 #include <pugixml.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -45,6 +47,12 @@ inline std::vector<std::string> comma_list(std::string_view value) {
     out.emplace_back(item);
   }
   return out;
+}
+
+// A byte position: 1 to 19 decimal digits (no sign, no spaces).
+inline std::optional<uint64_t> decimal(const std::string& s) {
+  if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  return std::stoull(s);
 }
 
 inline std::string quoted(const std::string& etag) { return "\"" + etag + "\""; }
