@@ -31,7 +31,7 @@ inline GatewayConfig small_config() {
   c.part_bytes = 1000;
   c.inline_bytes_max = 64;
   c.min_upload_part_bytes = 2000;
-  c.fragment_deadline = Duration::seconds(1);
+  c.stripes.fragment_deadline = Duration::seconds(1);
   return c;
 }
 

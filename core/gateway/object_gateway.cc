@@ -16,7 +16,7 @@ ObjectGateway::ObjectGateway(Runtime& rt, RpcEndpoint& rpc, MetadataStore& metad
     : rt_(rt),
       metadata_(metadata),
       config_(std::move(config)),
-      stripes_(rt, rpc, std::move(disks), StripeConfig{config_.fragment_deadline, config_.hedge_after}) {
+      stripes_(rt, rpc, std::move(disks), config_.stripes) {
   ASSERT(config_.part_bytes > 0);
   ASSERT(config_.inline_bytes_max < config_.part_bytes);
   ASSERT(!config_.storage_classes.empty());

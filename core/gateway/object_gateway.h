@@ -45,9 +45,7 @@ struct GatewayConfig {
   uint64_t part_bytes = 8u << 20;  // stripe size
   uint64_t inline_bytes_max = 4096;
   uint64_t min_upload_part_bytes = 5u << 20;  // S3's minimum for all but the last part
-  // The stripe layer's (StripeConfig).
-  Duration fragment_deadline = Duration::seconds(5);
-  Duration hedge_after = Duration::micros(0);
+  StripeConfig stripes;  // deadlines and hedging of fragment IO
 };
 
 struct ByteRange {

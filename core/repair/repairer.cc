@@ -275,11 +275,11 @@ bool Repairer::choose_targets(Rebuild& r) {
   const proto::StripeRecord& part = r.s.part;
   r.before.assign(part.fragments().begin(), part.fragments().end());
   r.after = r.before;
-  std::vector<DiskInfo> candidates = stripes_.disks();
+  // Nor a disk this pass found gone.
+  std::vector<DiskInfo> candidates = stripes_.placement_candidates();
   for (DiskInfo& d : candidates) {
     auto inv = inventory_.find(d.ref);
-    d.writable = d.writable && stripes_.node_up(NodeId(d.ref.node)) &&
-                 !(inv != inventory_.end() && inv->second.failed);
+    d.writable = d.writable && !(inv != inventory_.end() && inv->second.failed);
   }
   for (uint32_t i : r.bad) {
     if (r.state[i] != FragmentState::kDiskGone) {

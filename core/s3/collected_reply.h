@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/s3/s3_api.h"
+#include "core/s3/s3_util.h"
 
 namespace tessera::s3 {
 
@@ -49,11 +50,7 @@ class CollectedReply final : public S3Reply {
   std::string header(const std::string& name) const {
     std::string found;
     for (const auto& [n, v] : headers_) {
-      if (n.size() == name.size() && std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) {
-            return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-          })) {
-        found = v;
-      }
+      if (equal_ignoring_case(n, name)) found = v;
     }
     return found;
   }

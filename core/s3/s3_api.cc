@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/s3/s3_error.h"
+#include "core/s3/s3_util.h"
 
 namespace tessera::s3 {
 
@@ -25,11 +26,7 @@ std::string S3Request::header(const std::string& name) const {
   // Presigners may hoist x-amz-* headers into the (signed) query string.
   if (name.rfind("x-amz-", 0) != 0) return "";
   for (const auto& [k, v] : query) {
-    if (k.size() == name.size() && std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) == b;
-        })) {
-      return v;
-    }
+    if (equal_ignoring_case(k, name)) return v;
   }
   return "";
 }
@@ -73,7 +70,9 @@ Task<Status> S3Api::handle(S3Request& r) {
 Status S3Api::check_names(const S3Request& r) const {
   if (!r.bucket.empty() && !valid_bucket_name(r.bucket)) {
     const std::string method = op_method(r.op);
-    if (method != "GET" && method != "HEAD") return s3_status("InvalidBucketName", "bucket names are 3-63 characters of a-z, 0-9, '.' and '-'");
+    if (method != "GET" && method != "HEAD") {
+      return s3_status("InvalidBucketName", "bucket names are 3-63 characters of a-z, 0-9, '.' and '-'");
+    }
     return s3_status("NoSuchBucket", "no bucket " + r.bucket);
   }
   if (r.key.size() > kKeyBytesMax) return s3_status("KeyTooLongError", "keys are at most 1024 bytes");
@@ -96,40 +95,68 @@ Task<Status> S3Api::authorize_bucket(S3Request& r, bool anonymous_read_ok, proto
 
 Task<Status> S3Api::dispatch(S3Request& r) {
   switch (r.op) {
-    case S3Op::kListBuckets: co_return co_await list_buckets(r);
-    case S3Op::kCreateBucket: co_return co_await create_bucket(r);
-    case S3Op::kDeleteBucket: co_return co_await delete_bucket(r);
-    case S3Op::kHeadBucket: co_return co_await head_bucket(r);
-    case S3Op::kGetBucketLocation: co_return co_await get_location(r);
-    case S3Op::kGetBucketVersioning: co_return co_await get_versioning(r);
-    case S3Op::kPutBucketVersioning: co_return co_await put_versioning(r);
+    case S3Op::kListBuckets:
+      co_return co_await list_buckets(r);
+    case S3Op::kCreateBucket:
+      co_return co_await create_bucket(r);
+    case S3Op::kDeleteBucket:
+      co_return co_await delete_bucket(r);
+    case S3Op::kHeadBucket:
+      co_return co_await head_bucket(r);
+    case S3Op::kGetBucketLocation:
+      co_return co_await get_location(r);
+    case S3Op::kGetBucketVersioning:
+      co_return co_await get_versioning(r);
+    case S3Op::kPutBucketVersioning:
+      co_return co_await put_versioning(r);
     case S3Op::kGetBucketAcl:
-    case S3Op::kGetObjectAcl: co_return co_await get_acl(r);
+    case S3Op::kGetObjectAcl:
+      co_return co_await get_acl(r);
     case S3Op::kPutBucketAcl:
-    case S3Op::kPutObjectAcl: co_return co_await put_acl(r);
-    case S3Op::kListObjects: co_return co_await list_objects(r);
-    case S3Op::kListObjectVersions: co_return co_await list_versions(r);
-    case S3Op::kListMultipartUploads: co_return co_await list_uploads(r);
-    case S3Op::kDeleteObjects: co_return co_await delete_objects(r);
-    case S3Op::kPutObject: co_return co_await put_object(r);
-    case S3Op::kCopyObject: co_return co_await copy_object(r);
-    case S3Op::kGetObject: co_return co_await get_object(r, false);
-    case S3Op::kHeadObject: co_return co_await get_object(r, true);
-    case S3Op::kDeleteObject: co_return co_await delete_object(r);
-    case S3Op::kCreateMultipartUpload: co_return co_await create_upload(r);
+    case S3Op::kPutObjectAcl:
+      co_return co_await put_acl(r);
+    case S3Op::kListObjects:
+      co_return co_await list_objects(r);
+    case S3Op::kListObjectVersions:
+      co_return co_await list_versions(r);
+    case S3Op::kListMultipartUploads:
+      co_return co_await list_uploads(r);
+    case S3Op::kDeleteObjects:
+      co_return co_await delete_objects(r);
+    case S3Op::kPutObject:
+      co_return co_await put_object(r);
+    case S3Op::kCopyObject:
+      co_return co_await copy_object(r);
+    case S3Op::kGetObject:
+      co_return co_await get_object(r, false);
+    case S3Op::kHeadObject:
+      co_return co_await get_object(r, true);
+    case S3Op::kDeleteObject:
+      co_return co_await delete_object(r);
+    case S3Op::kCreateMultipartUpload:
+      co_return co_await create_upload(r);
     case S3Op::kUploadPart:
-    case S3Op::kUploadPartCopy: co_return co_await upload_part(r);
-    case S3Op::kCompleteMultipartUpload: co_return co_await complete_upload(r);
-    case S3Op::kAbortMultipartUpload: co_return co_await abort_upload(r);
-    case S3Op::kListParts: co_return co_await list_parts(r);
+    case S3Op::kUploadPartCopy:
+      co_return co_await upload_part(r);
+    case S3Op::kCompleteMultipartUpload:
+      co_return co_await complete_upload(r);
+    case S3Op::kAbortMultipartUpload:
+      co_return co_await abort_upload(r);
+    case S3Op::kListParts:
+      co_return co_await list_parts(r);
     case S3Op::kGetBucketTagging:
-    case S3Op::kGetObjectTagging: co_return co_await get_tagging(r);
+    case S3Op::kGetObjectTagging:
+      co_return co_await get_tagging(r);
     case S3Op::kPutBucketTagging:
-    case S3Op::kPutObjectTagging: co_return co_await put_tagging(r);
+    case S3Op::kPutObjectTagging:
+      co_return co_await put_tagging(r);
     case S3Op::kDeleteBucketTagging:
-    case S3Op::kDeleteObjectTagging: co_return co_await delete_tagging(r);
-    case S3Op::kGetObjectAttributes: co_return co_await get_object_attributes(r);
-    case S3Op::kNone: break;
+    case S3Op::kDeleteObjectTagging:
+      co_return co_await delete_tagging(r);
+    case S3Op::kGetObjectAttributes:
+      co_return co_await get_object_attributes(r);
+    case S3Op::kNone:
+      break;
   }
   ASSERT(false && "a routed operation without a handler");
   co_return s3_status("InternalError", "no handler for the operation");

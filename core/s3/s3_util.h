@@ -1,6 +1,8 @@
 // Formatting shared by the S3 operations: dates, ETags, XML documents.
 #pragma once
 
+#include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <ctime>  // one-rule-exempt: calendar arithmetic (gmtime_r, timegm, strftime) reads no clock
 #include <pugixml.hpp>
@@ -53,6 +55,13 @@ inline std::vector<std::string> comma_list(std::string_view value) {
 inline std::optional<uint64_t> decimal(const std::string& s) {
   if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
   return std::stoull(s);
+}
+
+// Whether a and b are the same ASCII text but for letter case (header names).
+inline bool equal_ignoring_case(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
 }
 
 inline std::string quoted(const std::string& etag) { return "\"" + etag + "\""; }

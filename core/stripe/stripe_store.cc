@@ -47,6 +47,12 @@ void StripeStore::add_usage(const DiskRef& disk, uint64_t bytes) {
   ASSERT(found && "bytes written to a disk placement does not know");
 }
 
+std::vector<DiskInfo> StripeStore::placement_candidates() const {
+  std::vector<DiskInfo> candidates = disks_;
+  for (DiskInfo& d : candidates) d.writable = d.writable && node_up(NodeId(d.ref.node));
+  return candidates;
+}
+
 Result<const ReedSolomon*> StripeStore::codec(uint32_t k, uint32_t m) {
   auto found = codecs_.find({k, m});
   if (found != codecs_.end()) return &found->second;
@@ -56,8 +62,8 @@ Result<const ReedSolomon*> StripeStore::codec(uint32_t k, uint32_t m) {
 }
 
 Task<Result<proto::StripeRecord>> StripeStore::write(std::string object, const StorageClass& cls,
-                                                   uint64_t fragment_version, uint32_t number,
-                                                   const std::string& bytes) {
+                                                     uint64_t fragment_version, uint32_t number,
+                                                     const std::string& bytes) {
   ASSERT(!bytes.empty() && fragment_version != 0);
   auto codec = this->codec(cls.k, cls.m);
   if (!codec.is_ok()) co_return codec.status();
@@ -69,23 +75,22 @@ Task<Result<proto::StripeRecord>> StripeStore::write(std::string object, const S
     return true;
   });
   ASSERT(encoded.fragments.size() == cls.k + cls.m && digests.size() == encoded.fragments.size());
-  auto stripe = co_await place_and_write(std::move(object), cls, fragment_version, number, encoded, digests,
-                                         bytes.size());
+  auto stripe =
+      co_await place_and_write(std::move(object), cls, fragment_version, number, encoded, digests, bytes.size());
   if (stripe.is_ok()) stripe.value().set_fragment_version(fragment_version);
   co_return stripe;
 }
 
 Task<Result<proto::StripeRecord>> StripeStore::place_and_write(std::string object, const StorageClass& cls,
-                                                             uint64_t fragment_version, uint32_t number,
-                                                             const EncodedPart& encoded,
-                                                             const std::vector<Sha256>& digests, uint64_t size) {
+                                                               uint64_t fragment_version, uint32_t number,
+                                                               const EncodedPart& encoded,
+                                                               const std::vector<Sha256>& digests, uint64_t size) {
   PlacementRequest request{cls.k, cls.m, cls.level, placement_key(object, fragment_version, number),
                            encoded.fragment_bytes + kFragmentHeaderBytesMax};
   const proto::FragmentId base = fragment_id(object, fragment_version, number, 0);
   // One placement, and at most one re-placement away from disks that failed.
   constexpr int kPlacementAttemptsMax = 2;
-  std::vector<DiskInfo> candidates = disks_;
-  for (DiskInfo& d : candidates) d.writable = d.writable && node_up(NodeId(d.ref.node));
+  std::vector<DiskInfo> candidates = placement_candidates();
   Status last;
   for (int attempt = 0; attempt < kPlacementAttemptsMax; ++attempt) {
     auto placement = pick_disks(candidates, request);
@@ -139,7 +144,8 @@ Task<Status> StripeStore::write_fragments(const proto::FragmentId& base, const E
   });
   std::vector<Task<Status>> writes;
   for (uint32_t i = 0; i < placement.size(); ++i) {
-    writes.push_back(tessera::put_fragment(rpc_, NodeId(placement[i].node), std::move(payloads[i]), config_.fragment_deadline));
+    writes.push_back(
+        tessera::put_fragment(rpc_, NodeId(placement[i].node), std::move(payloads[i]), config_.fragment_deadline));
   }
   if (broken_.commit_before_fragments) {
     // Broken on purpose (tests only): report success before any write is
@@ -166,7 +172,7 @@ Task<Status> StripeStore::write_fragments(const proto::FragmentId& base, const E
 // A fragment on a node the failure detector holds down is not asked for:
 // parity stands in for it at once instead of after a deadline.
 Task<Result<std::string>> StripeStore::fetch_fragment(const std::string& object, uint64_t fragment_version,
-                                                        const proto::StripeRecord& part, uint32_t i) {
+                                                      const proto::StripeRecord& part, uint32_t i) {
   const NodeId node(part.fragments(static_cast<int>(i)).node());
   if (!node_up(node)) {
     return [](NodeId n) -> Task<Result<std::string>> {
@@ -174,16 +180,16 @@ Task<Result<std::string>> StripeStore::fetch_fragment(const std::string& object,
     }(node);
   }
   return tessera::get_fragment(rpc_, node, part.fragments(static_cast<int>(i)).disk(),
-                      fragment_id(object, fragment_version, part.number(), i), config_.fragment_deadline,
-                      !broken_.read_skips_checksum);
+                               fragment_id(object, fragment_version, part.number(), i), config_.fragment_deadline,
+                               !broken_.read_skips_checksum);
 }
 
 // Hedged: parity reads start hedge_after later (or at once for a down
 // node's share), and the first k good fragments of any kind win. Returns
 // how many data fragments parity stands in for.
 Task<Result<uint32_t>> StripeStore::read_hedged(const std::string& object, uint64_t fragment_version,
-                                                  const proto::StripeRecord& part,
-                                                  std::vector<std::optional<std::string>>& fragments) {
+                                                const proto::StripeRecord& part,
+                                                std::vector<std::optional<std::string>>& fragments) {
   const uint32_t k = part.k(), m = part.m();
   auto finished = std::make_shared<bool>(false);
   uint32_t down = 0;
@@ -216,8 +222,8 @@ Task<Result<uint32_t>> StripeStore::read_hedged(const std::string& object, uint6
 
 // Unhedged: the k data fragments, then as many parity ones as are missing.
 Task<Result<uint32_t>> StripeStore::read_data_then_parity(const std::string& object, uint64_t fragment_version,
-                                                            const proto::StripeRecord& part,
-                                                            std::vector<std::optional<std::string>>& fragments) {
+                                                          const proto::StripeRecord& part,
+                                                          std::vector<std::optional<std::string>>& fragments) {
   const uint32_t k = part.k(), m = part.m();
   std::vector<Task<Result<std::string>>> data;
   for (uint32_t i = 0; i < k; ++i) data.push_back(fetch_fragment(object, fragment_version, part, i));

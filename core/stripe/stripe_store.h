@@ -72,6 +72,8 @@ class StripeStore {
   void set_broken(const BrokenVariants& broken) { broken_ = broken; }
   bool node_up(NodeId node) const { return !node_up_ || node_up_(node); }
   const std::vector<DiskInfo>& disks() const { return disks_; }
+  // The disks as placement may choose them now: writable, on nodes up.
+  std::vector<DiskInfo> placement_candidates() const;
   // bytes more now lie on disk (a fragment and its header room).
   void add_usage(const DiskRef& disk, uint64_t bytes);
   Result<const ReedSolomon*> codec(uint32_t k, uint32_t m);
@@ -82,7 +84,7 @@ class StripeStore {
   // Encodes bytes as stripe number of object's fragment_version under
   // cls and writes all k+m fragments; the record says where they are.
   Task<Result<proto::StripeRecord>> write(std::string object, const StorageClass& cls, uint64_t fragment_version,
-                                        uint32_t number, const std::string& bytes);
+                                          uint32_t number, const std::string& bytes);
   // The stripe's bytes from any k of its fragments (inline ones as they
   // are). fragment_version_fallback: the object's, for records without
   // their own.
@@ -100,9 +102,9 @@ class StripeStore {
 
  private:
   Task<Result<proto::StripeRecord>> place_and_write(std::string object, const StorageClass& cls,
-                                                  uint64_t fragment_version, uint32_t number,
-                                                  const EncodedPart& encoded, const std::vector<Sha256>& digests,
-                                                  uint64_t size);
+                                                    uint64_t fragment_version, uint32_t number,
+                                                    const EncodedPart& encoded, const std::vector<Sha256>& digests,
+                                                    uint64_t size);
   Task<Status> write_fragments(const proto::FragmentId& base, const EncodedPart& encoded,
                                const std::vector<Sha256>& digests, const std::vector<DiskRef>& placement,
                                std::vector<uint32_t>& failed);
@@ -110,7 +112,8 @@ class StripeStore {
                                            const proto::StripeRecord& part, uint32_t i);
   // Both fill fragments and return how many data fragments are missing.
   Task<Result<uint32_t>> read_hedged(const std::string& object, uint64_t fragment_version,
-                                     const proto::StripeRecord& part, std::vector<std::optional<std::string>>& fragments);
+                                     const proto::StripeRecord& part,
+                                     std::vector<std::optional<std::string>>& fragments);
   Task<Result<uint32_t>> read_data_then_parity(const std::string& object, uint64_t fragment_version,
                                                const proto::StripeRecord& part,
                                                std::vector<std::optional<std::string>>& fragments);

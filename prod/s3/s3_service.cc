@@ -118,8 +118,8 @@ Status S3Service::route_request(S3Request& r, const std::string& method, std::st
   return Status::ok();
 }
 
-Status S3Service::authenticate(S3Request& r, HttpExchange& x, const std::string& raw_path, const std::string& virtual_bucket,
-                               std::unique_ptr<AwsChunkedSource>* chunked) {
+Status S3Service::authenticate(S3Request& r, HttpExchange& x, const std::string& raw_path,
+                               const std::string& virtual_bucket, std::unique_ptr<AwsChunkedSource>* chunked) {
   SignedRequest signed_request{std::string(x.request().method_string()), raw_path, r.query, {}};
   for (const auto& [name, value] : r.headers) signed_request.headers[name] = value;
   if (!has_sigv2(signed_request) && !has_signature(signed_request)) return Status::ok();  // anonymous

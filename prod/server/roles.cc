@@ -76,7 +76,7 @@ NodePlan embedded_plan(const ServerOptions& o, const std::vector<std::unique_ptr
     plan.cluster_disks.push_back(DiskInfo{DiskRef{0, d}, 0, d, ec ? kDefaultCapacity : space.capacity, 0, true});
   }
   plan.gateway = gateway_config(o.k, o.m, FailureDomain::kDisk, o.part_mib, o.disks);
-  plan.gateway.fragment_deadline = Duration::seconds(60);  // local disks: no network to time out
+  plan.gateway.stripes.fragment_deadline = Duration::seconds(60);  // local disks: no network to time out
   plan.background = true;
   plan_background(o, plan);
   return plan;
@@ -134,8 +134,8 @@ NodePlan cluster_plan(const ServerOptions& o, const proto::ClusterFile& cluster,
   if (!plan.roles.gateway) plan.metadata_node.reset();
   plan.gateway = gateway_config(cluster.k(), cluster.m(), *parse_failure_domain(cluster.failure_domain()),
                                 static_cast<uint32_t>(cluster.part_mib()), total_disks);
-  plan.gateway.fragment_deadline = Duration::seconds(10);
-  plan.gateway.hedge_after = Duration::millis(200);
+  plan.gateway.stripes.fragment_deadline = Duration::seconds(10);
+  plan.gateway.stripes.hedge_after = Duration::millis(200);
   plan.background = plan.roles.gateway && lead_gateway == self.id();
   plan_background(o, plan);
   return plan;

@@ -68,11 +68,11 @@ NodePlan gateway_plan(const NodeContext& ctx, Shared& s) {
   if (c.metadata_node()) p.metadata_node = NodeId(kMetadataNode);
   p.metadata_deadline = Duration::millis(static_cast<int64_t>(c.fragment_deadline_ms()));
   p.gateway.storage_classes = {StorageClass{"STANDARD", c.k(), c.m(), s.level}};
-  p.gateway.hedge_after = Duration::millis(static_cast<int64_t>(c.hedge_after_ms()));
+  p.gateway.stripes.hedge_after = Duration::millis(static_cast<int64_t>(c.hedge_after_ms()));
   p.gateway.min_upload_part_bytes = c.upload_part_bytes();
   p.gateway.part_bytes = c.part_bytes();
   p.gateway.inline_bytes_max = c.inline_bytes_max();
-  p.gateway.fragment_deadline = Duration::millis(static_cast<int64_t>(c.fragment_deadline_ms()));
+  p.gateway.stripes.fragment_deadline = Duration::millis(static_cast<int64_t>(c.fragment_deadline_ms()));
   p.background = true;
   p.gc_interval = Duration::millis(static_cast<int64_t>(c.gc_interval_ms()));
   p.gc_grace = Duration::millis(static_cast<int64_t>(c.gc_grace_ms()));

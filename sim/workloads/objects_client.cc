@@ -16,31 +16,24 @@ std::string versioning_document() {
          "</VersioningConfiguration>";
 }
 
-// The answer as the checker judges reads: the bytes, or the error.
-Result<std::string> bytes_of(const S3Answer& a) {
-  if (!a.ok()) return a.status;
-  return a.body();
-}
-
 }  // namespace
 
 Task<void> ObjectsClient::create_bucket() {
-  // A metadata node may not answer yet (crashed, cut off): ask again. A
-  // creation that went unanswered but happened answers the retry with
+  // A creation that went unanswered but happened answers the retry with
   // success, or (when its owner could not be read back) BucketAlreadyExists.
+  co_await until_done(S3Op::kCreateBucket, Params(), std::string(), std::string("BucketAlreadyExists"));
+  if (ctx_.config.versioned()) {
+    co_await until_done(S3Op::kPutBucketVersioning, param("versioning", ""), versioning_document(), std::string());
+  }
+}
+
+Task<void> ObjectsClient::until_done(S3Op op, Params query, std::string body, std::string also_retried) {
+  // A metadata node may not answer yet (crashed, cut off): ask again.
   for (;;) {
-    S3Answer a = co_await s3_.call(S3Op::kCreateBucket, std::string());
+    S3Answer a = co_await s3_.call(op, std::string(), query, {}, body);
     if (a.ok()) break;
     ASSERT(outcome_unknown(a.status) || a.status.code() == Code::kUnavailable ||
-           a.error_code() == "BucketAlreadyExists");
-    co_await sleep(rt_, Duration::millis(50));
-  }
-  if (!ctx_.config.versioned()) co_return;
-  const std::string doc = versioning_document();
-  for (;;) {
-    S3Answer a = co_await s3_.call(S3Op::kPutBucketVersioning, std::string(), param("versioning", ""), {}, doc);
-    if (a.ok()) break;
-    ASSERT(outcome_unknown(a.status) || a.status.code() == Code::kUnavailable);
+           (!also_retried.empty() && a.error_code() == also_retried));
     co_await sleep(rt_, Duration::millis(50));
   }
 }
@@ -99,16 +92,22 @@ Task<void> ObjectsClient::put(uint32_t key) {
   } else {
     a = co_await s3_.call(S3Op::kPutObject, key_name(key), {}, {}, make_body(put_id, size));
   }
+  if (end_put(key, h, a, a.etag(), put_id, size, start)) co_await check_placement(key, a.version_id());
+}
+
+bool ObjectsClient::end_put(uint32_t key, ObjectsChecker::WriteHandle h, const S3Answer& a, const std::string& etag,
+                            uint64_t put_id, size_t size, Instant start) {
   // No answer from a metadata node (in-process metadata always answers):
   // the write may have committed, or may yet.
   if (!a.ok() && outcome_unknown(a.status)) {
     ctx_.checker.end_write_unknown(h);
-    co_return;
+    return false;
   }
-  ctx_.checker.end_write(h, a.ok(), rt_.now(), a.ok() ? a.etag() : "");
-  if (!a.ok()) co_return;
-  if (c.versioned()) ctx_.checker.record_version(key, a.version_id(), put_id, size, start, rt_.now());
-  co_await check_placement(key, a.version_id());
+  ctx_.checker.end_write(h, a.ok(), rt_.now(), a.ok() ? etag : "");
+  if (a.ok() && ctx_.config.versioned()) {
+    ctx_.checker.record_version(key, a.version_id(), put_id, size, start, rt_.now());
+  }
+  return a.ok();
 }
 
 Task<void> ObjectsClient::check_placement(uint32_t key, const std::string& version_id) {
@@ -123,7 +122,7 @@ Task<void> ObjectsClient::check_placement(uint32_t key, const std::string& versi
 Task<S3Answer> ObjectsClient::multipart_put(std::string key, std::string body) {
   S3Answer created = co_await s3_.call(S3Op::kCreateMultipartUpload, key, param("uploads", ""));
   if (!created.ok()) co_return created;
-  const std::string id = S3Client::upload_id_of(created);
+  const std::string id = S3Client::xml_value(created, "UploadId");
   ASSERT(!id.empty());
   const uint64_t part = std::max<uint64_t>(1, ctx_.config.upload_part_bytes());
   std::vector<std::string> parts;
@@ -148,8 +147,8 @@ Task<S3Answer> ObjectsClient::multipart_put(std::string key, std::string body) {
     if (!done[i].ok()) co_return std::move(done[i]);
     list[order[i + 1] - 1] = {order[i + 1], done[i].etag()};
   }
-  S3Answer completed =
-      co_await s3_.call(S3Op::kCompleteMultipartUpload, key, param("uploadId", id), {}, S3Client::complete_document(list));
+  S3Answer completed = co_await s3_.call(S3Op::kCompleteMultipartUpload, key, param("uploadId", id), {},
+                                         S3Client::complete_document(list));
   if (completed.ok()) {
     // The version's ETag is in the document; the checker wants it as a PUT's.
     completed.reply.set_header("ETag", s3::quoted(S3Client::xml_value(completed, "ETag")));
@@ -161,7 +160,7 @@ Task<Result<std::string>> ObjectsClient::read(uint32_t key, const std::string& v
   Params query;
   if (!version_id.empty()) query.emplace_back("versionId", version_id);
   S3Answer a = co_await s3_.call(S3Op::kGetObject, key_name(key), std::move(query));
-  co_return bytes_of(a);
+  co_return a.result();
 }
 
 Task<void> ObjectsClient::get(uint32_t key) {

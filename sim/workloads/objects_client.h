@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "core/metadata/metadata_store.h"
 #include "core/invariants.h"
+#include "core/metadata/metadata_store.h"
 #include "core/placement/placement.h"
 #include "scenario.pb.h"
 #include "sim/workloads/objects_checker.h"
@@ -54,6 +54,15 @@ class ObjectsClient {
   Task<void> versioned_get(uint32_t key);
   Task<void> list_all();
   Task<void> remove(uint32_t key);
+  // op on the bucket, asked again until it succeeds (a metadata node may
+  // not answer yet); also_retried: an S3 error a retry may meet ("": none).
+  Task<void> until_done(s3::S3Op op, Params query, std::string body, std::string also_retried);
+  // Ends PUT-like write h (of put_id, size, begun at start) with answer a
+  // and the ETag it gave: a maybe-write when no answer came, else failed or
+  // committed; a committed one is recorded as a version of key. True when
+  // it committed.
+  bool end_put(uint32_t key, ObjectsChecker::WriteHandle h, const S3Answer& a, const std::string& etag, uint64_t put_id,
+               size_t size, Instant start);
   // After an acknowledged PUT: the committed version keeps the placement rule.
   Task<void> check_placement(uint32_t key, const std::string& version_id);
 

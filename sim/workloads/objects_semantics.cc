@@ -41,17 +41,12 @@ Task<void> ObjectsClient::conditional_put(uint32_t key) {
   const std::string what = none_match ? "PUT with If-None-Match: *" : "PUT with If-Match: " + etag;
   // Over an absent key, or over the value with that ETag.
   const auto met = [&](const Write& w) { return none_match ? !w.is_put : w.is_put && w.etag == etag; };
-  if (!a.ok() && outcome_unknown(a.status)) {
-    ctx_.checker.end_write_unknown(h);
-  } else if (refused(a)) {
+  if (refused(a)) {
     ctx_.checker.end_write_refused(h, rt_.now());
-    ctx_.checker.check_get(key, start, rt_.now(), [&](const Write& w) { return !met(w); },
-                           what + " was refused");
-  } else {
-    ctx_.checker.end_write(h, a.ok(), rt_.now(), a.ok() ? a.etag() : "");
-    if (!a.ok()) co_return;
+    ctx_.checker.check_get(
+        key, start, rt_.now(), [&](const Write& w) { return !met(w); }, what + " was refused");
+  } else if (end_put(key, h, a, a.etag(), put_id, size, start)) {
     ctx_.checker.check_get(key, start, rt_.now(), met, what + " committed");
-    if (ctx_.config.versioned()) ctx_.checker.record_version(key, a.version_id(), put_id, size, start, rt_.now());
     co_await check_placement(key, a.version_id());
   }
 }
@@ -64,7 +59,7 @@ Task<void> ObjectsClient::copy(uint32_t key) {
   const uint32_t source = (key + 1 + static_cast<uint32_t>(rt_.random().below(keys - 1))) % keys;
   const Instant read_start = rt_.now();
   S3Answer got = co_await s3_.call(S3Op::kGetObject, key_name(source));
-  ctx_.checker.check_read(source, read_start, rt_.now(), got.ok() ? Result<std::string>(got.body()) : got.status);
+  ctx_.checker.check_read(source, read_start, rt_.now(), got.result());
   if (!got.ok()) co_return;
   const Write* value = ctx_.checker.identify(source, got.body());
   if (value == nullptr) co_return;  // torn: reported by check_read
@@ -79,19 +74,14 @@ Task<void> ObjectsClient::copy(uint32_t key) {
   ctx_.checker.count("copies");
   const std::string what = "CopyObject from key " + std::to_string(source) + " if it has ETag " + etag;
   const auto had_it = [&](const Write& w) { return w.is_put && w.etag == etag; };
-  if (!a.ok() && outcome_unknown(a.status)) {
-    ctx_.checker.end_write_unknown(h);
-  } else if (refused(a) || a.status.code() == Code::kNotFound) {
+  if (refused(a) || a.status.code() == Code::kNotFound) {
     ctx_.checker.end_write_refused(h, rt_.now());
     const bool gone = a.status.code() == Code::kNotFound;
-    ctx_.checker.check_get(source, start, rt_.now(),
-                           [&](const Write& w) { return gone ? !w.is_put : w.is_put && !had_it(w); },
-                           what + " answered " + answer_text(a));
-  } else {
-    ctx_.checker.end_write(h, a.ok(), rt_.now(), a.ok() ? S3Client::xml_value(a, "ETag") : "");
-    if (!a.ok()) co_return;
+    ctx_.checker.check_get(
+        source, start, rt_.now(), [&](const Write& w) { return gone ? !w.is_put : w.is_put && !had_it(w); },
+        what + " answered " + answer_text(a));
+  } else if (end_put(key, h, a, S3Client::xml_value(a, "ETag"), put_id, size, start)) {
     ctx_.checker.check_get(source, start, rt_.now(), had_it, what + " copied it");
-    if (ctx_.config.versioned()) ctx_.checker.record_version(key, a.version_id(), put_id, size, start, rt_.now());
     co_await check_placement(key, a.version_id());
   }
 }
@@ -143,7 +133,8 @@ Task<void> ObjectsClient::range_get(uint32_t key) {
   const uint64_t first = rt_.random().below(max + 1);
   const uint64_t last = first + rt_.random().below(max / 4 + 1);
   const uint64_t suffix_bytes = 1 + rt_.random().below(max / 4 + 1);
-  const std::string spec = suffix ? "-" + std::to_string(suffix_bytes) : std::to_string(first) + "-" + std::to_string(last);
+  const std::string spec =
+      suffix ? "-" + std::to_string(suffix_bytes) : std::to_string(first) + "-" + std::to_string(last);
   const Instant start = rt_.now();
   S3Answer a = co_await s3_.call(S3Op::kGetObject, key_name(key), {}, param("range", "bytes=" + spec));
   const Instant end = rt_.now();
@@ -162,8 +153,7 @@ Task<void> ObjectsClient::range_get(uint32_t key) {
     const uint64_t from = suffix ? size - std::min(size, suffix_bytes) : first;
     const uint64_t to = suffix ? size - 1 : std::min(last, size - 1);
     return a.http_status == 206 &&
-           content_range ==
-               "bytes " + std::to_string(from) + "-" + std::to_string(to) + "/" + std::to_string(size) &&
+           content_range == "bytes " + std::to_string(from) + "-" + std::to_string(to) + "/" + std::to_string(size) &&
            w.body().substr(from, to - from + 1) == a.body();
   };
   // The bytes the answer says it sends (its Content-Range) of some value.
@@ -172,7 +162,8 @@ Task<void> ObjectsClient::range_get(uint32_t key) {
   const auto wrote = [&](const Write& w) {
     return ranged && w.is_put && w.size == of && to < w.size && w.body().substr(from, to - from + 1) == a.body();
   };
-  ctx_.checker.check_get(key, start, end, fits, "GET of bytes=" + spec + " answered " + answer_text(a) + " (" + content_range + ")",
+  ctx_.checker.check_get(key, start, end, fits,
+                         "GET of bytes=" + spec + " answered " + answer_text(a) + " (" + content_range + ")",
                          a.ok() ? ObjectsChecker::Fits(wrote) : nullptr);
 }
 
@@ -199,7 +190,8 @@ Task<void> ObjectsClient::part_get(uint32_t key) {
     return body.substr(std::min<uint64_t>(body.size(), (n - 1) * part_bytes), part_bytes) == a.body();
   };
   const auto wrote = [&](const Write& w) { return w.is_put && w.body().find(a.body()) != std::string::npos; };
-  ctx_.checker.check_get(key, start, end, fits, "GET of partNumber=" + std::to_string(n) + " answered " + answer_text(a),
+  ctx_.checker.check_get(key, start, end, fits,
+                         "GET of partNumber=" + std::to_string(n) + " answered " + answer_text(a),
                          a.ok() ? ObjectsChecker::Fits(wrote) : nullptr);
 }
 
@@ -243,9 +235,8 @@ Task<void> ObjectsClient::version_delete(uint32_t key) {
   const State outcome = a.ok() ? State::kAcked : outcome_unknown(a.status) ? State::kMaybe : State::kFailed;
   ctx_.checker.end_version_delete(key, id, outcome, rt_.now());
   if (a.ok() && a.version_id() != id) {
-    ctx_.checker.add_violation(invariant::kReadAfterWrite, "DeleteObject of key " + std::to_string(key) +
-                                                               " version " + id + " answered version " +
-                                                               a.version_id());
+    ctx_.checker.add_violation(invariant::kReadAfterWrite, "DeleteObject of key " + std::to_string(key) + " version " +
+                                                               id + " answered version " + a.version_id());
   }
 }
 

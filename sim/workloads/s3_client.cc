@@ -46,12 +46,6 @@ Task<S3Answer> S3Client::call(s3::S3Op op, std::string key, Params query, Params
   co_return a;
 }
 
-std::string S3Client::upload_id_of(const S3Answer& a) {
-  pugi::xml_document doc;
-  if (!doc.load_string(a.body().c_str())) return "";
-  return doc.child("InitiateMultipartUploadResult").child_value("UploadId");
-}
-
 std::string S3Client::xml_value(const S3Answer& a, const char* name) {
   pugi::xml_document doc;
   if (!doc.load_string(a.body().c_str())) return "";
@@ -92,8 +86,8 @@ Result<S3Client::ListPage> S3Client::list_page(const S3Answer& a) {
   if (!root) return Status(Code::kInternal, "ListObjectsV2 answered no ListBucketResult");
   ListPage page;
   for (auto c : root.children("Contents")) {
-    page.objects.push_back(ListedObject{c.child_value("Key"), s3::unquoted(c.child_value("ETag")),
-                                        std::stoull(c.child_value("Size"))});
+    page.objects.push_back(
+        ListedObject{c.child_value("Key"), s3::unquoted(c.child_value("ETag")), std::stoull(c.child_value("Size"))});
   }
   if (std::string(root.child_value("IsTruncated")) == "true") {
     page.next_token = root.child_value("NextContinuationToken");

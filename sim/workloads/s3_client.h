@@ -32,6 +32,11 @@ struct S3Answer {
   std::string etag() const;  // unquoted
   std::string version_id() const { return header("x-amz-version-id"); }
   bool ok() const { return status.is_ok(); }
+  // The answer as reads are judged: the body, or the error.
+  Result<std::string> result() const {
+    if (!ok()) return status;
+    return body();
+  }
   // The S3 error code ("" when ok).
   std::string error_code() const;
 };
@@ -41,14 +46,13 @@ class S3Client {
   S3Client(s3::S3Api& api, std::string bucket, std::string access_key)
       : api_(api), bucket_(std::move(bucket)), access_key_(std::move(access_key)) {}
 
-  Task<S3Answer> call(s3::S3Op op, std::string key, Params query = {}, Params headers = {}, std::string body = std::string());
+  Task<S3Answer> call(s3::S3Op op, std::string key, Params query = {}, Params headers = {},
+                      std::string body = std::string());
 
-  // The steps of a multipart upload: CreateMultipartUpload's UploadId
-  // ("" when the answer has none).
-  static std::string upload_id_of(const S3Answer& a);
   // The text of the first element named name in the answer's document
   // ("" when none), unquoted.
   static std::string xml_value(const S3Answer& a, const char* name);
+  // The documents of a multipart completion and a DeleteObjects.
   static std::string complete_document(const std::vector<std::pair<uint32_t, std::string>>& parts);
   static std::string delete_document(const std::vector<std::string>& keys);
 
