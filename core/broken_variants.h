@@ -13,6 +13,11 @@ struct BrokenVariants {
   bool repair_rebuilds_wrong_bytes = false;  // rebuilt fragments carry another index's bytes
   bool get_ignores_conditions = false;       // GET sends the object whatever If-* say
   bool range_past_its_end = false;           // a Range GET sends one byte more than asked
+  // The metadata group's Raft (core/consensus/):
+  bool reads_from_any_replica = false;  // any replica answers, leader or not, without a read index
+  bool commit_without_quorum = false;   // the leader commits what it alone holds
+  bool votes_not_persisted = false;     // a vote never reaches disk
+  bool count_old_terms = false;         // an old term's entry commits by counting (Figure 8)
 };
 
 }  // namespace tessera

@@ -52,9 +52,12 @@ void FaultInjector::apply(const proto::ScheduledFault& fault) {
     case proto::ScheduledFault::kHealPartitions:
       cluster_.network().heal_partitions();
       break;
-    case proto::ScheduledFault::kCrash:
-      crash(fault.crash().node(), fault.crash().restart_after_ms());
+    case proto::ScheduledFault::kCrash: {
+      std::optional<uint32_t> node = fault.crash().node();
+      if (fault.crash().metadata_leader()) node = metadata_leader_ ? metadata_leader_() : std::nullopt;
+      if (node) crash(*node, fault.crash().restart_after_ms());
       break;
+    }
     case proto::ScheduledFault::kDiskLoss:
       ++stats_.disk_losses;
       cluster_.disk(fault.disk_loss().node(), fault.disk_loss().disk()).kill();
@@ -109,6 +112,11 @@ uint64_t FaultInjector::partition(const proto::PartitionFault& fault) {
     }
   }
   for (uint32_t n : fault.nodes_a()) side_a[n] = true;
+  if (fault.metadata_leader_alone()) {
+    const std::optional<uint32_t> leader = metadata_leader_ ? metadata_leader_() : std::nullopt;
+    if (!leader) return 0;
+    for (uint32_t n : metadata_group_) side_a[n] = n == *leader;
+  }
   ++stats_.partitions;
   return cluster_.network().add_partition(std::move(side_a), fault.one_way());
 }

@@ -6,7 +6,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "io_abstraction/random.h"
 #include "scenario.pb.h"
@@ -30,6 +33,11 @@ class FaultInjector {
   FaultInjector(SimWorld& world, SimCluster& cluster, const proto::Scenario& scenario,
                 uint64_t seed);
 
+  // Who leads the metadata group, for faults aimed at the leader.
+  void set_metadata_group(std::vector<uint32_t> group, std::function<std::optional<uint32_t>()> leader) {
+    metadata_group_ = std::move(group);
+    metadata_leader_ = std::move(leader);
+  }
   // Schedules every fault of the safety phase.
   void arm();
   void heal_all();
@@ -48,6 +56,8 @@ class FaultInjector {
   Random random_;
   bool healed_ = false;
   Stats stats_;
+  std::vector<uint32_t> metadata_group_;
+  std::function<std::optional<uint32_t>()> metadata_leader_;
 };
 
 }  // namespace tessera::sim

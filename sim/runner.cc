@@ -63,6 +63,7 @@ RunResult run_scenario(const proto::Scenario& scenario, uint64_t seed,
   std::unique_ptr<Workload> workload = make_workload(scenario, nodes, options);
   cluster.on_crash([&](uint32_t node) { workload->on_crash(node, world.now()); });
   FaultInjector faults(world, cluster, scenario, seed);
+  faults.set_metadata_group(workload->metadata_group(), [&] { return workload->metadata_leader(cluster); });
   cluster.boot_all(workload->factory());
   faults.arm();
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,9 @@ class Workload {
   virtual ~Workload() = default;
   virtual AppFactory factory() = 0;
   virtual void on_crash(uint32_t node, Instant now) {}
+  // The nodes of the workload's metadata group, and the one leading it now.
+  virtual std::vector<uint32_t> metadata_group() const { return {}; }
+  virtual std::optional<uint32_t> metadata_leader(SimCluster& cluster) { return std::nullopt; }
   virtual void begin_liveness(Instant now) {}
   virtual void stop_issuing() {}
   // How long in-flight work may take to finish after stop_issuing.

@@ -4,8 +4,8 @@
 
 namespace tessera::raft_test {
 
-RaftCluster::RaftCluster(size_t voters, uint64_t seed, raft::BrokenRaft broken)
-    : seed_(seed), broken_(broken), random_(mix_seed(seed, 0x52414654)) {
+RaftCluster::RaftCluster(size_t voters, uint64_t seed, raft::BrokenRaft broken, bool votes_not_persisted)
+    : seed_(seed), broken_(broken), votes_not_persisted_(votes_not_persisted), random_(mix_seed(seed, 0x52414654)) {
   replicas_.resize(voters);
   for (raft::PeerId p = 1; p <= voters; ++p) boot(p);
 }
@@ -97,10 +97,17 @@ void RaftCluster::deliver() {
 // The driver's contract, in its order: persist, send, apply, answer reads.
 void RaftCluster::handle_ready(raft::PeerId p) {
   Replica& r = replicas_[p - 1];
+  if (r.raft->diverged_at()) {
+    violation("replica " + std::to_string(p) + " was sent an entry conflicting with its committed index " +
+              std::to_string(*r.raft->diverged_at()));
+  }
   raft::Ready rd = r.raft->ready();
   if (rd.truncate_from) r.disk.log.erase(r.disk.log.lower_bound(*rd.truncate_from), r.disk.log.end());
   for (const raft::Entry& e : rd.entries) r.disk.log[e.index()] = e;
-  if (rd.hard_state) r.disk.hard = *rd.hard_state;
+  if (rd.hard_state) {
+    r.disk.hard = *rd.hard_state;
+    if (votes_not_persisted_) r.disk.hard.set_vote(0);
+  }
   if (!rd.entries.empty()) r.raft->persisted(rd.entries.back().index(), rd.entries.back().term());
   for (raft::Msg& m : rd.messages) {
     if (random_.below(1000000) < faults_.loss_ppm) continue;

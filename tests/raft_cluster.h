@@ -25,7 +25,8 @@ struct Faults {
 
 class RaftCluster {
  public:
-  RaftCluster(size_t voters, uint64_t seed, raft::BrokenRaft broken = {});
+  // votes_not_persisted: the driver never writes the vote (a broken rule).
+  RaftCluster(size_t voters, uint64_t seed, raft::BrokenRaft broken = {}, bool votes_not_persisted = false);
 
   // One step: every replica ticks with probability 1/ticks_per_step's
   // inverse, then due messages are delivered and readies carried out.
@@ -79,6 +80,7 @@ class RaftCluster {
 
   uint64_t seed_;
   raft::BrokenRaft broken_;
+  bool votes_not_persisted_;
   Random random_;
   Faults faults_;
   uint64_t now_ = 0;

@@ -24,7 +24,7 @@ struct TwoClients {
         net(world, testing::uniform_network(50, 400), {{0, 0}, {0, 0}, {0, 0}, {0, 0}}, 4), n_a(net, 0),
         n_meta(net, kMetaNode), n_b(net, 3), kv(rt_meta, Duration::micros(10), 5), rpc_a(rt_a, n_a),
         rpc_meta(rt_meta, n_meta), rpc_b(rt_b, n_b), store(rt_meta, kv),
-        service(rpc_meta, store, reply_bytes_max), a(rpc_a, NodeId(kMetaNode), Duration::seconds(1)),
+        service(rpc_meta, store, nullptr, reply_bytes_max), a(rpc_a, NodeId(kMetaNode), Duration::seconds(1)),
         b(rpc_b, NodeId(kMetaNode), Duration::seconds(1)) {
     proto::BucketRecord bucket;
     bucket.set_name("b");

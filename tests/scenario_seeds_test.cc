@@ -126,3 +126,23 @@ TEST(Checkers, RangeThatSendsAByteTooManyIsReported) {
 
 }  // namespace
 }  // namespace tessera::sim
+
+namespace tessera::sim {
+namespace {
+
+// The metadata group's Raft, broken two ways the S3 checkers and the
+// replica checker must see through.
+TEST(Checkers, ReadsServedByAnyMetadataReplicaAreReported) {
+  const std::string v = first_violation("metadata_leader_crash", "reads_from_any_replica", 3);
+  EXPECT_TRUE(v.rfind("read_after_write:", 0) == 0 || v.rfind("durability:", 0) == 0) << v;
+}
+
+TEST(Checkers, MetadataCommitWithoutAQuorumIsReported) {
+  const std::string v = first_violation("metadata_partition", "commit_without_quorum", 3);
+  EXPECT_TRUE(v.rfind("read_after_write:", 0) == 0 || v.rfind("consensus:", 0) == 0 ||
+              v.rfind("durability:", 0) == 0)
+      << v;
+}
+
+}  // namespace
+}  // namespace tessera::sim

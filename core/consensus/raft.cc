@@ -72,7 +72,7 @@ void Raft::tick() {
 }
 
 void Raft::step(const Msg& m) {
-  if (m.to() != opt_.id || !step_term(m)) return;
+  if (m.to() != opt_.id || diverged_at_ || !step_term(m)) return;
   switch (m.type()) {
     case Msg::APPEND:
     case Msg::HEARTBEAT:

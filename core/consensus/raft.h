@@ -121,6 +121,10 @@ class Raft {
   const proto::RaftConfig& config() const { return config_; }
   const proto::RaftSnapshotPoint& snapshot_point() const { return snapshot_; }
   bool recovering() const { return recovering_; }
+  // A leader sent an entry that conflicts with one committed here: the
+  // group broke Raft's safety (only a broken variant can). The replica
+  // ignores the rest and must be rebuilt; its driver halts it.
+  std::optional<uint64_t> diverged_at() const { return diverged_at_; }
   // Entries in [from, to] (to <= last_index()), for tests and snapshots.
   std::vector<Entry> entries(uint64_t from, uint64_t to) const;
 
@@ -181,6 +185,7 @@ class Raft {
   uint64_t commit_ = 0;
   uint64_t stable_ = 0;  // durable through this index
   bool recovering_ = false;
+  std::optional<uint64_t> diverged_at_;
 
   proto::RaftSnapshotPoint snapshot_;
   uint64_t first_index_ = 1;

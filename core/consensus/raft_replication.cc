@@ -79,6 +79,10 @@ void Raft::on_append(const Msg& m) {
     return send(std::move(r));
   }
   if (term_at(m.index()) != m.log_term() || (m.index() > 0 && m.log_term() == 0)) {
+    if (m.index() == commit_ && m.index() > 0) {  // the leader disagrees with a committed entry
+      diverged_at_ = m.index();
+      return;
+    }
     r.set_reject(true);
     r.set_index(m.index());
     r.set_reject_hint(last_index());
@@ -90,6 +94,10 @@ void Raft::on_append(const Msg& m) {
   for (const Entry& e : m.entries()) {
     if (e.index() <= last_index()) {
       if (term_at(e.index()) == e.term()) continue;
+      if (e.index() <= commit_) {
+        diverged_at_ = e.index();
+        return;
+      }
       truncate(e.index());
     }
     ASSERT(e.index() == last_index() + 1);
@@ -119,7 +127,9 @@ void Raft::on_append_reply(const Msg& m) {
   Progress& pr = it->second;
   pr.recent_active = true;
   if (m.reject()) {
-    if (m.index() < pr.match || (pr.probing && m.index() + 1 != pr.next)) return;  // stale
+    // At or below what it is known to hold: stale (a correct follower never
+    // rejects its own matched prefix, so this cannot loop).
+    if (m.index() <= pr.match || (pr.probing && m.index() + 1 != pr.next)) return;
     pr.next = std::max<uint64_t>(pr.match + 1, std::min(m.index(), m.reject_hint() + 1));
     pr.probing = true;
     return send_append(m.from());

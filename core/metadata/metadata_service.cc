@@ -18,27 +18,36 @@ Status too_large(const char* what) {
 
 }  // namespace
 
-MetadataService::MetadataService(RpcEndpoint& rpc, MetadataStore& store, size_t reply_bytes_max)
-    : store_(store), reply_bytes_max_(reply_bytes_max) {
+MetadataService::MetadataService(RpcEndpoint& rpc, MetadataStore& store, Gate gate, size_t reply_bytes_max)
+    : store_(store), gate_(std::move(gate)), reply_bytes_max_(reply_bytes_max) {
   serve_buckets(rpc);
   serve_objects(rpc);
   serve_uploads(rpc);
   serve_stripes(rpc);
 }
 
+void MetadataService::serve(RpcEndpoint& rpc, std::string method, RpcEndpoint::Handler handler) {
+  if (!gate_) return rpc.serve(std::move(method), std::move(handler));
+  rpc.serve(std::move(method), [this, handler](NodeId from, std::string payload) -> Task<Result<std::string>> {
+    Status open = co_await gate_();
+    if (!open.is_ok()) co_return open;
+    co_return co_await handler(from, std::move(payload));
+  });
+}
+
 // The calls on buckets and their settings.
 void MetadataService::serve_buckets(RpcEndpoint& rpc) {
   using namespace proto;
-  rpc.serve("meta.create_bucket", typed_handler<BucketRecord>([this](NodeId, BucketRecord r) {
+  serve(rpc, "meta.create_bucket", typed_handler<BucketRecord>([this](NodeId, BucketRecord r) {
               return store_.create_bucket(std::move(r));
             }));
-  rpc.serve("meta.get_bucket", typed_handler<MetaBucketName>([this](NodeId, MetaBucketName r) {
+  serve(rpc, "meta.get_bucket", typed_handler<MetaBucketName>([this](NodeId, MetaBucketName r) {
               return store_.get_bucket(r.bucket());
             }));
-  rpc.serve("meta.delete_bucket", typed_handler<MetaBucketName>([this](NodeId, MetaBucketName r) {
+  serve(rpc, "meta.delete_bucket", typed_handler<MetaBucketName>([this](NodeId, MetaBucketName r) {
               return store_.delete_bucket(r.bucket());
             }));
-  rpc.serve("meta.list_buckets",
+  serve(rpc, "meta.list_buckets",
             typed_handler<MetaEmpty>([this](NodeId, MetaEmpty) -> Task<Result<MetaBuckets>> {
               auto all = co_await store_.list_buckets();
               if (!all.is_ok()) co_return all.status();
@@ -46,10 +55,10 @@ void MetadataService::serve_buckets(RpcEndpoint& rpc) {
               for (auto& b : all.value()) *out.add_buckets() = std::move(b);
               co_return out;
             }));
-  rpc.serve("meta.set_versioning", typed_handler<MetaSetVersioning>([this](NodeId, MetaSetVersioning r) {
+  serve(rpc, "meta.set_versioning", typed_handler<MetaSetVersioning>([this](NodeId, MetaSetVersioning r) {
               return store_.set_versioning(r.bucket(), r.state());
             }));
-  rpc.serve("meta.update_bucket", typed_handler<MetaUpdateBucket>([this](NodeId, MetaUpdateBucket r) {
+  serve(rpc, "meta.update_bucket", typed_handler<MetaUpdateBucket>([this](NodeId, MetaUpdateBucket r) {
               return store_.update_bucket(r.bucket(), std::move(*r.mutable_patch()));
             }));
 }
@@ -57,17 +66,17 @@ void MetadataService::serve_buckets(RpcEndpoint& rpc) {
 // The calls on object versions and listings.
 void MetadataService::serve_objects(RpcEndpoint& rpc) {
   using namespace proto;
-  rpc.serve("meta.update_object", typed_handler<MetaUpdateObject>([this](NodeId, MetaUpdateObject r) {
+  serve(rpc, "meta.update_object", typed_handler<MetaUpdateObject>([this](NodeId, MetaUpdateObject r) {
               const MetaObjectRef& o = r.object();
               return store_.update_object(o.bucket(), o.key(), o.version_id(), std::move(*r.mutable_patch()));
             }));
-  rpc.serve("meta.commit_object", typed_handler<MetaCommit>([this](NodeId, MetaCommit r) {
+  serve(rpc, "meta.commit_object", typed_handler<MetaCommit>([this](NodeId, MetaCommit r) {
               return store_.commit_object(std::move(*r.mutable_version()), conditions_of(r.conditions()));
             }));
-  rpc.serve("meta.get_object", typed_handler<MetaObjectRef>([this](NodeId, MetaObjectRef r) {
+  serve(rpc, "meta.get_object", typed_handler<MetaObjectRef>([this](NodeId, MetaObjectRef r) {
               return store_.get_object(r.bucket(), r.key(), r.version_id());
             }));
-  rpc.serve("meta.delete_object",
+  serve(rpc, "meta.delete_object",
             typed_handler<MetaObjectRef>([this](NodeId, MetaObjectRef r) -> Task<Result<MetaDeleted>> {
               auto d = co_await store_.delete_object(r.bucket(), r.key(), r.version_id());
               if (!d.is_ok()) co_return d.status();
@@ -77,7 +86,7 @@ void MetadataService::serve_objects(RpcEndpoint& rpc) {
               if (d.value().removed) *out.mutable_removed() = std::move(*d.value().removed);
               co_return out;
             }));
-  rpc.serve("meta.list_objects",
+  serve(rpc, "meta.list_objects",
             typed_handler<MetaListObjects>([this](NodeId, MetaListObjects r) -> Task<Result<MetaObjectList>> {
               ListRequest request{r.prefix(), r.delimiter(), r.start_after(), r.max_keys()};
               // Halve the page until its records fit one reply.
@@ -94,7 +103,7 @@ void MetadataService::serve_objects(RpcEndpoint& rpc) {
                 request.max_keys /= 2;
               }
             }));
-  rpc.serve("meta.list_versions",
+  serve(rpc, "meta.list_versions",
             typed_handler<MetaListVersions>([this](NodeId, MetaListVersions r) -> Task<Result<MetaVersionList>> {
               ListVersionsRequest request{r.prefix(), r.delimiter(), r.key_marker(), r.version_id_marker(),
                                           r.max_keys()};
@@ -121,13 +130,13 @@ void MetadataService::serve_objects(RpcEndpoint& rpc) {
 // The calls on multipart uploads.
 void MetadataService::serve_uploads(RpcEndpoint& rpc) {
   using namespace proto;
-  rpc.serve("meta.create_upload", typed_handler<UploadRecord>([this](NodeId, UploadRecord r) {
+  serve(rpc, "meta.create_upload", typed_handler<UploadRecord>([this](NodeId, UploadRecord r) {
               return store_.create_upload(std::move(r));
             }));
-  rpc.serve("meta.get_upload", typed_handler<MetaUploadRef>([this](NodeId, MetaUploadRef r) {
+  serve(rpc, "meta.get_upload", typed_handler<MetaUploadRef>([this](NodeId, MetaUploadRef r) {
               return store_.get_upload(r.bucket(), r.key(), r.upload_id());
             }));
-  rpc.serve("meta.put_upload_part",
+  serve(rpc, "meta.put_upload_part",
             typed_handler<MetaPutPart>([this](NodeId, MetaPutPart r) -> Task<Result<MetaReplacedPart>> {
               const MetaUploadRef& u = r.upload();
               auto replaced = co_await store_.put_upload_part(u.bucket(), u.key(), u.upload_id(),
@@ -137,7 +146,7 @@ void MetadataService::serve_uploads(RpcEndpoint& rpc) {
               if (replaced.value()) *out.mutable_replaced() = std::move(*replaced.value());
               co_return out;
             }));
-  rpc.serve("meta.list_upload_parts",
+  serve(rpc, "meta.list_upload_parts",
             typed_handler<MetaListParts>([this](NodeId, MetaListParts r) -> Task<Result<MetaPartList>> {
               const MetaUploadRef& u = r.upload();
               uint32_t max_parts = r.max_parts();
@@ -153,7 +162,7 @@ void MetadataService::serve_uploads(RpcEndpoint& rpc) {
                 max_parts /= 2;
               }
             }));
-  rpc.serve("meta.list_uploads",
+  serve(rpc, "meta.list_uploads",
             typed_handler<MetaListUploads>([this](NodeId, MetaListUploads r) -> Task<Result<MetaUploadList>> {
               ListUploadsRequest request{r.prefix(), r.key_marker(), r.upload_id_marker(), r.max_uploads()};
               auto page = co_await store_.list_uploads(r.bucket(), request);
@@ -163,7 +172,7 @@ void MetadataService::serve_uploads(RpcEndpoint& rpc) {
               out.set_truncated(page.value().truncated);
               co_return out;
             }));
-  rpc.serve("meta.abort_upload",
+  serve(rpc, "meta.abort_upload",
             typed_handler<MetaUploadRef>([this](NodeId, MetaUploadRef r) -> Task<Result<MetaPartList>> {
               auto parts = co_await store_.abort_upload(r.bucket(), r.key(), r.upload_id());
               if (!parts.is_ok()) co_return parts.status();
@@ -174,7 +183,7 @@ void MetadataService::serve_uploads(RpcEndpoint& rpc) {
               if (!fits(out)) out.clear_parts();
               co_return out;
             }));
-  rpc.serve("meta.complete_upload", typed_handler<MetaComplete>([this](NodeId, MetaComplete r) {
+  serve(rpc, "meta.complete_upload", typed_handler<MetaComplete>([this](NodeId, MetaComplete r) {
               std::vector<CompletedPart> parts;
               for (const auto& p : r.parts()) parts.push_back(CompletedPart{p.number(), p.etag()});
               const MetaUploadRef& u = r.upload();
@@ -187,7 +196,7 @@ void MetadataService::serve_uploads(RpcEndpoint& rpc) {
 // The calls on garbage records and stripe moves (GC and repair).
 void MetadataService::serve_stripes(RpcEndpoint& rpc) {
   using namespace proto;
-  rpc.serve("meta.list_garbage",
+  serve(rpc, "meta.list_garbage",
             typed_handler<MetaListGarbage>([this](NodeId, MetaListGarbage r) -> Task<Result<MetaGarbageList>> {
               auto entries = co_await store_.list_garbage(r.before_ms(), r.limit());
               if (!entries.is_ok()) co_return entries.status();
@@ -201,14 +210,14 @@ void MetadataService::serve_stripes(RpcEndpoint& rpc) {
               if (!fits(out)) co_return too_large("the garbage list");
               co_return out;
             }));
-  rpc.serve("meta.remove_garbage", typed_handler<MetaRemoveGarbage>([this](NodeId, MetaRemoveGarbage r) {
+  serve(rpc, "meta.remove_garbage", typed_handler<MetaRemoveGarbage>([this](NodeId, MetaRemoveGarbage r) {
               return store_.remove_garbage(std::vector<std::string>(r.ids().begin(), r.ids().end()));
             }));
-  rpc.serve("meta.discard_stripes", typed_handler<MetaDiscard>([this](NodeId, MetaDiscard r) {
+  serve(rpc, "meta.discard_stripes", typed_handler<MetaDiscard>([this](NodeId, MetaDiscard r) {
               return store_.discard_stripes(
                   r.bucket(), r.key(), std::vector<StripeRecord>(r.stripes().begin(), r.stripes().end()));
             }));
-  rpc.serve("meta.move_stripe", typed_handler<MetaMoveStripe>([this](NodeId, MetaMoveStripe r) {
+  serve(rpc, "meta.move_stripe", typed_handler<MetaMoveStripe>([this](NodeId, MetaMoveStripe r) {
               const MetaStripeOwner& o = r.owner();
               return store_.move_stripe(
                   StripeOwner{o.bucket(), o.key(), o.version(), o.upload_id(), o.upload_part()}, r.fragment_version(),

@@ -4,6 +4,8 @@
 // own locks, so gateways in many processes see one linearizable store.
 #pragma once
 
+#include <functional>
+
 #include "core/metadata/metadata_store.h"
 #include "core/rpc/rpc_endpoint.h"
 
@@ -15,10 +17,17 @@ class MetadataService {
   // whose page would not is answered with a shorter, truncated page.
   static constexpr size_t kReplyBytesMax = 16u << 20;
 
+  // Passed before every call, or the call fails with its status: a
+  // replicated store's read barrier (only the leader serves, and only
+  // once its state holds every committed write).
+  using Gate = std::function<Task<Status>()>;
+
   // Registers the "meta.*" methods on rpc. store must outlive the service.
-  MetadataService(RpcEndpoint& rpc, MetadataStore& store, size_t reply_bytes_max = kReplyBytesMax);
+  MetadataService(RpcEndpoint& rpc, MetadataStore& store, Gate gate = nullptr,
+                  size_t reply_bytes_max = kReplyBytesMax);
 
  private:
+  void serve(RpcEndpoint& rpc, std::string method, RpcEndpoint::Handler handler);
   void serve_buckets(RpcEndpoint& rpc);
   void serve_objects(RpcEndpoint& rpc);
   void serve_uploads(RpcEndpoint& rpc);
@@ -29,6 +38,7 @@ class MetadataService {
   }
 
   MetadataStore& store_;
+  Gate gate_;
   size_t reply_bytes_max_;
 };
 

@@ -120,6 +120,9 @@ struct StripeOwner {
 // call was never sent), and nothing was written.
 inline constexpr char kNoAnswer[] = "NoAnswer";
 inline bool outcome_unknown(const Status& s) { return s.reason() == kNoAnswer; }
+// A metadata replica that does not lead its group: nothing was done, and
+// the message may name the leader ("leader=<node>").
+inline constexpr char kNotLeader[] = "NotLeader";
 
 class MetadataStore {
  public:

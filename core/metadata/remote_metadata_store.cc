@@ -1,5 +1,8 @@
 #include "core/metadata/remote_metadata_store.h"
 
+#include <cstdlib>
+#include <string_view>
+
 #include "metadata_rpc.pb.h"
 
 namespace tessera {
@@ -35,16 +38,47 @@ std::vector<std::string> take(google::protobuf::RepeatedPtrField<std::string>* f
 }  // namespace
 
 template <typename Reply, typename Request>
-Task<Result<Reply>> RemoteMetadataStore::call(const char* method, Request request) {
-  if (probe_failures_ >= kProbeFailuresMax) {
-    co_return Status(Code::kUnavailable, "the metadata node (" + std::to_string(server_.value) + ") is not answering");
+Task<Result<Reply>> RemoteMetadataStore::call(const char* method, Request request, Duration probe_deadline) {
+  const bool probe = probe_deadline.us > 0;  // a probe always goes out
+  if (!probe && probe_failures_ >= kProbeFailuresMax) {
+    co_return Status(Code::kUnavailable, "the metadata group (node " + std::to_string(servers_[leader_].value) +
+                                             " first) is not answering");
   }
-  auto r = co_await call_message<Reply>(rpc_, server_, method, std::move(request), deadline_);
-  // Only the RPC's own deadline times out (the store never does).
-  if (r.code() == Code::kTimeout) {
-    co_return Status(Code::kTimeout, std::string(method) + ": no answer from the metadata node", kNoAnswer);
+  Runtime& rt = rpc_.runtime();
+  const Instant give_up = rt.now() + (probe ? probe_deadline : deadline_);
+  const std::string_view name = std::string_view(method).substr(5);  // after "meta."
+  const bool anywhere = reads_anywhere_ && (name.substr(0, 4) == "get_" || name.substr(0, 5) == "list_");
+  for (size_t attempt = 1;; ++attempt) {
+    const NodeId to = anywhere ? servers_[read_rotor_++ % servers_.size()] : servers_[leader_];
+    auto r = co_await call_message<Reply>(rpc_, to, method, request, give_up - rt.now());
+    // Only the RPC's own deadline times out (the store never does).
+    if (r.code() == Code::kTimeout) {
+      leader_ = (leader_ + 1) % servers_.size();  // try another replica next time
+      co_return Status(Code::kTimeout, std::string(method) + ": no answer from the metadata node", kNoAnswer);
+    }
+    if (r.is_ok() || r.status().reason() != kNotLeader) co_return r;
+    follow(r.status());
+    // A whole round of replicas without a leader: an election is on.
+    if (attempt % servers_.size() == 0) co_await sleep(rt, kElectionPause);
+    if (rt.now() + kElectionPause >= give_up) {
+      co_return Status(Code::kUnavailable, std::string(method) + ": the metadata group has no leader");
+    }
   }
-  co_return r;
+}
+
+void RemoteMetadataStore::follow(const Status& not_leader) {
+  const std::string& m = not_leader.message();
+  const size_t at = m.find("leader=");
+  if (at != std::string::npos) {
+    const uint32_t hint = static_cast<uint32_t>(std::strtoul(m.c_str() + at + 7, nullptr, 10));
+    for (size_t i = 0; i < servers_.size(); ++i) {
+      if (servers_[i].value == hint && i != leader_) {
+        leader_ = i;
+        return;
+      }
+    }
+  }
+  leader_ = (leader_ + 1) % servers_.size();
 }
 
 template <typename Request>
@@ -299,7 +333,7 @@ Task<Status> RemoteMetadataStore::move_stripe(StripeOwner owner, uint64_t fragme
 Task<Status> RemoteMetadataStore::probe(Duration deadline) {
   // A bucket that cannot exist: NoSuchBucket is an answer like any other.
   proto::MetaBucketName request;
-  auto r = co_await call_message<proto::BucketRecord>(rpc_, server_, "meta.get_bucket", std::move(request), deadline);
+  auto r = co_await call<proto::BucketRecord>("meta.get_bucket", std::move(request), deadline);
   const bool answered = r.is_ok() || r.code() == Code::kNotFound;
   probe_failures_ = answered ? 0 : probe_failures_ + 1;
   co_return answered ? Status::ok() : r.status();

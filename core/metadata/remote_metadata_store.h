@@ -1,6 +1,6 @@
 // RemoteMetadataStore: the MetadataStore of a metadata process, reached over
-// RPC (see MetadataService). Each call is one request with a deadline; a
-// call that times out may still have taken effect, as over any network.
+// RPC (see MetadataService). Each call has a deadline; a call that times
+// out may still have taken effect, as over any network.
 // Lists come back in pages of at most MetadataService::kReplyBytesMax bytes,
 // so a page may be shorter than asked (it is then marked truncated).
 #pragma once
@@ -13,7 +13,12 @@ namespace tessera {
 class RemoteMetadataStore final : public MetadataStore {
  public:
   RemoteMetadataStore(RpcEndpoint& rpc, NodeId server, Duration deadline)
-      : rpc_(rpc), server_(server), deadline_(deadline) {}
+      : RemoteMetadataStore(rpc, std::vector<NodeId>{server}, deadline) {}
+  // A replicated metadata group: calls go to its leader, found by trying
+  // replicas and following their hints (a NotLeader answer means nothing
+  // was done, so it is safe to send the call on).
+  RemoteMetadataStore(RpcEndpoint& rpc, std::vector<NodeId> replicas, Duration deadline)
+      : rpc_(rpc), servers_(std::move(replicas)), deadline_(deadline) {}
 
   Task<Status> create_bucket(proto::BucketRecord bucket) override;
   Task<Result<proto::BucketRecord>> get_bucket(std::string name) override;
@@ -60,17 +65,28 @@ class RemoteMetadataStore final : public MetadataStore {
   // succeeds again.
   Task<Status> probe(Duration deadline);
   static constexpr int kProbeFailuresMax = 2;
+  // Test only (BrokenVariants::reads_from_any_replica): reads go to any
+  // replica in turn instead of the leader.
+  void set_reads_anywhere(bool on) { reads_anywhere_ = on; }
 
  private:
+  // probe_deadline > 0: a probe, with its own deadline.
   template <typename Reply, typename Request>
-  Task<Result<Reply>> call(const char* method, Request request);
+  Task<Result<Reply>> call(const char* method, Request request, Duration probe_deadline = Duration{0});
+  static constexpr Duration kElectionPause = Duration::millis(50);
   template <typename Request>
   Task<Status> call_status(const char* method, Request request);
 
+  // The next replica to try after a NotLeader answer.
+  void follow(const Status& not_leader);
+
   RpcEndpoint& rpc_;
-  NodeId server_;
+  std::vector<NodeId> servers_;
+  size_t leader_ = 0;  // index in servers_ of the replica believed to lead
   Duration deadline_;
   int probe_failures_ = 0;
+  bool reads_anywhere_ = false;
+  size_t read_rotor_ = 0;
 };
 
 }  // namespace tessera

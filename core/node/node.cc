@@ -28,12 +28,37 @@ void Node::build_storage() {
 
 void Node::build_metadata() {
   ASSERT(io_.kv != nullptr);
-  metadata_ = std::make_unique<KvMetadataStore>(io_.rt, *io_.kv);
-  metadata_service_ = std::make_unique<MetadataService>(rpc_, *metadata_);
+  if (plan_.metadata_group.empty()) {
+    metadata_ = std::make_unique<KvMetadataStore>(io_.rt, *io_.kv);
+    metadata_service_ = std::make_unique<MetadataService>(rpc_, *metadata_);
+    return;
+  }
+  RaftReplicaConfig config = plan_.raft;
+  config.voters = plan_.metadata_group;
+  config.broken.commit_without_quorum = plan_.broken.commit_without_quorum;
+  config.broken.count_old_terms = plan_.broken.count_old_terms;
+  config.votes_not_persisted = plan_.broken.votes_not_persisted;
+  config.reads_from_any_replica = plan_.broken.reads_from_any_replica;
+  replica_ = std::make_unique<RaftReplica>(io_.rt, rpc_, *io_.kv, std::move(config));
+  replicated_kv_ = std::make_unique<ReplicatedKv>(*io_.kv, *replica_);
+  // The leader's state machine is the single-replica store over the
+  // replicated kv, entered through a read barrier.
+  replica_store_ = std::make_unique<KvMetadataStore>(io_.rt, *replicated_kv_);
+  RaftReplica* replica = replica_.get();
+  const Duration barrier_deadline = plan_.metadata_deadline;
+  metadata_service_ = std::make_unique<MetadataService>(
+      rpc_, *replica_store_, [replica, barrier_deadline] { return replica->read_barrier(barrier_deadline); });
+  // A replica whose kv cannot be read stays unstarted: it answers NotLeader.
+  io_.rt.spawn([](RaftReplica& r) -> Task<void> { (void)co_await r.start(); }(*replica_));
 }
 
 void Node::build_gateway() {
-  if (plan_.metadata_node) {
+  if (!plan_.metadata_group.empty()) {
+    // Every call, even from a replica's own gateway, goes to the leader.
+    auto remote = std::make_unique<RemoteMetadataStore>(rpc_, plan_.metadata_group, plan_.metadata_deadline);
+    remote->set_reads_anywhere(plan_.broken.reads_from_any_replica);
+    metadata_ = std::move(remote);
+  } else if (plan_.metadata_node) {
     ASSERT(!plan_.roles.metadata);  // a metadata node's own gateway uses it directly
     metadata_ = std::make_unique<RemoteMetadataStore>(rpc_, *plan_.metadata_node, plan_.metadata_deadline);
   } else if (!metadata_) {

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "core/broken_variants.h"
+#include "core/consensus/raft_replica.h"
+#include "core/consensus/replicated_kv.h"
 #include "core/gateway/object_gateway.h"
 #include "core/gc/garbage_collector.h"
 #include "core/membership/heartbeat.h"
@@ -41,6 +43,10 @@ struct NodePlan {
   // (a metadata node, or this node's own kv).
   std::vector<DiskInfo> cluster_disks;
   std::optional<NodeId> metadata_node;
+  // A replicated metadata group (Raft): its replicas. A metadata node of
+  // the group serves as one of them; a gateway reaches the group's leader.
+  std::vector<NodeId> metadata_group;
+  RaftReplicaConfig raft;  // timing, and hooks the simulator's checker uses
   Duration metadata_deadline = Duration::seconds(30);
   GatewayConfig gateway;
   // Gateway: runs GC, repair and the orphan sweep (one gateway of a
@@ -89,6 +95,7 @@ class Node {
   Scrubber* scrubber() { return scrubber_.get(); }
   StorageService* storage() { return storage_.get(); }
   Heartbeater* heartbeats() { return heartbeats_.get(); }
+  RaftReplica* replica() { return replica_.get(); }
   const NodePlan& plan() const { return plan_; }
 
  private:
@@ -102,6 +109,9 @@ class Node {
   RpcEndpoint rpc_;
   std::unique_ptr<Heartbeater> heartbeats_;
   std::unique_ptr<StorageService> storage_;
+  std::unique_ptr<RaftReplica> replica_;
+  std::unique_ptr<ReplicatedKv> replicated_kv_;
+  std::unique_ptr<MetadataStore> replica_store_;  // the leader's state machine
   std::unique_ptr<Scrubber> scrubber_;
   std::unique_ptr<MetadataStore> metadata_;
   std::unique_ptr<MetadataService> metadata_service_;

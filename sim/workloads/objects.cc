@@ -1,6 +1,7 @@
 #include "sim/workloads/objects.h"
 
 #include "core/node/node.h"
+#include "sim/workloads/consensus_checker.h"
 #include "sim/workloads/objects_checker.h"
 #include "sim/workloads/objects_client.h"
 #include "sim/workloads/repair_audit.h"
@@ -20,7 +21,9 @@ struct Shared {
   FailureDomain level;
   std::vector<DiskInfo> disks;  // every disk of the storage nodes
   std::vector<NodeId> storage_nodes;
+  std::vector<NodeId> metadata_nodes;  // a Raft group, or the one metadata node
   ObjectsChecker checker;
+  ConsensusChecker consensus;
   bool accepting = true;
   uint64_t verified = 0;
   BrokenVariants broken;           // test only
@@ -54,10 +57,40 @@ NodePlan storage_plan(const NodeContext& ctx, const Shared& s) {
   return p;
 }
 
-NodePlan metadata_plan() {
+// A replicated group gives an election time to end within a call.
+Duration metadata_deadline(const proto::ObjectsWorkload& c) {
+  const auto fragment = Duration::millis(static_cast<int64_t>(c.fragment_deadline_ms()));
+  return c.metadata_replicas() > 0 ? std::max(fragment, Duration::seconds(1)) : fragment;
+}
+
+NodePlan metadata_plan(Shared& s) {
   NodePlan p;
   p.roles.metadata = true;
+  if (s.config.metadata_replicas() == 0) return p;
+  p.metadata_group = s.metadata_nodes;
+  p.metadata_deadline = metadata_deadline(s.config);
+  p.raft.tick = Duration::millis(50);
+  ConsensusChecker* checker = &s.consensus;
+  p.raft.on_leader = [checker](NodeId self, uint64_t term) { checker->leader(self, term); };
+  p.raft.on_apply = [checker](NodeId self, const raft::Entry& e) { checker->applied(self, e); };
+  p.raft.on_diverged = [checker](NodeId self, uint64_t index) { checker->diverged(self, index); };
+  p.broken = s.broken;
   return p;
+}
+
+// n replicas on nodes of their own: one per zone, round after round, then
+// (with fewer zones) on further racks of each zone. Node 0 is the gateway.
+std::vector<NodeId> spread_replicas(uint32_t n, const proto::Topology& t) {
+  std::vector<NodeId> out;
+  const uint32_t per_rack = t.nodes_per_rack(), per_zone = t.racks_per_zone() * per_rack;
+  for (uint32_t round = 0; out.size() < n && round < per_zone; ++round) {
+    const uint32_t in_zone = (round % t.racks_per_zone()) * per_rack + round / t.racks_per_zone();
+    for (uint32_t z = 0; z < t.zones() && out.size() < n; ++z) {
+      const uint32_t node = z * per_zone + in_zone;
+      if (node != 0) out.push_back(NodeId(node));
+    }
+  }
+  return out;
 }
 
 NodePlan gateway_plan(const NodeContext& ctx, Shared& s) {
@@ -66,7 +99,8 @@ NodePlan gateway_plan(const NodeContext& ctx, Shared& s) {
   p.roles.gateway = true;
   p.cluster_disks = s.disks;
   if (c.metadata_node()) p.metadata_node = NodeId(kMetadataNode);
-  p.metadata_deadline = Duration::millis(static_cast<int64_t>(c.fragment_deadline_ms()));
+  if (c.metadata_replicas() > 0) p.metadata_group = s.metadata_nodes;
+  p.metadata_deadline = metadata_deadline(c);
   p.gateway.storage_classes = {StorageClass{"STANDARD", c.k(), c.m(), s.level}};
   p.gateway.stripes.hedge_after = Duration::millis(static_cast<int64_t>(c.hedge_after_ms()));
   p.gateway.min_upload_part_bytes = c.upload_part_bytes();
@@ -90,6 +124,7 @@ NodePlan gateway_plan(const NodeContext& ctx, Shared& s) {
 class NodeOnly final : public NodeApp {
  public:
   NodeOnly(NodeContext& ctx, NodePlan plan) : node_(NodeIo{ctx.runtime, ctx.network, ctx.disks, &ctx.kv}, std::move(plan)) {}
+  Node& node() { return node_; }
 
  private:
   Node node_;
@@ -204,16 +239,25 @@ class ObjectsWorkloadImpl final : public Workload {
     shared_.broken.repair_rebuilds_wrong_bytes = broken_variant == "repair_rebuilds_wrong_bytes";
     shared_.broken.get_ignores_conditions = broken_variant == "get_ignores_conditions";
     shared_.broken.range_past_its_end = broken_variant == "range_past_its_end";
+    shared_.broken.reads_from_any_replica = broken_variant == "reads_from_any_replica";
+    shared_.broken.commit_without_quorum = broken_variant == "commit_without_quorum";
+    shared_.broken.votes_not_persisted = broken_variant == "votes_not_persisted";
+    shared_.broken.count_old_terms = broken_variant == "count_old_terms";
     shared_.level = *parse_failure_domain(shared_.config.failure_domain());
     const auto locations = layout(scenario.topology());
-    shared_.checker.set_late_commits(shared_.config.metadata_node());
+    shared_.checker.set_late_commits(shared_.config.metadata_node() || shared_.config.metadata_replicas() > 0);
     shared_.checker.set_upload_part_bytes(std::max<uint64_t>(1, shared_.config.upload_part_bytes()));
     if (shared_.config.puts_must_succeed_after_ms() > 0) {
       shared_.checker.require_puts_from(
           Instant{static_cast<int64_t>(shared_.config.puts_must_succeed_after_ms()) * 1000});
     }
-    const uint32_t first_storage = shared_.config.metadata_node() ? kMetadataNode + 1 : 1;
-    for (uint32_t n = first_storage; n < nodes; ++n) {
+    if (shared_.config.metadata_replicas() > 0) {
+      shared_.metadata_nodes = spread_replicas(shared_.config.metadata_replicas(), scenario.topology());
+    } else if (shared_.config.metadata_node()) {
+      shared_.metadata_nodes = {NodeId(kMetadataNode)};
+    }
+    for (uint32_t n = 1; n < nodes; ++n) {
+      if (is_metadata(NodeId(n))) continue;
       shared_.storage_nodes.push_back(NodeId(n));
       for (uint32_t d = 0; d < scenario.topology().disks_per_node(); ++d) {
         shared_.disks.push_back(DiskInfo{DiskRef{n, d}, locations[n].zone, locations[n].rack,
@@ -228,11 +272,27 @@ class ObjectsWorkloadImpl final : public Workload {
   AppFactory factory() override {
     return [this](NodeContext& ctx) -> std::unique_ptr<NodeApp> {
       if (ctx.id.value == 0) return std::make_unique<GatewayApp>(ctx, shared_);
-      if (ctx.id.value == kMetadataNode && shared_.config.metadata_node()) {
-        return std::make_unique<NodeOnly>(ctx, metadata_plan());
-      }
+      if (is_metadata(ctx.id)) return std::make_unique<NodeOnly>(ctx, metadata_plan(shared_));
       return std::make_unique<NodeOnly>(ctx, storage_plan(ctx, shared_));
     };
+  }
+  std::vector<uint32_t> metadata_group() const override {
+    std::vector<uint32_t> out;
+    for (NodeId n : shared_.metadata_nodes) out.push_back(n.value);
+    return out;
+  }
+  std::optional<uint32_t> metadata_leader(SimCluster& cluster) override {
+    std::optional<uint32_t> leader;
+    uint64_t term = 0;
+    for (NodeId n : shared_.metadata_nodes) {
+      if (!cluster.up(n.value)) continue;
+      RaftReplica* r = static_cast<NodeOnly*>(cluster.app(n.value))->node().replica();
+      if (r && r->is_leader() && r->raft()->term() >= term) {
+        leader = n.value;
+        term = r->raft()->term();
+      }
+    }
+    return leader;
   }
   void on_crash(uint32_t node, Instant now) override {
     if (node == 0) shared_.checker.gateway_crashed(now);
@@ -249,6 +309,7 @@ class ObjectsWorkloadImpl final : public Workload {
   Duration verification_time() const override { return verification_; }
   void check(SimCluster& cluster, Violations& out) override {
     out.merge(shared_.checker.violations());
+    out.merge(shared_.consensus.violations());
     if (shared_.verified != shared_.config.keys()) {
       out.add("liveness", "final reads verified " + std::to_string(shared_.verified) + " of " +
                               std::to_string(shared_.config.keys()) + " keys in the time allowed");
@@ -267,7 +328,8 @@ class ObjectsWorkloadImpl final : public Workload {
   }
   std::string stats() const override {
     const auto& r = shared_.repair_progress;
-    return shared_.checker.stats() + " garbage_collected=" + std::to_string(shared_.garbage_collected) +
+    const std::string raft = shared_.metadata_nodes.size() > 1 ? " " + shared_.consensus.stats() : "";
+    return shared_.checker.stats() + raft + " garbage_collected=" + std::to_string(shared_.garbage_collected) +
            " repair_passes=" + std::to_string(r.passes) + " stripes_repaired=" + std::to_string(r.stripes_repaired) +
            " fragments_rebuilt=" + std::to_string(r.fragments_rebuilt) +
            " fragments_moved=" + std::to_string(r.fragments_moved) +
@@ -276,6 +338,10 @@ class ObjectsWorkloadImpl final : public Workload {
   }
 
  private:
+  bool is_metadata(NodeId n) const {
+    return std::find(shared_.metadata_nodes.begin(), shared_.metadata_nodes.end(), n) != shared_.metadata_nodes.end();
+  }
+
   Shared shared_;
   Duration deadline_;
   Duration verification_;

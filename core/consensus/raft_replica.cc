@@ -1,0 +1,305 @@
+#include "core/consensus/raft_replica.h"
+
+#include "io_abstraction/assert.h"
+
+namespace tessera {
+namespace {
+
+const std::string kPrefix("\0raft/", 6);
+const std::string kHardKey = kPrefix + "hard";
+const std::string kSnapKey = kPrefix + "snap";
+const std::string kAppliedKey = kPrefix + "applied";
+const std::string kLogPrefix = kPrefix + "log/";
+
+std::string be64(uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i, v >>= 8) out[static_cast<size_t>(i)] = static_cast<char>(v & 0xff);
+  return out;
+}
+uint64_t from_be64(const std::string& s) {
+  uint64_t v = 0;
+  for (unsigned char c : s) v = (v << 8) | c;
+  return v;
+}
+std::string log_key(uint64_t index) { return kLogPrefix + be64(index); }
+
+raft::PeerId peer_of(NodeId n) { return n.value + 1; }
+NodeId node_of(raft::PeerId p) { return NodeId(p - 1); }
+
+// The metadata layer's "may have taken effect" (kNoAnswer in metadata_store.h).
+Status no_answer(const char* what) { return Status(Code::kUnavailable, what, "NoAnswer"); }
+
+}  // namespace
+
+struct RaftReplica::Waiter {
+  std::optional<Status> result;
+  detail::Wakeup done;
+};
+
+RaftReplica::RaftReplica(Runtime& rt, RpcEndpoint& rpc, Kv& kv, RaftReplicaConfig config)
+    : rt_(rt), rpc_(rpc), kv_(kv), config_(std::move(config)) {
+  ASSERT(!config_.voters.empty());
+  rpc_.serve("raft.msg", [this](NodeId, std::string payload) -> Task<Result<std::string>> {
+    raft::Msg m;
+    if (raft_ && !halted_ && m.ParseFromString(payload)) {
+      raft_->step(m);
+      if (raft_->diverged_at()) {
+        halted_ = true;  // never apply past a conflict with a committed entry
+        if (config_.on_diverged) config_.on_diverged(rpc_.self(), *raft_->diverged_at());
+      }
+      kick();
+    }
+    co_return std::string();
+  });
+}
+
+RaftReplica::~RaftReplica() { *alive_ = false; }
+
+std::optional<NodeId> RaftReplica::leader_hint() const {
+  if (!raft_ || raft_->leader() == 0) return std::nullopt;
+  return node_of(raft_->leader());
+}
+
+Status RaftReplica::not_leader() const {
+  const auto hint = leader_hint();
+  return Status(Code::kUnavailable, hint ? "leader=" + std::to_string(hint->value) : "no leader", "NotLeader");
+}
+
+Task<Status> RaftReplica::start() {
+  Status s = co_await load();
+  if (!s.is_ok()) co_return s;
+  tick_loop();
+  kick();
+  co_return Status::ok();
+}
+
+// Reads hard state, compaction point, applied index and log; a corrupt
+// entry ends the log there, and the replica recovers from a leader.
+Task<Status> RaftReplica::load() {
+  raft::Restored restored;
+  auto hard = co_await kv_.get(kHardKey);
+  if (hard.is_ok()) ASSERT(restored.hard_state.ParseFromString(hard.value()));
+  auto snap = co_await kv_.get(kSnapKey);
+  if (snap.is_ok()) {
+    ASSERT(restored.snapshot.ParseFromString(snap.value()));
+  } else {
+    for (NodeId v : config_.voters) restored.snapshot.mutable_config()->add_voters(peer_of(v));
+  }
+  auto applied = co_await kv_.get(kAppliedKey);
+  if (applied.is_ok()) applied_ = from_be64(applied.value());
+  std::string from = log_key(restored.snapshot.index() + 1);
+  const std::string end = kLogPrefix + std::string(8, '\xff') + std::string(1, '\xff');
+  while (true) {
+    auto rows = co_await kv_.scan(from, end, 1024);
+    if (!rows.is_ok()) co_return rows.status();
+    for (auto& [key, value] : rows.value()) {
+      raft::Entry e;
+      const uint64_t want = restored.snapshot.index() + 1 + restored.entries.size();
+      if (!e.ParseFromString(value) || !raft::entry_intact(e) || e.index() != want) {
+        restored.recovering = true;  // what follows is rebuilt from a leader
+        break;
+      }
+      restored.entries.push_back(std::move(e));
+    }
+    if (restored.recovering || rows.value().size() < 1024) break;
+    from = rows.value().back().first + std::string(1, '\0');
+  }
+  durable_last_ = restored.snapshot.index() + restored.entries.size();
+  if (!hard.is_ok() && (snap.is_ok() || applied.is_ok())) restored.recovering = true;  // state lost
+  applied_ = std::max(applied_, restored.snapshot.index());
+  restored.applied = std::min(applied_, durable_last_);
+  raft::Options opt;
+  opt.id = peer_of(rpc_.self());
+  opt.election_ticks = config_.election_ticks;
+  opt.heartbeat_ticks = config_.heartbeat_ticks;
+  opt.broken = config_.broken;
+  raft_ = std::make_unique<raft::Raft>(opt, rt_.random(), std::move(restored));
+  co_return Status::ok();
+}
+
+void RaftReplica::tick_loop() {
+  std::weak_ptr<bool> alive = alive_;
+  rt_.post_after(config_.tick, [this, alive] {
+    if (alive.expired()) return;
+    if (halted_) return;
+    raft_->tick();
+    kick();
+    tick_loop();
+  });
+}
+
+void RaftReplica::kick() {
+  dirty_ = true;
+  if (pumping_ || !raft_ || halted_) return;
+  pumping_ = true;
+  rt_.spawn(pump());
+}
+
+// One ready at a time: while its write is in flight, new input piles up
+// and goes out together in the next (group commit).
+Task<void> RaftReplica::pump() {
+  std::shared_ptr<bool> alive = alive_;
+  while (dirty_ && !halted_) {
+    dirty_ = false;
+    raft::Ready rd = raft_->ready();
+    if (rd.empty()) continue;
+    if (!co_await persist(rd)) break;
+    if (!*alive) co_return;
+    send_all(rd.messages);
+    if (!co_await apply(rd.committed)) break;
+    if (!*alive) co_return;
+    answer_reads(rd.reads);
+    fail_orphaned_proposals();
+    if (is_leader() && raft_->term() != leader_term_seen_) {
+      leader_term_seen_ = raft_->term();
+      if (config_.on_leader) config_.on_leader(rpc_.self(), leader_term_seen_);
+    }
+  }
+  pumping_ = false;
+}
+
+// A proposal of a term this replica no longer leads may still commit under
+// the next leader, or not: its caller learns that it cannot know. (A
+// leader's proposals wait for their outcome however long, so its state
+// machine never runs ahead of a proposal it gave up on.)
+void RaftReplica::fail_orphaned_proposals() {
+  const bool leading = is_leader();
+  for (auto it = proposals_.begin(); it != proposals_.end();) {
+    if (leading && it->second.first == raft_->term()) {
+      ++it;
+      continue;
+    }
+    it->second.second->result = no_answer("the metadata leader changed before the write committed");
+    it->second.second->done.fire(rt_);
+    it = proposals_.erase(it);
+  }
+}
+
+Task<bool> RaftReplica::persist(const raft::Ready& rd) {
+  KvBatch batch;
+  if (rd.truncate_from) {
+    for (uint64_t i = *rd.truncate_from; i <= durable_last_; ++i) batch.remove(log_key(i));
+    durable_last_ = std::min(durable_last_, *rd.truncate_from - 1);
+  }
+  for (const raft::Entry& e : rd.entries) batch.put(log_key(e.index()), e.SerializeAsString());
+  if (rd.hard_state) {
+    proto::RaftHardState hs = *rd.hard_state;
+    if (config_.votes_not_persisted) hs.set_vote(0);
+    batch.put(kHardKey, hs.SerializeAsString());
+  }
+  if (batch.empty()) co_return true;
+  Status s = co_await kv_.write(std::move(batch), Durability::kSync);
+  if (!s.is_ok()) {
+    halted_ = true;  // a replica that cannot persist must not vote or acknowledge
+    co_return false;
+  }
+  if (!rd.entries.empty()) {
+    durable_last_ = rd.entries.back().index();
+    raft_->persisted(rd.entries.back().index(), rd.entries.back().term());
+  }
+  co_return true;
+}
+
+void RaftReplica::send_all(std::vector<raft::Msg>& messages) {
+  for (raft::Msg& m : messages) rpc_.notify(node_of(m.to()), "raft.msg", m.SerializeAsString());
+}
+
+Task<bool> RaftReplica::apply(const std::vector<raft::Entry>& committed) {
+  if (committed.empty()) co_return true;
+  KvBatch batch;
+  for (const raft::Entry& e : committed) {
+    if (e.type() != raft::Entry::NORMAL) continue;
+    proto::KvCommand command;
+    ASSERT(command.ParseFromString(e.data()));  // checked by its CRC on the way in
+    for (const proto::KvOp& op : command.ops()) {
+      if (op.remove()) {
+        batch.remove(op.key());
+      } else {
+        batch.put(op.key(), op.value());
+      }
+    }
+  }
+  batch.put(kAppliedKey, be64(committed.back().index()));
+  // Buffered: the log is durable, and a restart replays from the applied index.
+  Status s = co_await kv_.write(std::move(batch), Durability::kBuffered);
+  if (!s.is_ok()) {
+    halted_ = true;
+    co_return false;
+  }
+  for (const raft::Entry& e : committed) {
+    if (config_.on_apply) config_.on_apply(rpc_.self(), e);
+    auto it = proposals_.find(e.index());
+    if (it == proposals_.end()) continue;
+    const bool ours = it->second.first == e.term();
+    it->second.second->result = ours ? Status::ok() : not_leader();  // another leader's entry won
+    it->second.second->done.fire(rt_);
+    proposals_.erase(it);
+  }
+  applied_ = committed.back().index();
+  finish_applied();
+  co_return true;
+}
+
+void RaftReplica::answer_reads(const std::vector<raft::ReadState>& reads) {
+  for (const raft::ReadState& rs : reads) {
+    auto it = reads_.find(rs.id);
+    if (it == reads_.end()) continue;
+    std::shared_ptr<Waiter> w = it->second;
+    reads_.erase(it);
+    if (rs.index == 0) {
+      w->result = not_leader();
+      w->done.fire(rt_);
+    } else {
+      awaiting_apply_.emplace(rs.index, w);
+    }
+  }
+  finish_applied();
+}
+
+void RaftReplica::finish_applied() {
+  while (!awaiting_apply_.empty() && awaiting_apply_.begin()->first <= applied_) {
+    auto w = awaiting_apply_.begin()->second;
+    awaiting_apply_.erase(awaiting_apply_.begin());
+    if (!w->result) w->result = Status::ok();
+    w->done.fire(rt_);
+  }
+}
+
+std::shared_ptr<RaftReplica::Waiter> RaftReplica::wait(Duration deadline) {
+  auto w = std::make_shared<Waiter>();
+  std::weak_ptr<Waiter> weak = w;
+  Runtime* rt = &rt_;
+  rt_.post_after(deadline, [weak, rt] {
+    auto w = weak.lock();
+    if (!w || w->done.fired) return;
+    w->result = no_answer("no answer from the metadata group in time");
+    w->done.fire(*rt);
+  });
+  return w;
+}
+
+Task<Status> RaftReplica::propose(std::string command) {
+  if (!raft_ || halted_) co_return Status(Code::kUnavailable, "metadata replica not started", "NotLeader");
+  auto index = raft_->propose(std::move(command));
+  if (!index.is_ok()) co_return not_leader();
+  auto w = std::make_shared<Waiter>();
+  proposals_[index.value()] = {raft_->term(), w};
+  kick();
+  co_await w->done.wait();
+  co_return *w->result;
+}
+
+Task<Status> RaftReplica::read_barrier(Duration deadline) {
+  if (!raft_ || halted_) co_return Status(Code::kUnavailable, "metadata replica not started", "NotLeader");
+  if (config_.reads_from_any_replica) co_return Status::ok();
+  const uint64_t id = next_read_id_++;
+  if (!raft_->read_index(id).is_ok()) co_return not_leader();
+  auto w = wait(deadline);
+  reads_[id] = w;
+  kick();
+  co_await w->done.wait();
+  reads_.erase(id);
+  co_return *w->result;
+}
+
+}  // namespace tessera

@@ -1,0 +1,105 @@
+// RaftReplica: the thin driver of one Raft replica (raft.h) over Runtime,
+// RpcEndpoint and Kv. It ticks, carries messages ("raft.msg", one-way),
+// persists hard state and log entries in one synced kv write per ready
+// (commands proposed meanwhile share that fsync: group commit), applies
+// committed commands to the same kv, and answers proposals and read
+// barriers once applied.
+//
+// The state machine is the kv itself: a command is a KvCommand (a batch
+// of puts and deletes), applied atomically together with the applied
+// index. Replaying a suffix of such commands over a state that already
+// holds some of them ends in the same state, so a restart replays from
+// the applied index and nothing is applied twice in effect.
+//
+// Kv layout: the log under "\0raft/" (below every state-machine key, so
+// metadata scans never see it); the state machine everywhere else.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "core/consensus/raft.h"
+#include "core/rpc/rpc_endpoint.h"
+#include "io_abstraction/combinators.h"
+#include "io_abstraction/kv.h"
+#include "io_abstraction/runtime.h"
+
+namespace tessera {
+
+struct RaftReplicaConfig {
+  std::vector<NodeId> voters;  // the group as it first starts
+  Duration tick = Duration::millis(50);
+  int election_ticks = 10;
+  int heartbeat_ticks = 2;
+  raft::BrokenRaft broken;              // test only
+  bool votes_not_persisted = false;     // test only: the vote never reaches disk
+  bool reads_from_any_replica = false;  // test only: barriers pass at once, anywhere
+  // Observers for the simulator's replica checker: this replica became
+  // leader of a term; it applied an entry.
+  std::function<void(NodeId self, uint64_t term)> on_leader;
+  std::function<void(NodeId self, const raft::Entry& entry)> on_apply;
+  std::function<void(NodeId self, uint64_t index)> on_diverged;
+};
+
+class RaftReplica {
+ public:
+  RaftReplica(Runtime& rt, RpcEndpoint& rpc, Kv& kv, RaftReplicaConfig config);
+  ~RaftReplica();
+  RaftReplica(const RaftReplica&) = delete;
+  RaftReplica& operator=(const RaftReplica&) = delete;
+
+  // Loads the persisted state and starts ticking. Calls before it finish
+  // fail with kUnavailable.
+  Task<Status> start();
+  // Proposes command; ok once it is committed and applied here. NotLeader
+  // (definitely not applied: retry at leader_hint()), or NoAnswer when this
+  // replica stops leading before the outcome is known (it may still commit).
+  Task<Status> propose(std::string command);
+  // Ok once this replica's state holds every write committed before the
+  // call began (read index); NotLeader or NoAnswer otherwise.
+  Task<Status> read_barrier(Duration deadline);
+
+  bool started() const { return raft_ != nullptr; }
+  bool is_leader() const { return raft_ && raft_->role() == raft::Role::kLeader; }
+  std::optional<NodeId> leader_hint() const;
+  const raft::Raft* raft() const { return raft_.get(); }
+  uint64_t applied_index() const { return applied_; }
+  bool halted() const { return halted_; }
+
+ private:
+  struct Waiter;
+  Task<Status> load();
+  void kick();
+  Task<void> pump();
+  Task<bool> persist(const raft::Ready& rd);
+  void send_all(std::vector<raft::Msg>& messages);
+  Task<bool> apply(const std::vector<raft::Entry>& committed);
+  void answer_reads(const std::vector<raft::ReadState>& reads);
+  void finish_applied();
+  void fail_orphaned_proposals();
+  void tick_loop();
+  std::shared_ptr<Waiter> wait(Duration deadline);
+  Status not_leader() const;
+
+  Runtime& rt_;
+  RpcEndpoint& rpc_;
+  Kv& kv_;
+  RaftReplicaConfig config_;
+  std::unique_ptr<raft::Raft> raft_;
+  uint64_t leader_term_seen_ = 0;  // for on_leader
+  uint64_t durable_last_ = 0;      // the log in the kv ends here
+  uint64_t applied_ = 0;
+  bool pumping_ = false, dirty_ = false, halted_ = false;
+  uint64_t next_read_id_ = 1;
+  // Proposals by index (with the term they were proposed in), reads by
+  // id, and both waiting for an applied index.
+  std::map<uint64_t, std::pair<uint64_t, std::shared_ptr<Waiter>>> proposals_;
+  std::map<uint64_t, std::shared_ptr<Waiter>> reads_;
+  std::multimap<uint64_t, std::shared_ptr<Waiter>> awaiting_apply_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace tessera
