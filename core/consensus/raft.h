@@ -121,6 +121,9 @@ class Raft {
   const proto::RaftConfig& config() const { return config_; }
   const proto::RaftSnapshotPoint& snapshot_point() const { return snapshot_; }
   bool recovering() const { return recovering_; }
+  // The driver's judgement that no group exists yet to recover from (no
+  // leader heard for long after an empty start): vote and campaign.
+  void end_recovery() { recovering_ = false; }
   // A leader sent an entry that conflicts with one committed here: the
   // group broke Raft's safety (only a broken variant can). The replica
   // ignores the rest and must be rebuilt; its driver halts it.

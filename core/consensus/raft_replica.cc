@@ -69,6 +69,13 @@ Task<Status> RaftReplica::start() {
   Status s = co_await load();
   if (!s.is_ok()) co_return s;
   tick_loop();
+  if (raft_->recovering()) {
+    std::weak_ptr<bool> alive = alive_;
+    rt_.post_after(config_.tick * config_.election_ticks, [this, alive] {
+      if (alive.expired() || !raft_->recovering() || raft_->leader() != 0) return;
+      raft_->end_recovery();  // nobody leads: a group starting for the first time
+    });
+  }
   kick();
   co_return Status::ok();
 }
@@ -105,7 +112,9 @@ Task<Status> RaftReplica::load() {
     from = rows.value().back().first + std::string(1, '\0');
   }
   durable_last_ = restored.snapshot.index() + restored.entries.size();
-  if (!hard.is_ok() && (snap.is_ok() || applied.is_ok())) restored.recovering = true;  // state lost
+  // Empty: a new group, or a replica whose disk was lost or replaced. It
+  // abstains until it hears a leader, or (a new group) for a while.
+  if (!hard.is_ok()) restored.recovering = true;
   applied_ = std::max(applied_, restored.snapshot.index());
   restored.applied = std::min(applied_, durable_last_);
   raft::Options opt;

@@ -127,9 +127,18 @@ void Raft::on_append_reply(const Msg& m) {
   Progress& pr = it->second;
   pr.recent_active = true;
   if (m.reject()) {
-    // At or below what it is known to hold: stale (a correct follower never
-    // rejects its own matched prefix, so this cannot loop).
-    if (m.index() <= pr.match || (pr.probing && m.index() + 1 != pr.next)) return;
+    if (m.index() <= pr.match) {
+      // Its log is shorter than what it once matched: it lost its disk
+      // and is recovering. Send it everything again from where it ends.
+      // (Otherwise the reject is stale; and a follower whose committed
+      // entries conflict with ours is not answered, so this never loops.)
+      if (m.reject_hint() >= pr.match) return;
+      pr.match = m.reject_hint();
+      pr.next = pr.match + 1;
+      pr.probing = true;
+      return send_append(m.from());
+    }
+    if (pr.probing && m.index() + 1 != pr.next) return;  // stale
     pr.next = std::max<uint64_t>(pr.match + 1, std::min(m.index(), m.reject_hint() + 1));
     pr.probing = true;
     return send_append(m.from());

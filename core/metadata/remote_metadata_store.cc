@@ -47,13 +47,19 @@ Task<Result<Reply>> RemoteMetadataStore::call(const char* method, Request reques
   Runtime& rt = rpc_.runtime();
   const Instant give_up = rt.now() + (probe ? probe_deadline : deadline_);
   const std::string_view name = std::string_view(method).substr(5);  // after "meta."
-  const bool anywhere = reads_anywhere_ && (name.substr(0, 4) == "get_" || name.substr(0, 5) == "list_");
+  const bool read = name.substr(0, 4) == "get_" || name.substr(0, 5) == "list_";
+  const bool anywhere = reads_anywhere_ && read;
   for (size_t attempt = 1;; ++attempt) {
     const NodeId to = anywhere ? servers_[read_rotor_++ % servers_.size()] : servers_[leader_];
-    auto r = co_await call_message<Reply>(rpc_, to, method, request, give_up - rt.now());
+    // In a group, one replica gets a few seconds: a dead leader must not
+    // hold a call for the whole deadline while another has taken over.
+    Duration wait = give_up - rt.now();
+    if (servers_.size() > 1) wait = std::min(wait, kAttemptMax);
+    auto r = co_await call_message<Reply>(rpc_, to, method, request, wait);
     // Only the RPC's own deadline times out (the store never does).
     if (r.code() == Code::kTimeout) {
       leader_ = (leader_ + 1) % servers_.size();  // try another replica next time
+      if (read && rt.now() + kElectionPause < give_up) continue;  // a read can simply be asked again
       co_return Status(Code::kTimeout, std::string(method) + ": no answer from the metadata node", kNoAnswer);
     }
     if (r.is_ok() || r.status().reason() != kNotLeader) co_return r;

@@ -74,6 +74,7 @@ class RemoteMetadataStore final : public MetadataStore {
   template <typename Reply, typename Request>
   Task<Result<Reply>> call(const char* method, Request request, Duration probe_deadline = Duration{0});
   static constexpr Duration kElectionPause = Duration::millis(50);
+  static constexpr Duration kAttemptMax = Duration::seconds(3);
   template <typename Request>
   Task<Status> call_status(const char* method, Request request);
 

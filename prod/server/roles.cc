@@ -131,6 +131,15 @@ NodePlan cluster_plan(const ServerOptions& o, const proto::ClusterFile& cluster,
       plan.cluster_disks.push_back(DiskInfo{DiskRef{n.id(), d}, n.zone(), n.rack(), capacity, 0, true});
     }
   }
+  std::vector<NodeId> metadata_nodes;
+  for (const auto& n : cluster.nodes()) {
+    if (n.role() == "metadata") metadata_nodes.push_back(NodeId(n.id()));
+  }
+  if (metadata_nodes.size() >= 3) {  // a Raft group: every metadata node a replica
+    plan.metadata_node.reset();
+    plan.metadata_group = metadata_nodes;
+    plan.raft.tick = Duration::millis(100);  // elections after 1-2 s of silence
+  }
   if (!plan.roles.gateway) plan.metadata_node.reset();
   plan.gateway = gateway_config(cluster.k(), cluster.m(), *parse_failure_domain(cluster.failure_domain()),
                                 static_cast<uint32_t>(cluster.part_mib()), total_disks);
@@ -171,7 +180,7 @@ int run_cluster_node(const ServerOptions& o, const proto::ClusterFile& cluster, 
     disks = std::move(opened).value();
   }
   std::unique_ptr<RocksKv> kv;
-  if (plan.roles.metadata || (plan.roles.gateway && !plan.metadata_node)) {
+  if (plan.roles.metadata || (plan.roles.gateway && !plan.metadata_node && plan.metadata_group.empty())) {
     auto opened = RocksKv::open(io, (node_dir / "metadata").string());
     if (!opened.is_ok()) return fail(opened.status().to_string());
     kv = std::move(opened).value();

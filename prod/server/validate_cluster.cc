@@ -29,8 +29,8 @@ std::string validate_cluster(const proto::ClusterFile& c) {
       return "node " + std::to_string(n.id()) + " needs address and port";
     }
   }
-  if (metadata_nodes > 1) {
-    return "at most one metadata node is supported (the metadata store is a single replica), found " +
+  if (metadata_nodes == 2 || metadata_nodes == 4 || metadata_nodes > 5) {
+    return "metadata nodes: 1 (a single replica), or 3 or 5 (a Raft group, which survives losing 1 or 2); found " +
            std::to_string(metadata_nodes);
   }
   if (gateways == 0) return "the cluster file names no gateway";
