@@ -8,7 +8,7 @@ without a successful PUT. Then kill -9 a replica, delete its data directory
 and restart it: it rebuilds from the leader. Every acknowledged write reads
 back byte-exact, and nothing that failed is half visible.
 
-Usage: metadata_raft_test.py PATH/TO/tessera-server
+Usage: metadata_raft_test.py PATH/TO/tessera-server (not yet in ctest: its gaps depend on timing)
 """
 import os
 import re
@@ -86,7 +86,7 @@ def main():
         for node in ("1", "2", "3", "1", "2", "3"):
             killed_at = time.monotonic()
             sh("kill", node, data)
-            time.sleep(4)
+            time.sleep(10)
             gaps.append(longest_gap(killed_at))
             sh("restart", node, path, data)
             time.sleep(3)
