@@ -153,6 +153,7 @@ class Raft {
   void become_candidate();
   void become_leader();
   void campaign();
+  void request_votes(Msg::Type type, uint64_t term);
   void on_vote_request(const Msg& m);
   void on_vote_reply(const Msg& m);
   bool log_up_to_date(uint64_t last_term, uint64_t last_index) const;

@@ -38,12 +38,16 @@ void Raft::become_pre_candidate() {
   votes_for_ = {opt_.id};
   votes_against_.clear();
   if (votes_for_.size() >= quorum()) return become_candidate();
+  request_votes(Msg::PRE_VOTE, term_ + 1);  // the term it would campaign in; its own stays
+}
+
+void Raft::request_votes(Msg::Type type, uint64_t term) {
   for (PeerId p : config_.voters()) {
     if (p == opt_.id) continue;
     Msg m;
-    m.set_type(Msg::PRE_VOTE);
+    m.set_type(type);
     m.set_to(p);
-    m.set_term(term_ + 1);  // the term it would campaign in; its own stays
+    m.set_term(term);
     m.set_index(last_index());
     m.set_log_term(term_at(last_index()));
     send(std::move(m));
@@ -59,16 +63,7 @@ void Raft::become_candidate() {
   votes_for_ = {opt_.id};
   votes_against_.clear();
   if (votes_for_.size() >= quorum()) return become_leader();
-  for (PeerId p : config_.voters()) {
-    if (p == opt_.id) continue;
-    Msg m;
-    m.set_type(Msg::VOTE);
-    m.set_to(p);
-    m.set_term(term_);
-    m.set_index(last_index());
-    m.set_log_term(term_at(last_index()));
-    send(std::move(m));
-  }
+  request_votes(Msg::VOTE, term_);
 }
 
 void Raft::become_leader() {
