@@ -1,35 +1,52 @@
 // LocalNetwork: the Network of a single-process deployment (the embedded
-// default). Every role lives on node 0, so a message to self is handed to
-// the receiver through the event loop, never inline (callers may hold
-// locks or be mid-iteration when they send).
+// default), where every node (the storage-and-gateway node and the
+// metadata replicas) lives in one process on one event loop. A LocalHub
+// joins them; a message is handed to its receiver through the event loop,
+// never inline (callers may hold locks or be mid-iteration when they
+// send). A message to a node the hub does not have is lost, as over a
+// network.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <map>
 #include <memory>
 
 #include "io_abstraction/network.h"
 
 namespace tessera::prod {
 
-class LocalNetwork final : public Network {
+class LocalHub {
  public:
-  LocalNetwork(boost::asio::io_context& io, NodeId self) : io_(io), self_(self) {}
-  ~LocalNetwork() override { *alive_ = false; }
-  NodeId self() const override { return self_; }
-  void send(NodeId to, Message msg) override {
-    if (to != self_) return;  // no other node exists: like a lost message
-    boost::asio::post(io_, [this, alive = alive_, msg = std::move(msg)]() mutable {
-      if (*alive && receiver_) receiver_(self_, std::move(msg));
+  explicit LocalHub(boost::asio::io_context& io) : io_(io) {}
+  ~LocalHub() { *alive_ = false; }
+
+  void deliver(NodeId from, NodeId to, Message msg) {
+    boost::asio::post(io_, [this, alive = alive_, from, to, msg = std::move(msg)]() mutable {
+      if (!*alive) return;
+      auto it = receivers_.find(to);
+      if (it != receivers_.end() && it->second) it->second(from, std::move(msg));
     });
   }
-  void set_receiver(Receiver receiver) override { receiver_ = std::move(receiver); }
+  void set_receiver(NodeId node, Network::Receiver receiver) { receivers_[node] = std::move(receiver); }
 
  private:
   boost::asio::io_context& io_;
-  NodeId self_;
-  Receiver receiver_;
+  std::map<NodeId, Network::Receiver> receivers_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+class LocalNetwork final : public Network {
+ public:
+  LocalNetwork(LocalHub& hub, NodeId self) : hub_(hub), self_(self) {}
+  ~LocalNetwork() override { hub_.set_receiver(self_, nullptr); }
+  NodeId self() const override { return self_; }
+  void send(NodeId to, Message msg) override { hub_.deliver(self_, to, std::move(msg)); }
+  void set_receiver(Receiver receiver) override { hub_.set_receiver(self_, std::move(receiver)); }
+
+ private:
+  LocalHub& hub_;
+  NodeId self_;
 };
 
 }  // namespace tessera::prod

@@ -82,6 +82,38 @@ NodePlan embedded_plan(const ServerOptions& o, const std::vector<std::unique_ptr
   return plan;
 }
 
+// The embedded default's metadata group: 3 replicas (nodes 1-3 on the
+// same loop), each on its own RocksDB inside a different disk directory
+// (hidden from the fragment listing), so losing any one disk directory
+// loses no metadata.
+struct EmbeddedGroup {
+  std::vector<std::unique_ptr<RocksKv>> kvs;
+  std::vector<std::unique_ptr<LocalNetwork>> networks;
+  std::vector<std::unique_ptr<Node>> replicas;
+  std::vector<NodeId> ids;
+};
+
+Result<std::unique_ptr<EmbeddedGroup>> start_embedded_group(boost::asio::io_context& io, AsioRuntime& rt,
+                                                             LocalHub& hub, const fs::path& data, uint32_t disks) {
+  auto group = std::make_unique<EmbeddedGroup>();
+  group->ids = {NodeId(1), NodeId(2), NodeId(3)};
+  for (uint32_t i = 0; i < 3; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "disk%02u/.metadata", i * disks / 3);
+    auto kv = RocksKv::open(io, (data / name).string());
+    if (!kv.is_ok()) return kv.status();
+    group->kvs.push_back(std::move(kv).value());
+    group->networks.push_back(std::make_unique<LocalNetwork>(hub, group->ids[i]));
+    NodePlan plan;
+    plan.roles.metadata = true;
+    plan.metadata_group = group->ids;
+    plan.raft.tick = Duration::millis(50);
+    group->replicas.push_back(
+        std::make_unique<Node>(NodeIo{rt, *group->networks[i], {}, group->kvs[i].get()}, std::move(plan)));
+  }
+  return group;
+}
+
 }  // namespace
 
 int run_embedded(const ServerOptions& o) {
@@ -91,17 +123,32 @@ int run_embedded(const ServerOptions& o) {
   const fs::path data = o.data_dir;
   boost::asio::io_context io;
   AsioRuntime rt(io, 2, os_random_seed());
-  LocalNetwork net(io, NodeId(0));
+  LocalHub hub(io);
+  LocalNetwork net(hub, NodeId(0));
   auto disks = open_disks(io, data, o.disks);
   if (!disks.is_ok()) return fail(disks.status().to_string());
-  auto kv = RocksKv::open(io, (data / "metadata").string());
-  if (!kv.is_ok()) return fail(kv.status().message());
-  Node node(NodeIo{rt, net, raw(disks.value()), kv.value().get()}, embedded_plan(o, disks.value()));
+  // A data directory from before the group keeps its one metadata copy.
+  const bool single = fs::exists(data / "metadata") || o.disks < 3;
+  std::unique_ptr<RocksKv> kv;
+  std::unique_ptr<EmbeddedGroup> group;
+  NodePlan plan = embedded_plan(o, disks.value());
+  if (single) {
+    auto opened = RocksKv::open(io, (data / "metadata").string());
+    if (!opened.is_ok()) return fail(opened.status().message());
+    kv = std::move(opened).value();
+  } else {
+    auto started = start_embedded_group(io, rt, hub, data, o.disks);
+    if (!started.is_ok()) return fail(started.status().message());
+    group = std::move(started).value();
+    plan.metadata_group = group->ids;
+  }
+  Node node(NodeIo{rt, net, raw(disks.value()), kv.get()}, std::move(plan));
   const auto& disk_list = disks.value();
   auto front = start_front_end(io, rt, o, node, o.listen, o.port, [&disk_list] { return disk_fill(disk_list); });
   if (!front.is_ok()) return fail(front.status().message());
   std::cout << "Tessera S3 on http://" << o.listen << ":" << front.value().server->port() << " (data in "
-            << data.string() << ", " << o.k << "+" << o.m << " over " << o.disks << " disks)\n"
+            << data.string() << ", " << o.k << "+" << o.m << " over " << o.disks << " disks, metadata "
+            << (single ? "in one copy" : "in 3 replicas") << ")\n"
             << std::flush;
   serve_until_signal(io, rt, front.value().server.get());
   return 0;
