@@ -55,6 +55,8 @@ class SimCluster {
   // Boots every node with factory; also used on every restart.
   void boot_all(AppFactory factory);
   void crash(uint32_t node);
+  // A crash that also loses the node's kv: it restarts with it empty.
+  void lose_kv(uint32_t node) { nodes_[node]->kv->wipe(); }
   void restart(uint32_t node);
   // Stops every node without crash effects (end of a run).
   void shutdown();
@@ -64,6 +66,7 @@ class SimCluster {
   uint32_t zone_count() const { return zones_; }
   SimNetwork& network() { return network_; }
   SimDisk& disk(uint32_t node, uint32_t d) { return *nodes_[node]->disks[d]; }
+  SimKv& kv(uint32_t node) { return *nodes_[node]->kv; }
   uint32_t disks_per_node() const { return disks_per_node_; }
   NodeApp* app(uint32_t node) { return nodes_[node]->app.get(); }
   const NodeLocation& location(uint32_t node) const { return network_.location(node); }

@@ -55,7 +55,12 @@ void FaultInjector::apply(const proto::ScheduledFault& fault) {
     case proto::ScheduledFault::kCrash: {
       std::optional<uint32_t> node = fault.crash().node();
       if (fault.crash().metadata_leader()) node = metadata_leader_ ? metadata_leader_() : std::nullopt;
-      if (node) crash(*node, fault.crash().restart_after_ms());
+      if (node && fault.crash().lose_kv() && cluster_.up(*node)) {
+        crash(*node, fault.crash().restart_after_ms());
+        cluster_.lose_kv(*node);
+      } else if (node) {
+        crash(*node, fault.crash().restart_after_ms());
+      }
       break;
     }
     case proto::ScheduledFault::kDiskLoss:

@@ -1,5 +1,7 @@
 #include "sim/sim_kv.h"
 
+#include "sim/hash.h"
+
 #include <utility>
 
 namespace tessera::sim {
@@ -49,6 +51,14 @@ void SimKv::crash() {
   for (size_t i = 0; i < kept; ++i) apply(durable_, unsynced_[i]);
   unsynced_.clear();
   current_ = durable_;
+}
+
+uint64_t SimKv::hash_from(const std::string& begin) const {
+  uint64_t h = 0;
+  for (auto it = current_.lower_bound(begin); it != current_.end(); ++it) {
+    h = hash_bytes(it->second, hash_bytes(it->first, h));
+  }
+  return h;
 }
 
 }  // namespace tessera::sim

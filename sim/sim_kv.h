@@ -26,8 +26,16 @@ class SimKv final : public Kv {
 
   // Keeps durable state and a random prefix of unsynced batches.
   void crash();
+  // The kv's disk is lost (call after crash(): the node is down).
+  void wipe() {
+    current_.clear();
+    durable_.clear();
+    unsynced_.clear();
+  }
   size_t unsynced_batches() const { return unsynced_.size(); }
   size_t size() const { return current_.size(); }
+  // A hash of what reads see for keys >= begin (checkers compare replicas).
+  uint64_t hash_from(const std::string& begin) const;
 
  private:
   static void apply(std::map<std::string, std::string>& map, const KvBatch& batch);

@@ -150,17 +150,30 @@ void Raft::restore(const proto::RaftSnapshotPoint& point) {
 void Raft::compact(uint64_t index) {
   ASSERT(index <= applied_out_ && index <= stable_);
   if (index <= snapshot_.index()) return;
-  proto::RaftConfig at_index = snapshot_.config();
-  for (uint64_t i = first_index_; i <= index; ++i) {
-    const Entry& e = log_[i - first_index_];
-    if (e.type() == Entry::CONFIG) ASSERT(at_index.ParseFromString(e.data()));
-  }
+  const proto::RaftConfig at_index = config_at(index);
   const uint64_t term = term_at(index);
   snapshot_.set_index(index);
   snapshot_.set_term(term);
   *snapshot_.mutable_config() = at_index;
   log_.erase(log_.begin(), log_.begin() + static_cast<std::ptrdiff_t>(index + 1 - first_index_));
   first_index_ = index + 1;
+}
+
+proto::RaftConfig Raft::config_at(uint64_t index) const {
+  ASSERT(index + 1 >= first_index_ && index <= last_index());
+  proto::RaftConfig at_index = snapshot_.config();
+  for (uint64_t i = first_index_; i <= index; ++i) {
+    const Entry& e = log_[i - first_index_];
+    if (e.type() == Entry::CONFIG) ASSERT(at_index.ParseFromString(e.data()));
+  }
+  return at_index;
+}
+
+void Raft::snapshot_failed(PeerId peer) {
+  auto it = progress_.find(peer);
+  if (it == progress_.end()) return;
+  it->second.snapshotting = false;
+  it->second.probing = true;
 }
 
 void Raft::snapshot_sent(PeerId peer, uint64_t index) {

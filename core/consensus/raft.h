@@ -106,8 +106,12 @@ class Raft {
   void restore(const proto::RaftSnapshotPoint& point);
   // Log entries through index (applied) may be dropped.
   void compact(uint64_t index);
-  // The snapshot sent to peer (through index) is installed.
+  // The snapshot sent to peer (through index) is installed, or sending
+  // it failed (it is asked for again once the peer answers).
   void snapshot_sent(PeerId peer, uint64_t index);
+  void snapshot_failed(PeerId peer);
+  // The configuration in force at index (>= first_index() - 1).
+  proto::RaftConfig config_at(uint64_t index) const;
   Ready ready();
 
   Role role() const { return role_; }

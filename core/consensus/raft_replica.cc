@@ -1,30 +1,12 @@
 #include "core/consensus/raft_replica.h"
 
+#include "core/consensus/raft_keys.h"
 #include "io_abstraction/assert.h"
 
 namespace tessera {
 namespace {
 
-const std::string kPrefix("\0raft/", 6);
-const std::string kHardKey = kPrefix + "hard";
-const std::string kSnapKey = kPrefix + "snap";
-const std::string kAppliedKey = kPrefix + "applied";
-const std::string kLogPrefix = kPrefix + "log/";
-
-std::string be64(uint64_t v) {
-  std::string out(8, '\0');
-  for (int i = 7; i >= 0; --i, v >>= 8) out[static_cast<size_t>(i)] = static_cast<char>(v & 0xff);
-  return out;
-}
-uint64_t from_be64(const std::string& s) {
-  uint64_t v = 0;
-  for (unsigned char c : s) v = (v << 8) | c;
-  return v;
-}
-std::string log_key(uint64_t index) { return kLogPrefix + be64(index); }
-
-raft::PeerId peer_of(NodeId n) { return n.value + 1; }
-NodeId node_of(raft::PeerId p) { return NodeId(p - 1); }
+using namespace raft_keys;
 
 // The metadata layer's "may have taken effect" (kNoAnswer in metadata_store.h).
 Status no_answer(const char* what) { return Status(Code::kUnavailable, what, "NoAnswer"); }
@@ -41,7 +23,7 @@ RaftReplica::RaftReplica(Runtime& rt, RpcEndpoint& rpc, Kv& kv, RaftReplicaConfi
   ASSERT(!config_.voters.empty());
   rpc_.serve("raft.msg", [this](NodeId, std::string payload) -> Task<Result<std::string>> {
     raft::Msg m;
-    if (raft_ && !halted_ && m.ParseFromString(payload)) {
+    if (raft_ && !halted_ && !installing_ && m.ParseFromString(payload)) {
       raft_->step(m);
       if (raft_->diverged_at()) {
         halted_ = true;  // never apply past a conflict with a committed entry
@@ -51,13 +33,20 @@ RaftReplica::RaftReplica(Runtime& rt, RpcEndpoint& rpc, Kv& kv, RaftReplicaConfi
     }
     co_return std::string();
   });
+  rpc_.serve("raft.snapshot", [this](NodeId, std::string payload) -> Task<Result<std::string>> {
+    proto::RaftSnapshotChunk chunk;
+    if (!chunk.ParseFromString(payload)) co_return Status(Code::kInvalidArgument, "not a snapshot chunk");
+    Status s = co_await install_chunk(std::move(chunk));
+    if (!s.is_ok()) co_return s;
+    co_return std::string();
+  });
 }
 
 RaftReplica::~RaftReplica() { *alive_ = false; }
 
 std::optional<NodeId> RaftReplica::leader_hint() const {
   if (!raft_ || raft_->leader() == 0) return std::nullopt;
-  return node_of(raft_->leader());
+  return raft_node(raft_->leader());
 }
 
 Status RaftReplica::not_leader() const {
@@ -84,18 +73,28 @@ Task<Status> RaftReplica::start() {
 // entry ends the log there, and the replica recovers from a leader.
 Task<Status> RaftReplica::load() {
   raft::Restored restored;
-  auto hard = co_await kv_.get(kHardKey);
+  if ((co_await kv_.get(kInstalling)).is_ok()) {
+    // A snapshot was half installed: nothing here can be trusted but the
+    // term and vote. Start over from a leader.
+    Status wiped = co_await wipe_state();
+    if (!wiped.is_ok()) co_return wiped;
+    KvBatch done;
+    done.remove(kInstalling);
+    if (Status s = co_await kv_.write(std::move(done), Durability::kSync); !s.is_ok()) co_return s;
+    restored.recovering = true;
+  }
+  auto hard = co_await kv_.get(kHard);
   if (hard.is_ok()) ASSERT(restored.hard_state.ParseFromString(hard.value()));
-  auto snap = co_await kv_.get(kSnapKey);
+  auto snap = co_await kv_.get(kSnap);
   if (snap.is_ok()) {
     ASSERT(restored.snapshot.ParseFromString(snap.value()));
   } else {
-    for (NodeId v : config_.voters) restored.snapshot.mutable_config()->add_voters(peer_of(v));
+    for (NodeId v : config_.voters) restored.snapshot.mutable_config()->add_voters(raft_peer(v));
   }
-  auto applied = co_await kv_.get(kAppliedKey);
+  auto applied = co_await kv_.get(kApplied);
   if (applied.is_ok()) applied_ = from_be64(applied.value());
   std::string from = log_key(restored.snapshot.index() + 1);
-  const std::string end = kLogPrefix + std::string(8, '\xff') + std::string(1, '\xff');
+  const std::string end = kLogEnd;
   while (true) {
     auto rows = co_await kv_.scan(from, end, 1024);
     if (!rows.is_ok()) co_return rows.status();
@@ -118,7 +117,7 @@ Task<Status> RaftReplica::load() {
   applied_ = std::max(applied_, restored.snapshot.index());
   restored.applied = std::min(applied_, durable_last_);
   raft::Options opt;
-  opt.id = peer_of(rpc_.self());
+  opt.id = raft_peer(rpc_.self());
   opt.election_ticks = config_.election_ticks;
   opt.heartbeat_ticks = config_.heartbeat_ticks;
   opt.broken = config_.broken;
@@ -139,7 +138,7 @@ void RaftReplica::tick_loop() {
 
 void RaftReplica::kick() {
   dirty_ = true;
-  if (pumping_ || !raft_ || halted_) return;
+  if (pumping_ || !raft_ || halted_ || installing_) return;
   pumping_ = true;
   rt_.spawn(pump());
 }
@@ -159,6 +158,9 @@ Task<void> RaftReplica::pump() {
     if (!*alive) co_return;
     answer_reads(rd.reads);
     fail_orphaned_proposals();
+    for (raft::PeerId peer : rd.snapshot_needed) rt_.spawn(send_snapshot(peer));
+    if (!co_await maybe_compact()) break;
+    if (!*alive) co_return;
     if (is_leader() && raft_->term() != leader_term_seen_) {
       leader_term_seen_ = raft_->term();
       if (config_.on_leader) config_.on_leader(rpc_.self(), leader_term_seen_);
@@ -194,7 +196,7 @@ Task<bool> RaftReplica::persist(const raft::Ready& rd) {
   if (rd.hard_state) {
     proto::RaftHardState hs = *rd.hard_state;
     if (config_.votes_not_persisted) hs.set_vote(0);
-    batch.put(kHardKey, hs.SerializeAsString());
+    batch.put(kHard, hs.SerializeAsString());
   }
   if (batch.empty()) co_return true;
   Status s = co_await kv_.write(std::move(batch), Durability::kSync);
@@ -210,7 +212,7 @@ Task<bool> RaftReplica::persist(const raft::Ready& rd) {
 }
 
 void RaftReplica::send_all(std::vector<raft::Msg>& messages) {
-  for (raft::Msg& m : messages) rpc_.notify(node_of(m.to()), "raft.msg", m.SerializeAsString());
+  for (raft::Msg& m : messages) rpc_.notify(raft_node(m.to()), "raft.msg", m.SerializeAsString());
 }
 
 Task<bool> RaftReplica::apply(const std::vector<raft::Entry>& committed) {
@@ -228,7 +230,7 @@ Task<bool> RaftReplica::apply(const std::vector<raft::Entry>& committed) {
       }
     }
   }
-  batch.put(kAppliedKey, be64(committed.back().index()));
+  batch.put(kApplied, be64(committed.back().index()));
   // Buffered: the log is durable, and a restart replays from the applied index.
   Status s = co_await kv_.write(std::move(batch), Durability::kBuffered);
   if (!s.is_ok()) {

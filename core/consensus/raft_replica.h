@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "core/consensus/raft.h"
@@ -29,11 +30,22 @@
 
 namespace tessera {
 
+// Raft's peer ids are 1-based (0 = none); node ids start at 0.
+inline raft::PeerId raft_peer(NodeId n) { return n.value + 1; }
+inline NodeId raft_node(raft::PeerId p) { return NodeId(p - 1); }
+
 struct RaftReplicaConfig {
   std::vector<NodeId> voters;  // the group as it first starts
   Duration tick = Duration::millis(50);
   int election_ticks = 10;
   int heartbeat_ticks = 2;
+  // The log is compacted once it holds compact_every applied entries,
+  // down to the last compact_keep (for followers a little behind); one
+  // further behind gets a snapshot, in chunks of snapshot_chunk_bytes.
+  uint64_t compact_every = 20000;
+  uint64_t compact_keep = 2000;
+  size_t snapshot_chunk_bytes = 2u << 20;
+  Duration snapshot_chunk_deadline = Duration::seconds(10);
   raft::BrokenRaft broken;              // test only
   bool votes_not_persisted = false;     // test only: the vote never reaches disk
   bool reads_from_any_replica = false;  // test only: barriers pass at once, anywhere
@@ -42,6 +54,7 @@ struct RaftReplicaConfig {
   std::function<void(NodeId self, uint64_t term)> on_leader;
   std::function<void(NodeId self, const raft::Entry& entry)> on_apply;
   std::function<void(NodeId self, uint64_t index)> on_diverged;
+  std::function<void(NodeId self, uint64_t index)> on_snapshot_installed;
 };
 
 class RaftReplica {
@@ -82,6 +95,11 @@ class RaftReplica {
   void fail_orphaned_proposals();
   void tick_loop();
   std::shared_ptr<Waiter> wait(Duration deadline);
+  // raft_snapshot.cc
+  Task<bool> maybe_compact();
+  Task<void> send_snapshot(raft::PeerId peer);
+  Task<Status> install_chunk(proto::RaftSnapshotChunk chunk);
+  Task<Status> wipe_state();
   Status not_leader() const;
 
   Runtime& rt_;
@@ -93,6 +111,10 @@ class RaftReplica {
   uint64_t durable_last_ = 0;      // the log in the kv ends here
   uint64_t applied_ = 0;
   bool pumping_ = false, dirty_ = false, halted_ = false;
+  bool installing_ = false;  // a snapshot is arriving: no apply, no steps
+  uint64_t next_chunk_ = 0;
+  proto::RaftSnapshotPoint installing_point_;
+  std::set<raft::PeerId> sending_snapshot_;
   uint64_t next_read_id_ = 1;
   // Proposals by index (with the term they were proposed in), reads by
   // id, and both waiting for an applied index.

@@ -32,8 +32,14 @@ void ConsensusChecker::diverged(NodeId node, uint64_t index) {
                                    " an entry that conflicts with its committed index " + std::to_string(index));
 }
 
+void ConsensusChecker::installed(NodeId node, uint64_t index) {
+  applied_[node.value] = index;
+  ++snapshots_;
+}
+
 std::string ConsensusChecker::stats() const {
-  return "raft_terms=" + std::to_string(leaders_.size()) + " raft_entries=" + std::to_string(entries_.size());
+  return "raft_terms=" + std::to_string(leaders_.size()) + " raft_entries=" + std::to_string(entries_.size()) +
+         " raft_snapshots=" + std::to_string(snapshots_);
 }
 
 }  // namespace tessera::sim

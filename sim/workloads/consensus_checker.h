@@ -17,6 +17,8 @@ class ConsensusChecker {
   void leader(NodeId node, uint64_t term);
   void applied(NodeId node, const raft::Entry& entry);
   void diverged(NodeId node, uint64_t index);
+  // A snapshot through index replaced node's state: it applies on from there.
+  void installed(NodeId node, uint64_t index);
   const Violations& violations() const { return violations_; }
   std::string stats() const;
 
@@ -24,6 +26,7 @@ class ConsensusChecker {
   std::map<uint64_t, NodeId> leaders_;                         // term -> leader
   std::map<uint64_t, std::pair<uint64_t, uint32_t>> entries_;  // index -> (term, crc)
   std::map<uint32_t, uint64_t> applied_;                       // node -> last applied index
+  uint64_t snapshots_ = 0;
   Violations violations_;
 };
 

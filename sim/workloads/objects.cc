@@ -1,5 +1,7 @@
 #include "sim/workloads/objects.h"
 
+#include <map>
+
 #include "core/node/node.h"
 #include "sim/workloads/consensus_checker.h"
 #include "sim/workloads/objects_checker.h"
@@ -70,10 +72,16 @@ NodePlan metadata_plan(Shared& s) {
   p.metadata_group = s.metadata_nodes;
   p.metadata_deadline = metadata_deadline(s.config);
   p.raft.tick = Duration::millis(50);
+  if (s.config.metadata_compact_every() > 0) {
+    p.raft.compact_every = s.config.metadata_compact_every();
+    p.raft.compact_keep = std::max<uint64_t>(1, s.config.metadata_compact_every() / 10);
+    p.raft.snapshot_chunk_bytes = 16384;  // many chunks, each a chance to crash or lose
+  }
   ConsensusChecker* checker = &s.consensus;
   p.raft.on_leader = [checker](NodeId self, uint64_t term) { checker->leader(self, term); };
   p.raft.on_apply = [checker](NodeId self, const raft::Entry& e) { checker->applied(self, e); };
   p.raft.on_diverged = [checker](NodeId self, uint64_t index) { checker->diverged(self, index); };
+  p.raft.on_snapshot_installed = [checker](NodeId self, uint64_t index) { checker->installed(self, index); };
   p.broken = s.broken;
   return p;
 }
@@ -310,6 +318,7 @@ class ObjectsWorkloadImpl final : public Workload {
   void check(SimCluster& cluster, Violations& out) override {
     out.merge(shared_.checker.violations());
     out.merge(shared_.consensus.violations());
+    check_replica_states(cluster, out);
     if (shared_.verified != shared_.config.keys()) {
       out.add("liveness", "final reads verified " + std::to_string(shared_.verified) + " of " +
                               std::to_string(shared_.config.keys()) + " keys in the time allowed");
@@ -338,6 +347,23 @@ class ObjectsWorkloadImpl final : public Workload {
   }
 
  private:
+  // Replicas at the same applied index hold the same state machine.
+  void check_replica_states(SimCluster& cluster, Violations& out) {
+    std::map<uint64_t, std::pair<uint32_t, uint64_t>> by_index;  // applied -> (node, hash)
+    for (NodeId n : shared_.metadata_nodes) {
+      if (!cluster.up(n.value) || shared_.metadata_nodes.size() < 2) continue;
+      RaftReplica* r = static_cast<NodeOnly*>(cluster.app(n.value))->node().replica();
+      if (r == nullptr || !r->started()) continue;
+      const uint64_t h = cluster.kv(n.value).hash_from(std::string(1, '\x01'));
+      auto [it, fresh] = by_index.emplace(r->applied_index(), std::make_pair(n.value, h));
+      if (!fresh && it->second.second != h) {
+        out.add("consensus", "nodes " + std::to_string(it->second.first) + " and " + std::to_string(n.value) +
+                                 " applied through index " + std::to_string(r->applied_index()) +
+                                 " but hold different metadata");
+      }
+    }
+  }
+
   bool is_metadata(NodeId n) const {
     return std::find(shared_.metadata_nodes.begin(), shared_.metadata_nodes.end(), n) != shared_.metadata_nodes.end();
   }

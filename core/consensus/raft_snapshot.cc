@@ -1,0 +1,135 @@
+// Log compaction and snapshots. The state machine is the kv itself, so a
+// snapshot is a scan of it, streamed in chunks. The scan is fuzzy (applies
+// go on while it runs), but every command is a batch of blind writes: a
+// follower that installs the chunks and then replays the log from the
+// snapshot's index ends in the leader's state. Installation is atomic to
+// the follower: it serves nothing and applies nothing meanwhile, and a
+// crash mid-way leaves a mark that makes it start over from a leader.
+#include "consensus.pb.h"
+#include "core/consensus/raft_keys.h"
+#include "core/consensus/raft_replica.h"
+#include "io_abstraction/assert.h"
+
+namespace tessera {
+
+using namespace raft_keys;
+
+// Drops the applied log but its last compact_keep entries. The synced
+// write also makes every buffered apply before it durable, so the log is
+// never cut past what the state machine holds after a crash.
+Task<bool> RaftReplica::maybe_compact() {
+  const uint64_t first = raft_->first_index();
+  if (applied_ < first + config_.compact_every) co_return true;
+  const uint64_t upto = applied_ - config_.compact_keep;
+  raft_->compact(upto);
+  KvBatch batch;
+  for (uint64_t i = first; i <= upto; ++i) batch.remove(log_key(i));
+  batch.put(kSnap, raft_->snapshot_point().SerializeAsString());
+  Status s = co_await kv_.write(std::move(batch), Durability::kSync);
+  if (!s.is_ok()) halted_ = true;
+  co_return s.is_ok();
+}
+
+Task<void> RaftReplica::send_snapshot(raft::PeerId peer) {
+  if (!sending_snapshot_.insert(peer).second) co_return;
+  std::shared_ptr<bool> alive = alive_;
+  const uint64_t term = raft_->term();
+  proto::RaftSnapshotPoint point;
+  point.set_index(applied_);
+  point.set_term(raft_->term_at(applied_));
+  *point.mutable_config() = raft_->config_at(applied_);
+  std::string from = kStateBegin;
+  bool ok = true;
+  for (uint64_t chunk = 0; ok; ++chunk) {
+    proto::RaftSnapshotChunk c;
+    *c.mutable_point() = point;
+    c.set_chunk(chunk);
+    c.set_term(term);
+    size_t bytes = 0;
+    bool more = true;
+    while (more && bytes < config_.snapshot_chunk_bytes) {
+      auto rows = co_await kv_.scan(from, std::string(), 256);
+      if (!*alive) co_return;
+      if (!rows.is_ok()) {
+        ok = false;
+        break;
+      }
+      for (auto& [key, value] : rows.value()) {
+        bytes += key.size() + value.size();
+        c.add_keys(key);
+        c.add_values(value);
+      }
+      more = rows.value().size() == 256;
+      if (!rows.value().empty()) from = rows.value().back().first + std::string(1, '\0');
+    }
+    if (!ok) break;
+    c.set_last(!more);
+    auto r =
+        co_await rpc_.call(raft_node(peer), "raft.snapshot", c.SerializeAsString(), config_.snapshot_chunk_deadline);
+    if (!*alive) co_return;
+    ok = r.is_ok() && is_leader() && raft_->term() == term;
+    if (ok && c.last()) break;
+  }
+  sending_snapshot_.erase(peer);
+  if (ok) {
+    raft_->snapshot_sent(peer, point.index());
+  } else {
+    raft_->snapshot_failed(peer);
+  }
+  kick();
+}
+
+Task<Status> RaftReplica::wipe_state() {
+  for (const auto& [begin, end] : {std::pair{kStateBegin, std::string()}, std::pair{kLogPrefix, kLogEnd}}) {
+    while (true) {
+      auto rows = co_await kv_.scan(begin, end, 1024);
+      if (!rows.is_ok()) co_return rows.status();
+      if (rows.value().empty()) break;
+      KvBatch batch;
+      for (auto& [key, value] : rows.value()) batch.remove(key);
+      if (Status s = co_await kv_.write(std::move(batch), Durability::kBuffered); !s.is_ok()) co_return s;
+    }
+  }
+  KvBatch batch;
+  batch.remove(kSnap);
+  batch.remove(kApplied);
+  co_return co_await kv_.write(std::move(batch), Durability::kSync);
+}
+
+Task<Status> RaftReplica::install_chunk(proto::RaftSnapshotChunk chunk) {
+  if (!raft_ || halted_) co_return Status(Code::kUnavailable, "replica not running");
+  if (chunk.term() < raft_->term()) co_return Status(Code::kFailedPrecondition, "snapshot from an old leader");
+  if (chunk.chunk() == 0) {
+    if (chunk.point().index() <= applied_) co_return Status::ok();  // nothing new: let it go on with the log
+    installing_ = true;
+    installing_point_ = chunk.point();
+    next_chunk_ = 0;
+    KvBatch mark;
+    mark.put(kInstalling, chunk.point().SerializeAsString());
+    if (Status s = co_await kv_.write(std::move(mark), Durability::kSync); !s.is_ok()) co_return s;
+    if (Status s = co_await wipe_state(); !s.is_ok()) co_return s;
+  } else if (!installing_ || chunk.chunk() != next_chunk_ ||
+             chunk.point().SerializeAsString() != installing_point_.SerializeAsString()) {
+    co_return Status(Code::kFailedPrecondition, "snapshot chunk out of order");
+  }
+  ASSERT(chunk.keys_size() == chunk.values_size());
+  KvBatch batch;
+  for (int i = 0; i < chunk.keys_size(); ++i) batch.put(chunk.keys(i), chunk.values(i));
+  ++next_chunk_;
+  if (chunk.last()) {
+    batch.put(kSnap, chunk.point().SerializeAsString());
+    batch.put(kApplied, be64(chunk.point().index()));
+    batch.remove(kInstalling);
+  }
+  Status s = co_await kv_.write(std::move(batch), chunk.last() ? Durability::kSync : Durability::kBuffered);
+  if (!s.is_ok() || !chunk.last()) co_return s;
+  installing_ = false;
+  applied_ = chunk.point().index();
+  durable_last_ = chunk.point().index();
+  raft_->restore(chunk.point());
+  if (config_.on_snapshot_installed) config_.on_snapshot_installed(rpc_.self(), applied_);
+  kick();
+  co_return Status::ok();
+}
+
+}  // namespace tessera
