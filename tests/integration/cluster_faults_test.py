@@ -13,77 +13,27 @@ whole cluster and read everything back.
 
 Usage: cluster_faults_test.py PATH/TO/tessera-server
 """
-import hashlib
 import os
 import re
 import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 
 import boto3
 import botocore
 from botocore.config import Config
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from loopback_cluster import prepare_cluster, ready  # noqa: E402
 from s3test_util import body, check, failures  # noqa: E402
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SCRIPT = os.path.join(REPO, "scripts/cluster.sh")
 ACCESS, SECRET = "CLUSTERACCESSKEY0001", "clustersecret000000000000000000000000001"
-
-
-def free_port_base(count):
-    """A base port with count free ports above it (best effort)."""
-    for base in range(21000, 60000, 97):
-        ok = True
-        for p in range(base, base + count):
-            with socket.socket() as s:
-                try:
-                    s.bind(("127.0.0.1", p))
-                except OSError:
-                    ok = False
-                    break
-        if ok:
-            return base
-    raise RuntimeError("no free ports")
-
-
-
-def ready(port):
-    try:
-        return urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=5).status
-    except urllib.error.HTTPError as e:
-        return e.code
-    except OSError:
-        return 0
 
 
 def main():
     server = os.path.abspath(sys.argv[1])
-    tmp = tempfile.mkdtemp(prefix="tessera-cluster-")
-    base = free_port_base(24)
-    template = open(os.path.join(REPO, "clusters/loopback-21.textproto")).read()
-    # The checked-in cluster moved to free ports: RPC 191NN -> base + NN, S3 190NN -> base + 22 + NN.
-    cluster = re.sub(r"\b19(0|1)(\d\d)\b",
-                     lambda m: str(base + int(m.group(2)) + (22 if m.group(1) == "0" else 0)), template)
-    path = os.path.join(tmp, "cluster.textproto")
-    open(path, "w").write(cluster)
-    users = os.path.join(tmp, "users")
-    open(users, "w").write(f"{ACCESS}:{SECRET}\n")
-    env = dict(os.environ, TESSERA_SERVER=server, TESSERA_USERS=users)
-    data = os.path.join(tmp, "data")
-
-    def sh(*args):
-        r = subprocess.run([SCRIPT, *args], env=env, capture_output=True, text=True)
-        if r.returncode != 0:
-            print(r.stdout, r.stderr)
-        return r
+    tmp, path, data, sh = prepare_cluster(server, "loopback-21.textproto", ACCESS, SECRET)
 
     r = sh("start", path, data)
     check(r.returncode == 0 and "cluster ready: 21 processes" in r.stdout, "cluster starts (21 processes)")

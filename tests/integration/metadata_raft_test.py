@@ -13,9 +13,7 @@ Usage: metadata_raft_test.py PATH/TO/tessera-server
 import os
 import re
 import shutil
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -23,33 +21,15 @@ import boto3
 from botocore.config import Config
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cluster_faults_test import free_port_base, ready  # noqa: E402
+from loopback_cluster import prepare_cluster, ready  # noqa: E402
 from s3test_util import body, check, failures  # noqa: E402
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SCRIPT = os.path.join(REPO, "scripts/cluster.sh")
 ACCESS, SECRET = "RAFTACCESSKEY0000001", "raftsecret00000000000000000000000000001"
 
 
 def main():
     server = os.path.abspath(sys.argv[1])
-    tmp = tempfile.mkdtemp(prefix="tessera-raft-")
-    base = free_port_base(24)
-    template = open(os.path.join(REPO, "clusters/loopback-raft.textproto")).read()
-    cluster = re.sub(r"\b19(0|1)(\d\d)\b",
-                     lambda m: str(base + int(m.group(2)) + (22 if m.group(1) == "0" else 0)), template)
-    path = os.path.join(tmp, "cluster.textproto")
-    open(path, "w").write(cluster)
-    users = os.path.join(tmp, "users")
-    open(users, "w").write(f"{ACCESS}:{SECRET}\n")
-    env = dict(os.environ, TESSERA_SERVER=server, TESSERA_USERS=users)
-    data = os.path.join(tmp, "data")
-
-    def sh(*args):
-        r = subprocess.run([SCRIPT, *args], env=env, capture_output=True, text=True)
-        if r.returncode != 0:
-            print(r.stdout, r.stderr)
-        return r
+    tmp, path, data, sh = prepare_cluster(server, "loopback-raft.textproto", ACCESS, SECRET)
 
     r = sh("start", path, data)
     check(r.returncode == 0 and "cluster ready: 10 processes" in r.stdout, "cluster starts (10 processes)")
