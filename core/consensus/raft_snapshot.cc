@@ -67,8 +67,9 @@ Task<void> RaftReplica::send_snapshot(raft::PeerId peer) {
     auto r =
         co_await rpc_.call(raft_node(peer), "raft.snapshot", c.SerializeAsString(), config_.snapshot_chunk_deadline);
     if (!*alive) co_return;
-    ok = r.is_ok() && is_leader() && raft_->term() == term;
-    if (ok && c.last()) break;
+    const bool past_it = r.code() == Code::kAlreadyExists;  // the follower needs none
+    ok = (r.is_ok() || past_it) && is_leader() && raft_->term() == term;
+    if (ok && (c.last() || past_it)) break;
   }
   sending_snapshot_.erase(peer);
   if (ok) {
@@ -100,7 +101,8 @@ Task<Status> RaftReplica::install_chunk(proto::RaftSnapshotChunk chunk) {
   if (!raft_ || halted_) co_return Status(Code::kUnavailable, "replica not running");
   if (chunk.term() < raft_->term()) co_return Status(Code::kFailedPrecondition, "snapshot from an old leader");
   if (chunk.chunk() == 0) {
-    if (chunk.point().index() <= applied_) co_return Status::ok();  // nothing new: let it go on with the log
+    // Nothing new here: the leader goes on with the log from its point.
+    if (chunk.point().index() <= applied_) co_return Status(Code::kAlreadyExists, "already past the snapshot");
     installing_ = true;
     installing_point_ = chunk.point();
     next_chunk_ = 0;
