@@ -1,7 +1,8 @@
 // MetadataStore: buckets, object versions and multipart uploads, the
-// interface the gateway writes against. This slice has one implementation,
-// KvMetadataStore (a single replica over an ordered Kv); the replicated
-// store will implement the same interface.
+// interface the gateway writes against. KvMetadataStore implements it over
+// an ordered Kv: a local one (a single replica), or a ReplicatedKv
+// (core/consensus/) on a Raft group's leader; RemoteMetadataStore reaches
+// either over RPC.
 //
 // Contract: every mutation is atomic and durable (kSync) before it returns
 // ok. Conditions are checked under the key's lock in the same step as the
