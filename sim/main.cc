@@ -1,6 +1,7 @@
 // tessera-sim: runs one scenario with one seed and prints a one-line JSON
 // summary. Exit 0: no violations; 1: a checker reported violations;
 // 2: bad input (the error line names the problem).
+#include <algorithm>
 #include <boost/program_options.hpp>
 
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include "sim/replay_file.h"
 #include "sim/runner.h"
 #include "sim/scenario_file.h"
+#include "sim/workload.h"
 
 namespace po = boost::program_options;
 using namespace tessera;
@@ -18,16 +20,15 @@ int main(int argc, char** argv) {
   po::options_description opts(
       "tessera-sim: run a simulator scenario deterministically\n\n"
       "Usage: tessera-sim --scenario FILE [--seed N] [--record REPLAY]\n\nOptions");
-  opts.add_options()
-      ("help,h", "show this help")
-      ("scenario", po::value<std::string>(), "scenario file (Protobuf text format, see scenarios/)")
-      ("seed", po::value<uint64_t>()->default_value(1), "seed; same build + scenario + seed = same run")
-      ("record", po::value<std::string>(), "write a replay file for tessera-replay")
-      ("verbose,v", "print workload, network and fault counters to stderr")
-      ("broken-variant", po::value<std::string>(),
-       "run a deliberately broken protocol variant (commit_before_fragments, placement_ignores_racks, "
-       "read_skips_checksum, repair_rebuilds_wrong_bytes, get_ignores_conditions, "
-       "range_past_its_end, echo_wrong_token) to see the checkers catch it");
+  opts.add_options()("help,h", "show this help")("scenario", po::value<std::string>(),
+                                                 "scenario file (Protobuf text format, see scenarios/)")(
+      "seed", po::value<uint64_t>()->default_value(1), "seed; same build + scenario + seed = same run")(
+      "record", po::value<std::string>(), "write a replay file for tessera-replay")(
+      "verbose,v", "print workload, network and fault counters to stderr")(
+      "broken-variant", po::value<std::string>(),
+      "run a deliberately broken protocol variant (commit_before_fragments, placement_ignores_racks, "
+      "read_skips_checksum, repair_rebuilds_wrong_bytes, get_ignores_conditions, "
+      "range_past_its_end, echo_wrong_token) to see the checkers catch it");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, opts), vm);
@@ -54,7 +55,18 @@ int main(int argc, char** argv) {
 
   sim::RunResult result;
   proto::RunOptions options;
-  if (vm.count("broken-variant")) options.set_broken_variant(vm["broken-variant"].as<std::string>());
+  if (vm.count("broken-variant")) {
+    const std::string variant = vm["broken-variant"].as<std::string>();
+    const std::vector<std::string> known = sim::broken_variants(scenario.value());
+    if (std::find(known.begin(), known.end(), variant) == known.end()) {
+      std::string names;
+      for (const std::string& k : known) names += (names.empty() ? "" : ", ") + k;
+      std::cerr << "tessera-sim: unknown broken variant '" << variant
+                << "' for this scenario's workload (known: " << (names.empty() ? "none" : names) << ")\n";
+      return 2;
+    }
+    options.set_broken_variant(variant);
+  }
   if (vm.count("record")) {
     Result<proto::Replay> replay = sim::record_run(scenario.value(), path, seed, options, &result);
     ASSERT(replay.is_ok());

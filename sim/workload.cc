@@ -10,8 +10,7 @@ std::unique_ptr<Workload> make_workload(const proto::Scenario& scenario, uint32_
                                         const proto::RunOptions& options) {
   switch (scenario.workload().kind_case()) {
     case proto::Workload::kRpcEcho:
-      return make_rpc_echo(scenario.workload().rpc_echo(), node_count,
-                           options.broken_variant() == "echo_wrong_token");
+      return make_rpc_echo(scenario.workload().rpc_echo(), node_count, options.broken_variant() == "echo_wrong_token");
     case proto::Workload::kHeartbeat:
       return make_heartbeat(scenario.workload().heartbeat(), node_count);
     case proto::Workload::kObjects:
@@ -21,6 +20,17 @@ std::unique_ptr<Workload> make_workload(const proto::Scenario& scenario, uint32_
   }
   ASSERT(false && "validate_scenario admits only known workloads");
   return nullptr;
+}
+
+std::vector<std::string> broken_variants(const proto::Scenario& scenario) {
+  switch (scenario.workload().kind_case()) {
+    case proto::Workload::kRpcEcho:
+      return {"echo_wrong_token"};
+    case proto::Workload::kObjects:
+      return objects_broken_variants();
+    default:
+      return {};
+  }
 }
 
 }  // namespace tessera::sim

@@ -60,6 +60,8 @@ class Workload {
   virtual std::string stats() const = 0;
 };
 
+// The broken variants a scenario's workload knows by name (--broken-variant).
+std::vector<std::string> broken_variants(const proto::Scenario& scenario);
 std::unique_ptr<Workload> make_workload(const proto::Scenario& scenario, uint32_t node_count,
                                         const proto::RunOptions& options);
 

@@ -51,7 +51,8 @@ HeartbeatConfig heartbeat_config(const proto::ObjectsWorkload& c) {
 NodePlan storage_plan(const NodeContext& ctx, const Shared& s) {
   NodePlan p;
   p.roles.storage = true;
-  p.scrub = ScrubConfig{s.config.scrub_bytes_per_s(), Duration::millis(static_cast<int64_t>(s.config.scrub_interval_ms()))};
+  p.scrub =
+      ScrubConfig{s.config.scrub_bytes_per_s(), Duration::millis(static_cast<int64_t>(s.config.scrub_interval_ms()))};
   p.heartbeat_peers = {NodeId(0)};
   p.heartbeat = heartbeat_config(s.config);
   p.incarnation = ctx.incarnation;
@@ -131,7 +132,8 @@ NodePlan gateway_plan(const NodeContext& ctx, Shared& s) {
 
 class NodeOnly final : public NodeApp {
  public:
-  NodeOnly(NodeContext& ctx, NodePlan plan) : node_(NodeIo{ctx.runtime, ctx.network, ctx.disks, &ctx.kv}, std::move(plan)) {}
+  NodeOnly(NodeContext& ctx, NodePlan plan)
+      : node_(NodeIo{ctx.runtime, ctx.network, ctx.disks, &ctx.kv}, std::move(plan)) {}
   Node& node() { return node_; }
 
  private:
@@ -143,9 +145,11 @@ class NodeOnly final : public NodeApp {
 class GatewayApp final : public NodeApp {
  public:
   GatewayApp(NodeContext& ctx, Shared& shared)
-      : rt_(ctx.runtime), shared_(shared),
+      : rt_(ctx.runtime),
+        shared_(shared),
         node_(NodeIo{ctx.runtime, ctx.network, {}, &ctx.kv}, gateway_plan(ctx, shared)),
-        gateway_(*node_.gateway()), repairer_(*node_.repairer()),
+        gateway_(*node_.gateway()),
+        repairer_(*node_.repairer()),
         api_(ctx.runtime, gateway_, s3::S3ApiConfig{}),
         s3_(api_, kSimBucket, "sim"),
         client_(ctx.runtime, s3_, *node_.metadata(),
@@ -172,7 +176,8 @@ class GatewayApp final : public NodeApp {
   Task<void> client() {
     const auto& c = shared_.config;
     while (shared_.accepting) {
-      co_await sleep(rt_, Duration::micros(static_cast<int64_t>(rt_.random().between(c.interval_us() / 2, c.interval_us() + c.interval_us() / 2))));
+      co_await sleep(rt_, Duration::micros(static_cast<int64_t>(
+                              rt_.random().between(c.interval_us() / 2, c.interval_us() + c.interval_us() / 2))));
       if (!shared_.accepting) break;
       co_await client_.one_operation();
     }
@@ -237,20 +242,25 @@ class GatewayApp final : public NodeApp {
   ObjectsClient client_;
 };
 
+// Each broken variant's name and the flag it sets.
+const std::vector<std::pair<std::string, bool BrokenVariants::*>> kObjectsBrokenVariants = {
+    {"placement_ignores_racks", &BrokenVariants::placement_ignores_racks},
+    {"read_skips_checksum", &BrokenVariants::read_skips_checksum},
+    {"commit_before_fragments", &BrokenVariants::commit_before_fragments},
+    {"repair_rebuilds_wrong_bytes", &BrokenVariants::repair_rebuilds_wrong_bytes},
+    {"get_ignores_conditions", &BrokenVariants::get_ignores_conditions},
+    {"range_past_its_end", &BrokenVariants::range_past_its_end},
+    {"reads_from_any_replica", &BrokenVariants::reads_from_any_replica},
+    {"commit_without_quorum", &BrokenVariants::commit_without_quorum},
+    {"votes_not_persisted", &BrokenVariants::votes_not_persisted},
+    {"count_old_terms", &BrokenVariants::count_old_terms},
+};
+
 class ObjectsWorkloadImpl final : public Workload {
  public:
   ObjectsWorkloadImpl(const proto::Scenario& scenario, uint32_t nodes, const std::string& broken_variant) {
     shared_.config = scenario.workload().objects();
-    shared_.broken.placement_ignores_racks = broken_variant == "placement_ignores_racks";
-    shared_.broken.read_skips_checksum = broken_variant == "read_skips_checksum";
-    shared_.broken.commit_before_fragments = broken_variant == "commit_before_fragments";
-    shared_.broken.repair_rebuilds_wrong_bytes = broken_variant == "repair_rebuilds_wrong_bytes";
-    shared_.broken.get_ignores_conditions = broken_variant == "get_ignores_conditions";
-    shared_.broken.range_past_its_end = broken_variant == "range_past_its_end";
-    shared_.broken.reads_from_any_replica = broken_variant == "reads_from_any_replica";
-    shared_.broken.commit_without_quorum = broken_variant == "commit_without_quorum";
-    shared_.broken.votes_not_persisted = broken_variant == "votes_not_persisted";
-    shared_.broken.count_old_terms = broken_variant == "count_old_terms";
+    for (const auto& [name, flag] : kObjectsBrokenVariants) shared_.broken.*flag = broken_variant == name;
     shared_.level = *parse_failure_domain(shared_.config.failure_domain());
     const auto locations = layout(scenario.topology());
     shared_.checker.set_late_commits(shared_.config.metadata_node() || shared_.config.metadata_replicas() > 0);
@@ -374,6 +384,12 @@ class ObjectsWorkloadImpl final : public Workload {
 };
 
 }  // namespace
+
+std::vector<std::string> objects_broken_variants() {
+  std::vector<std::string> out;
+  for (const auto& [name, flag] : kObjectsBrokenVariants) out.push_back(name);
+  return out;
+}
 
 std::unique_ptr<Workload> make_objects(const proto::Scenario& scenario, uint32_t nodes,
                                        const std::string& broken_variant) {

@@ -19,5 +19,7 @@ namespace tessera::sim {
 // index's bytes (and a checksum over them).
 std::unique_ptr<Workload> make_objects(const proto::Scenario& scenario, uint32_t nodes,
                                        const std::string& broken_variant);
+// The names make_objects knows.
+std::vector<std::string> objects_broken_variants();
 
 }  // namespace tessera::sim
