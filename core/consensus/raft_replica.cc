@@ -112,13 +112,8 @@ Task<Status> RaftReplica::load() {
   }
   durable_last_ = restored.snapshot.index() + restored.entries.size();
   if (restored.recovering) {  // what follows a corrupt entry goes, so no stale entry outlives it
-    auto rest = co_await kv_.scan(log_key(durable_last_ + 1), kLogEnd, 1u << 20);
-    if (!rest.is_ok()) co_return rest.status();
-    KvBatch drop;
-    for (auto& [key, value] : rest.value()) drop.remove(key);
-    if (!drop.empty()) {
-      if (Status s = co_await kv_.write(std::move(drop), Durability::kSync); !s.is_ok()) co_return s;
-    }
+    Status s = co_await erase_range(log_key(durable_last_ + 1), kLogEnd, Durability::kSync);
+    if (!s.is_ok()) co_return s;
   }
   // Empty: a new group, or a replica whose disk was lost or replaced. It
   // abstains until it hears a leader, or (a new group) for a while.

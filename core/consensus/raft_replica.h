@@ -100,6 +100,7 @@ class RaftReplica {
   Task<void> send_snapshot(raft::PeerId peer);
   Task<Status> install_chunk(proto::RaftSnapshotChunk chunk);
   Task<Status> wipe_state();
+  Task<Status> erase_range(std::string begin, std::string end, Durability durability);
   Status not_leader() const;
 
   Runtime& rt_;

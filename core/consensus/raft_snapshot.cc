@@ -80,17 +80,21 @@ Task<void> RaftReplica::send_snapshot(raft::PeerId peer) {
   kick();
 }
 
-Task<Status> RaftReplica::wipe_state() {
-  for (const auto& [begin, end] : {std::pair{kStateBegin, std::string()}, std::pair{kLogPrefix, kLogEnd}}) {
-    while (true) {
-      auto rows = co_await kv_.scan(begin, end, 1024);
-      if (!rows.is_ok()) co_return rows.status();
-      if (rows.value().empty()) break;
-      KvBatch batch;
-      for (auto& [key, value] : rows.value()) batch.remove(key);
-      if (Status s = co_await kv_.write(std::move(batch), Durability::kBuffered); !s.is_ok()) co_return s;
-    }
+// Deletes every key in [begin, end) (end "" = no bound), a page at a time.
+Task<Status> RaftReplica::erase_range(std::string begin, std::string end, Durability durability) {
+  while (true) {
+    auto rows = co_await kv_.scan(begin, end, 1024);
+    if (!rows.is_ok()) co_return rows.status();
+    if (rows.value().empty()) co_return Status::ok();
+    KvBatch batch;
+    for (auto& [key, value] : rows.value()) batch.remove(key);
+    if (Status s = co_await kv_.write(std::move(batch), durability); !s.is_ok()) co_return s;
   }
+}
+
+Task<Status> RaftReplica::wipe_state() {
+  if (Status s = co_await erase_range(kStateBegin, std::string(), Durability::kBuffered); !s.is_ok()) co_return s;
+  if (Status s = co_await erase_range(kLogPrefix, kLogEnd, Durability::kBuffered); !s.is_ok()) co_return s;
   KvBatch batch;
   batch.remove(kSnap);
   batch.remove(kApplied);
