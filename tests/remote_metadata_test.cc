@@ -2,11 +2,13 @@
 // (the gateways of two processes) share one metadata node. The gateway and
 // repair suites also run whole over a metadata node (RemoteMetadata); these
 // tests cover what only the remote path has: races between clients, pages
-// cut to fit a reply, and a node that does not answer.
+// cut to fit a reply, a node that does not answer, and writes sent again
+// after a lost reply (applied once).
 #include <gtest/gtest.h>
 
 #include "core/metadata/metadata_service.h"
 #include "core/metadata/remote_metadata_store.h"
+#include "metadata_rpc.pb.h"
 #include "io_abstraction/combinators.h"
 #include "sim/sim_kv.h"
 #include "sim/sim_network.h"
@@ -170,6 +172,82 @@ TEST(RemoteMetadata, AnUnreachableNodeTimesOutThenFailsFastUntilItAnswers) {
   auto missing = w.run(w.a.get_bucket("nope"));
   EXPECT_EQ(missing.code(), Code::kNotFound);
   EXPECT_EQ(missing.status().reason(), "NoSuchBucket") << "the S3 reason crosses the RPC";
+}
+
+// A once-write of delete_object (a delete marker in a versioned bucket),
+// sent straight to the service as a gateway would send it.
+Task<Result<proto::MetaDeleted>> once_delete(RpcEndpoint& rpc, uint64_t client, uint64_t seq) {
+  proto::MetaObjectRef ref;
+  ref.set_bucket("b");
+  ref.set_key("k");
+  proto::MetaOnce once;
+  once.set_client(client);
+  once.set_seq(seq);
+  once.set_method("meta.delete_object");
+  once.set_payload(ref.SerializeAsString());
+  co_return co_await call_message<proto::MetaDeleted>(rpc, NodeId(kMetaNode), "meta.once", once,
+                                                      Duration::seconds(1));
+}
+
+size_t version_count(TwoClients& w) {
+  auto listed = w.run(w.a.list_versions("b", ListVersionsRequest{}));
+  EXPECT_TRUE(listed.is_ok()) << listed.status().to_string();
+  return listed.is_ok() ? listed.value().versions.size() : 0;
+}
+
+TEST(RemoteMetadata, AOnceWriteSentTwiceIsAppliedOnceAndAnsweredTheSame) {
+  TwoClients w;
+  ASSERT_TRUE(w.run(w.a.set_versioning("b", proto::VERSIONING_ENABLED)).is_ok());
+  auto first = w.run(once_delete(w.rpc_b, 7, 1));
+  ASSERT_TRUE(first.is_ok()) << first.status().to_string();
+  EXPECT_TRUE(first.value().delete_marker());
+  auto again = w.run(once_delete(w.rpc_b, 7, 1));
+  ASSERT_TRUE(again.is_ok()) << again.status().to_string();
+  EXPECT_EQ(again.value().version_id(), first.value().version_id()) << "a repeat gets the first reply";
+  EXPECT_EQ(version_count(w), 1u) << "one delete marker, not two";
+  // Another number, or another client, is another write.
+  ASSERT_TRUE(w.run(once_delete(w.rpc_b, 7, 2)).is_ok());
+  ASSERT_TRUE(w.run(once_delete(w.rpc_b, 8, 1)).is_ok());
+  EXPECT_EQ(version_count(w), 3u);
+  // Once its record is forgotten, the same write would apply again: the
+  // record is what kept the repeat from applying.
+  auto forgot = w.run(w.store.forget_once(static_cast<uint64_t>(w.rt_meta.unix_ms()) + 1));
+  ASSERT_TRUE(forgot.is_ok());
+  EXPECT_EQ(forgot.value(), 5u) << "three deletes, and client a's create_bucket and set_versioning";
+  ASSERT_TRUE(w.run(once_delete(w.rpc_b, 7, 1)).is_ok());
+  EXPECT_EQ(version_count(w), 4u);
+}
+
+TEST(RemoteMetadata, AOnceWriteOfAReadOrAnUnknownMethodIsRefused) {
+  TwoClients w;
+  for (const char* method : {"meta.get_bucket", "meta.nope", "meta.once"}) {
+    proto::MetaOnce once;
+    once.set_client(1);
+    once.set_seq(1);
+    once.set_method(method);
+    auto r = w.run(call_message<proto::MetaEmpty>(w.rpc_b, NodeId(kMetaNode), "meta.once", once,
+                                                  Duration::seconds(1)));
+    EXPECT_EQ(r.code(), Code::kInvalidArgument) << method;
+    EXPECT_NE(r.status().message().find("not a metadata write"), std::string::npos) << r.status().to_string();
+  }
+}
+
+TEST(RemoteMetadata, AWriteWhoseReplyIsLostIsSentAgainAndAppliedOnce) {
+  TwoClients w;
+  ASSERT_TRUE(w.run(w.a.set_versioning("b", proto::VERSIONING_ENABLED)).is_ok());
+  // The metadata node's replies are lost for a while: the first copy of
+  // the commit is applied, its answer never arrives.
+  std::vector<bool> metadata_side(4, false);
+  metadata_side[kMetaNode] = true;
+  const uint64_t cut = w.net.add_partition(metadata_side, /*one_way=*/true);
+  w.rt_a.post_after(Duration::millis(450), [&w, cut] { w.net.heal_partition(cut); });
+  auto committed = w.run(w.a.commit_object(TwoClients::version("k", "e1"), {}));
+  ASSERT_TRUE(committed.is_ok()) << committed.status().to_string();
+  EXPECT_GE(w.rt_a.now().us, 450000) << "the answer came to a copy sent after the heal";
+  auto listed = w.run(w.a.list_versions("b", ListVersionsRequest{}));
+  ASSERT_TRUE(listed.is_ok());
+  ASSERT_EQ(listed.value().versions.size(), 1u) << "the resent commit made no second version";
+  EXPECT_EQ(listed.value().versions[0].version.version_id(), committed.value().version_id());
 }
 
 }  // namespace

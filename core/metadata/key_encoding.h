@@ -7,6 +7,7 @@
 //   "U" bucket 0x00 0x01 esc(key) 0x00 0x01 id   -> UploadRecord
 //   "P" upload_id 0x00 be32(part number)         -> UploadPartRecord
 //   "G" be64(unix ms) be64(random)               -> GarbageRecord, oldest first
+//   "O" be64(client) be64(seq)                   -> MetaOnceRecord (a write's reply)
 // esc() maps 0x00 to 0x00 0xFF, so for any keys a < b, esc(a) < esc(b) and
 // every key of a bucket is one contiguous, sorted range: LIST is a scan.
 // Bucket names never contain 0x00 (S3 names are [a-z0-9.-]).
@@ -107,6 +108,11 @@ inline std::string garbage(uint64_t unix_ms, uint64_t unique) {
   return "G" + big_endian(unix_ms, 8) + big_endian(unique, 8);
 }
 inline std::string garbage_range_end() { return "H"; }
+
+// The reply of a write sent with a once id (see OnceId).
+inline std::string once(uint64_t client, uint64_t seq) { return "O" + big_endian(client, 8) + big_endian(seq, 8); }
+inline std::string once_range_begin() { return "O"; }
+inline std::string once_range_end() { return "P"; }
 
 // The smallest string greater than every string that starts with prefix;
 // "" when there is none (prefix is all 0xFF).

@@ -1,6 +1,7 @@
 #include "core/metadata/key_encoding.h"
 #include "core/metadata/kv_store_util.h"
 #include "core/metadata/metadata_store.h"
+#include "core/metadata/metadata_wire.h"
 
 namespace tessera {
 
@@ -15,7 +16,7 @@ Task<Status> KvMetadataStore::create_bucket(proto::BucketRecord bucket) {
   if (existing.code() != Code::kNotFound) co_return existing.status();
   KvBatch batch;
   batch.put(keys::bucket(bucket.name()), bucket.SerializeAsString());
-  co_return co_await kv_.write(std::move(batch), Durability::kSync);
+  co_return co_await commit(std::move(batch));
 }
 
 Task<Result<proto::BucketRecord>> KvMetadataStore::get_bucket(std::string name) {
@@ -36,7 +37,7 @@ Task<Status> KvMetadataStore::delete_bucket(std::string name) {
   }
   KvBatch batch;
   batch.remove(keys::bucket(name));
-  co_return co_await kv_.write(std::move(batch), Durability::kSync);
+  co_return co_await commit(std::move(batch));
 }
 
 Task<Result<std::vector<proto::BucketRecord>>> KvMetadataStore::list_buckets() {
@@ -54,7 +55,7 @@ Task<Status> KvMetadataStore::set_versioning(std::string name, proto::Versioning
   bucket.value().set_versioning(state);
   KvBatch batch;
   batch.put(keys::bucket(name), bucket.value().SerializeAsString());
-  co_return co_await kv_.write(std::move(batch), Durability::kSync);
+  co_return co_await commit(std::move(batch));
 }
 
 std::string KvMetadataStore::new_version_id() {
@@ -70,8 +71,7 @@ Task<Result<std::vector<proto::ObjectVersion>>> KvMetadataStore::key_versions(co
 
 Task<Result<proto::ObjectVersion>> KvMetadataStore::stage_commit(const proto::BucketRecord& bucket,
                                                                  proto::ObjectVersion version,
-                                                                 const CommitConditions& conditions,
-                                                                 KvBatch& batch) {
+                                                                 const CommitConditions& conditions, KvBatch& batch) {
   const std::string& name = bucket.name();
   const std::string key = version.key();
   auto head = parse<proto::ObjectVersion>(co_await kv_.get(keys::head(name, key)), "object");
@@ -123,7 +123,7 @@ Task<Result<proto::ObjectVersion>> KvMetadataStore::commit_object(proto::ObjectV
   KvBatch batch;
   auto staged = co_await stage_commit(b.value(), std::move(version), conditions, batch);
   if (!staged.is_ok()) co_return staged.status();
-  Status s = co_await kv_.write(std::move(batch), Durability::kSync);
+  Status s = co_await commit(std::move(batch), &staged.value());
   if (!s.is_ok()) co_return s;
   co_return staged;
 }
@@ -149,8 +149,7 @@ Task<Result<proto::ObjectVersion>> KvMetadataStore::get_object(std::string bucke
   co_return Status(Code::kNotFound, "no version " + version_id + " of " + key, "NoSuchVersion");
 }
 
-Task<Result<DeleteResult>> KvMetadataStore::delete_object(std::string bucket, std::string key,
-                                                          std::string version_id) {
+Task<Result<DeleteResult>> KvMetadataStore::delete_object(std::string bucket, std::string key, std::string version_id) {
   auto bucket_guard = co_await locks_.lock_shared(bucket_lock(bucket));
   auto b = co_await get_bucket(bucket);
   if (!b.is_ok()) co_return b.status();
@@ -191,7 +190,8 @@ Task<Result<DeleteResult>> KvMetadataStore::delete_object(std::string bucket, st
       stage_garbage(bucket, key, gone.fragment_version(), gone.stripes(), batch);
     }
   }
-  Status s = co_await kv_.write(std::move(batch), Durability::kSync);
+  const proto::MetaDeleted reply = wire_deleted(out);
+  Status s = co_await commit(std::move(batch), &reply);
   if (!s.is_ok()) co_return s;
   co_return out;
 }
@@ -218,7 +218,7 @@ Task<Status> KvMetadataStore::discard_stripes(std::string bucket, std::string ke
   KvBatch batch;
   stage_garbage(bucket, key, 0, field, batch);
   if (batch.empty()) co_return Status::ok();
-  co_return co_await kv_.write(std::move(batch), Durability::kSync);
+  co_return co_await commit(std::move(batch));
 }
 
 Task<Result<std::vector<GarbageEntry>>> KvMetadataStore::list_garbage(uint64_t before_ms, size_t limit) {
@@ -240,7 +240,7 @@ Task<Status> KvMetadataStore::remove_garbage(std::vector<std::string> ids) {
     if (id.empty() || id[0] != 'G') co_return Status(Code::kInvalidArgument, "not a garbage record id");
     batch.remove(id);
   }
-  co_return co_await kv_.write(std::move(batch), Durability::kSync);
+  co_return co_await commit(std::move(batch));
 }
 
 }  // namespace tessera

@@ -5,6 +5,7 @@
 #include "core/invariants.h"
 #include "core/metadata/kv_store_util.h"
 #include "core/metadata/metadata_store.h"
+#include "core/metadata/metadata_wire.h"
 
 namespace tessera {
 
@@ -100,7 +101,7 @@ Task<Status> KvMetadataStore::create_upload(proto::UploadRecord upload) {
   if (!b.is_ok()) co_return b.status();
   KvBatch batch;
   batch.put(keys::upload(bucket, upload.key(), upload.upload_id()), upload.SerializeAsString());
-  co_return co_await kv_.write(std::move(batch), Durability::kSync);
+  co_return co_await commit(std::move(batch));
 }
 
 Task<Result<proto::UploadRecord>> KvMetadataStore::get_upload(std::string bucket, std::string key,
@@ -119,8 +120,10 @@ Task<Result<std::vector<proto::UploadPartRecord>>> KvMetadataStore::upload_parts
                                                            keys::upload_parts_range_end(upload_id), "upload part");
 }
 
-Task<Result<std::optional<proto::UploadPartRecord>>> KvMetadataStore::put_upload_part(
-    std::string bucket, std::string key, std::string upload_id, proto::UploadPartRecord part) {
+Task<Result<std::optional<proto::UploadPartRecord>>> KvMetadataStore::put_upload_part(std::string bucket,
+                                                                                      std::string key,
+                                                                                      std::string upload_id,
+                                                                                      proto::UploadPartRecord part) {
   // Shared: parts of one upload are written in parallel; completion and
   // abort take it exclusive, so no part lands in an upload that is gone.
   auto upload_guard = co_await locks_.lock_shared(upload_lock(upload_id));
@@ -136,7 +139,9 @@ Task<Result<std::optional<proto::UploadPartRecord>>> KvMetadataStore::put_upload
   KvBatch batch;
   batch.put(keys::upload_part(upload_id, part.number()), part.SerializeAsString());
   if (old.is_ok()) stage_garbage(bucket, key, 0, old.value().stripes(), batch);
-  Status s = co_await kv_.write(std::move(batch), Durability::kSync);
+  const proto::MetaReplacedPart reply =
+      wire_replaced(old.is_ok() ? std::optional<proto::UploadPartRecord>(old.value()) : std::nullopt);
+  Status s = co_await commit(std::move(batch), &reply);
   if (!s.is_ok()) co_return s;
   if (old.is_ok()) co_return std::optional<proto::UploadPartRecord>(std::move(old).value());
   co_return std::optional<proto::UploadPartRecord>();
@@ -194,8 +199,7 @@ Task<Result<ListUploadsResult>> KvMetadataStore::list_uploads(std::string bucket
   }
 }
 
-Task<Result<std::vector<proto::UploadPartRecord>>> KvMetadataStore::abort_upload(std::string bucket,
-                                                                                 std::string key,
+Task<Result<std::vector<proto::UploadPartRecord>>> KvMetadataStore::abort_upload(std::string bucket, std::string key,
                                                                                  std::string upload_id) {
   auto upload_guard = co_await locks_.lock(upload_lock(upload_id));
   auto upload = co_await get_upload(bucket, key, upload_id);
@@ -208,7 +212,8 @@ Task<Result<std::vector<proto::UploadPartRecord>>> KvMetadataStore::abort_upload
     batch.remove(keys::upload_part(upload_id, p.number()));
     stage_garbage(bucket, key, 0, p.stripes(), batch);
   }
-  Status s = co_await kv_.write(std::move(batch), Durability::kSync);
+  const proto::MetaPartList reply = wire_parts(parts.value());
+  Status s = co_await commit(std::move(batch), &reply);
   if (!s.is_ok()) co_return s;
   co_return parts;
 }
@@ -245,7 +250,7 @@ Task<Result<proto::ObjectVersion>> KvMetadataStore::complete_upload(std::string 
     const bool used = std::any_of(chosen.begin(), chosen.end(), [&](auto* c) { return c->number() == p.number(); });
     if (!used) stage_garbage(bucket, key, 0, p.stripes(), batch);
   }
-  Status s = co_await kv_.write(std::move(batch), Durability::kSync);
+  Status s = co_await commit(std::move(batch), &staged.value());
   if (!s.is_ok()) co_return s;
   co_return staged;
 }

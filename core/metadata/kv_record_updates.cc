@@ -18,7 +18,7 @@ Task<Status> KvMetadataStore::update_bucket(std::string name, proto::BucketPatch
   ASSERT(bucket.value().name() == name);
   KvBatch batch;
   batch.put(keys::bucket(name), bucket.value().SerializeAsString());
-  co_return co_await kv_.write(std::move(batch), Durability::kSync);
+  co_return co_await commit(std::move(batch));
 }
 
 Task<Result<proto::ObjectVersion>> KvMetadataStore::update_object(std::string bucket, std::string key,
@@ -39,7 +39,7 @@ Task<Result<proto::ObjectVersion>> KvMetadataStore::update_object(std::string bu
   ASSERT(version.bucket() == bucket && version.key() == key);
   KvBatch batch;
   if (Status s = co_await stage_version_rewrite(version, batch); !s.is_ok()) co_return s;
-  if (Status s = co_await kv_.write(std::move(batch), Durability::kSync); !s.is_ok()) co_return s;
+  if (Status s = co_await commit(std::move(batch), &version); !s.is_ok()) co_return s;
   co_return version;
 }
 

@@ -57,7 +57,7 @@ Task<Status> KvMetadataStore::move_stripe(StripeOwner owner, uint64_t fragment_v
     Status s = move_in(*part.value().mutable_stripes(), fragment_version, number, expected, updated, &changed);
     if (!s.is_ok() || !changed) co_return s;
     batch.put(row, part.value().SerializeAsString());
-    co_return co_await kv_.write(std::move(batch), Durability::kSync);
+    co_return co_await commit(std::move(batch));
   }
   auto bucket_guard = co_await locks_.lock_shared(bucket_lock(owner.bucket));
   auto key_guard = co_await locks_.lock(key_lock(owner.bucket, owner.key));
@@ -69,7 +69,7 @@ Task<Status> KvMetadataStore::move_stripe(StripeOwner owner, uint64_t fragment_v
   ASSERT(version.value().version() == owner.version && version.value().bucket() == owner.bucket &&
          version.value().key() == owner.key);
   if (s = co_await stage_version_rewrite(version.value(), batch); !s.is_ok()) co_return s;
-  co_return co_await kv_.write(std::move(batch), Durability::kSync);
+  co_return co_await commit(std::move(batch));
 }
 
 }  // namespace tessera

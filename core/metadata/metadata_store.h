@@ -19,6 +19,7 @@
 // EntityTooSmall, BucketNotEmpty, BucketAlreadyExists, PreconditionFailed.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -125,6 +126,15 @@ inline bool outcome_unknown(const Status& s) { return s.reason() == kNoAnswer; }
 // the message may name the leader ("leader=<node>").
 inline constexpr char kNotLeader[] = "NotLeader";
 
+// A write a client may send more than once (after no answer, or to a new
+// leader): its client's id and the client's number for it. The store keeps
+// the reply of each such write, in the same atomic step as the write, so a
+// repeat is answered from that record instead of being applied again.
+struct OnceId {
+  uint64_t client = 0;
+  uint64_t seq = 0;
+};
+
 class MetadataStore {
  public:
   virtual ~MetadataStore() = default;
@@ -209,7 +219,16 @@ class MetadataStore {
 
 class KvMetadataStore final : public MetadataStore {
  public:
-  KvMetadataStore(Runtime& rt, Kv& kv) : rt_(rt), kv_(kv), locks_(rt) {}
+  KvMetadataStore(Runtime& rt, Kv& kv)
+      : rt_(rt), kv_(kv), own_locks_(std::make_unique<KeyedMutex>(rt)), locks_(*own_locks_) {}
+
+  // A view of this store (same kv, same locks) whose one write also
+  // records id and the write's reply (the wire reply of MetadataService).
+  std::unique_ptr<KvMetadataStore> once(OnceId id);
+  // The reply recorded for id, if its write was applied.
+  Task<Result<std::optional<std::string>>> once_reply(OnceId id);
+  // Removes the once-records applied before before_ms; how many it removed.
+  Task<Result<size_t>> forget_once(uint64_t before_ms);
 
   Task<Status> create_bucket(proto::BucketRecord bucket) override;
   Task<Result<proto::BucketRecord>> get_bucket(std::string name) override;
@@ -265,10 +284,19 @@ class KvMetadataStore final : public MetadataStore {
   // row when version is the newest (the head row is a copy of its record).
   Task<Status> stage_version_rewrite(const proto::ObjectVersion& version, KvBatch& batch);
   Task<Result<std::vector<proto::UploadPartRecord>>> upload_parts(const std::string& upload_id);
+  // Every write goes here: with a once id, the batch also records reply
+  // (none: a call whose reply is just ok).
+  Task<Status> commit(KvBatch batch, const google::protobuf::Message* reply = nullptr);
+
+  KvMetadataStore(const KvMetadataStore& base, OnceId id)
+      : rt_(base.rt_), kv_(base.kv_), locks_(base.locks_), once_(id) {}
 
   Runtime& rt_;
   Kv& kv_;
-  KeyedMutex locks_;
+  std::unique_ptr<KeyedMutex> own_locks_;  // null in a view
+  KeyedMutex& locks_;
+  std::optional<OnceId> once_;
+  bool once_written_ = false;  // a view makes one write
 };
 
 }  // namespace tessera

@@ -1,6 +1,7 @@
 #include "core/metadata/remote_metadata_store.h"
 
 #include <cstdlib>
+#include <optional>
 #include <string_view>
 
 #include "metadata_rpc.pb.h"
@@ -38,6 +39,13 @@ std::vector<std::string> take(google::protobuf::RepeatedPtrField<std::string>* f
 }  // namespace
 
 template <typename Reply, typename Request>
+Task<Result<Reply>> RemoteMetadataStore::send(NodeId to, const char* method, const Request& request,
+                                              const proto::MetaOnce* once, Duration wait) {
+  if (once) co_return co_await call_message<Reply>(rpc_, to, "meta.once", *once, wait);
+  co_return co_await call_message<Reply>(rpc_, to, method, request, wait);
+}
+
+template <typename Reply, typename Request>
 Task<Result<Reply>> RemoteMetadataStore::call(const char* method, Request request, Duration probe_deadline) {
   const bool probe = probe_deadline.us > 0;  // a probe always goes out
   if (!probe && probe_failures_ >= kProbeFailuresMax) {
@@ -49,29 +57,52 @@ Task<Result<Reply>> RemoteMetadataStore::call(const char* method, Request reques
   const std::string_view name = std::string_view(method).substr(5);  // after "meta."
   const bool read = name.substr(0, 4) == "get_" || name.substr(0, 5) == "list_";
   const bool anywhere = reads_anywhere_ && read;
+  // A write goes as a once-write: sent again after no answer, it is
+  // applied at most once.
+  std::optional<proto::MetaOnce> once;
+  if (!read && !probe) once = once_write(method, request.SerializeAsString());
+  bool maybe_applied = false;  // an earlier copy of this write got no answer
   for (size_t attempt = 1;; ++attempt) {
     const NodeId to = anywhere ? servers_[read_rotor_++ % servers_.size()] : servers_[leader_];
-    // In a group, one replica gets a few seconds: a dead leader must not
-    // hold a call for the whole deadline while another has taken over.
-    Duration wait = give_up - rt.now();
-    if (servers_.size() > 1) wait = std::min(wait, kAttemptMax);
-    auto r = co_await call_message<Reply>(rpc_, to, method, request, wait);
-    // Only the RPC's own deadline times out (the store never does).
-    if (r.code() == Code::kTimeout) {
+    // One copy gets a third of the deadline (at most a few seconds): a
+    // lost message or a dead leader must not hold the call for all of it
+    // while a resend, or another replica, would answer.
+    const Duration wait = std::min(give_up - rt.now(), attempt_max_);
+    auto r = co_await send<Reply>(to, method, request, once ? &*once : nullptr, wait);
+    // Only the RPC's own deadline times out (the store never does). A
+    // replica that stopped leading before its write was decided says
+    // NoAnswer: the write may yet be applied, by the next leader.
+    const bool unanswered = r.code() == Code::kTimeout || (!r.is_ok() && outcome_unknown(r.status()));
+    if (unanswered) {
       // Likely dead: rotation skips it for a while (hints still lead there).
-      if (servers_.size() > 1) quiet_until_[leader_] = rt.now() + kQuietFor;
+      if (servers_.size() > 1 && r.code() == Code::kTimeout) quiet_until_[leader_] = rt.now() + kQuietFor;
       rotate(rt.now());  // try another replica next time
-      if (read && rt.now() + kElectionPause < give_up) continue;  // a read can simply be asked again
+      // A read, or a once-write, can simply be asked again.
+      maybe_applied = true;
+      if (rt.now() + kElectionPause < give_up) continue;
       co_return Status(Code::kTimeout, std::string(method) + ": no answer from the metadata node", kNoAnswer);
     }
+    // A leader's answer is final: it checked the write's once-record first.
     if (r.is_ok() || r.status().reason() != kNotLeader) co_return r;
     follow(r.status());
     // A whole round of replicas without a leader: an election is on.
     if (attempt % servers_.size() == 0) co_await sleep(rt, kElectionPause);
     if (rt.now() + kElectionPause >= give_up) {
-      co_return Status(Code::kUnavailable, std::string(method) + ": the metadata group has no leader");
+      // Giving up without a leader's answer: an earlier copy may yet apply.
+      co_return Status(maybe_applied ? Code::kTimeout : Code::kUnavailable,
+                       std::string(method) + ": the metadata group has no leader",
+                       maybe_applied ? kNoAnswer : "");
     }
   }
+}
+
+proto::MetaOnce RemoteMetadataStore::once_write(const char* method, std::string payload) {
+  proto::MetaOnce once;
+  once.set_client(client_id_);
+  once.set_seq(++once_seq_);
+  once.set_method(method);
+  once.set_payload(std::move(payload));
+  return once;
 }
 
 void RemoteMetadataStore::rotate(Instant now) {

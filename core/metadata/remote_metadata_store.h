@@ -3,10 +3,15 @@
 // out may still have taken effect, as over any network.
 // Lists come back in pages of at most MetadataService::kReplyBytesMax bytes,
 // so a page may be shorter than asked (it is then marked truncated).
+// Writes go as once-writes (this client's random id, a number per call):
+// one that gets no answer, or whose leader stepped down before deciding
+// it, is sent again (to the next leader) until the deadline, and applied
+// at most once. Reads are asked again too.
 #pragma once
 
 #include "core/metadata/metadata_store.h"
 #include "core/rpc/rpc_endpoint.h"
+#include "metadata_rpc.pb.h"
 
 namespace tessera {
 
@@ -18,7 +23,12 @@ class RemoteMetadataStore final : public MetadataStore {
   // replicas and following their hints (a NotLeader answer means nothing
   // was done, so it is safe to send the call on).
   RemoteMetadataStore(RpcEndpoint& rpc, std::vector<NodeId> replicas, Duration deadline)
-      : rpc_(rpc), servers_(std::move(replicas)), quiet_until_(servers_.size()), deadline_(deadline) {}
+      : rpc_(rpc),
+        servers_(std::move(replicas)),
+        quiet_until_(servers_.size()),
+        deadline_(deadline),
+        attempt_max_(std::min(kAttemptMax, Duration::micros(deadline.us / 3))),
+        client_id_(rpc.runtime().random().next()) {}
 
   Task<Status> create_bucket(proto::BucketRecord bucket) override;
   Task<Result<proto::BucketRecord>> get_bucket(std::string name) override;
@@ -79,6 +89,10 @@ class RemoteMetadataStore final : public MetadataStore {
   static constexpr Duration kQuietFor = Duration::seconds(3);
   template <typename Request>
   Task<Status> call_status(const char* method, Request request);
+  template <typename Reply, typename Request>
+  Task<Result<Reply>> send(NodeId to, const char* method, const Request& request, const proto::MetaOnce* once,
+                           Duration wait);
+  proto::MetaOnce once_write(const char* method, std::string payload);
 
   // The next replica to try after a NotLeader answer, or after no answer.
   void follow(const Status& not_leader);
@@ -89,9 +103,12 @@ class RemoteMetadataStore final : public MetadataStore {
   std::vector<Instant> quiet_until_;  // per replica: skipped until then
   size_t leader_ = 0;  // index in servers_ of the replica believed to lead
   Duration deadline_;
+  Duration attempt_max_;  // one copy of a call waits this long for its answer
   int probe_failures_ = 0;
   bool reads_anywhere_ = false;
   size_t read_rotor_ = 0;
+  uint64_t client_id_;    // names this client's once-writes
+  uint64_t once_seq_ = 0;
 };
 
 }  // namespace tessera

@@ -29,10 +29,17 @@ void Node::build_storage() {
 void Node::build_metadata() {
   ASSERT(io_.kv != nullptr);
   if (plan_.metadata_group.empty()) {
-    metadata_ = std::make_unique<KvMetadataStore>(io_.rt, *io_.kv);
-    metadata_service_ = std::make_unique<MetadataService>(rpc_, *metadata_);
-    return;
+    auto store = std::make_unique<KvMetadataStore>(io_.rt, *io_.kv);
+    metadata_service_ = std::make_unique<MetadataService>(rpc_, *store);
+    metadata_ = std::move(store);
+  } else {
+    build_metadata_replica();
   }
+  io_.rt.spawn(
+      metadata_service_->forget_once_records(MetadataService::kOnceForgetEvery, MetadataService::kOnceKeep));
+}
+
+void Node::build_metadata_replica() {
   RaftReplicaConfig config = plan_.raft;
   config.voters = plan_.metadata_group;
   config.broken.commit_without_quorum = plan_.broken.commit_without_quorum;

@@ -101,6 +101,7 @@ class Node {
  private:
   void build_storage();
   void build_metadata();
+  void build_metadata_replica();  // metadata as one replica of a Raft group
   void build_gateway();
   void start_background();
 
@@ -111,7 +112,7 @@ class Node {
   std::unique_ptr<StorageService> storage_;
   std::unique_ptr<RaftReplica> replica_;
   std::unique_ptr<ReplicatedKv> replicated_kv_;
-  std::unique_ptr<MetadataStore> replica_store_;  // the leader's state machine
+  std::unique_ptr<KvMetadataStore> replica_store_;  // the leader's state machine
   std::unique_ptr<Scrubber> scrubber_;
   std::unique_ptr<MetadataStore> metadata_;
   std::unique_ptr<MetadataService> metadata_service_;
