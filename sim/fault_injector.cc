@@ -91,6 +91,9 @@ void FaultInjector::apply(const proto::ScheduledFault& fault) {
         if (cluster_.location(n).zone == fault.zone_loss().zone()) crash(n, 0);
       }
       break;
+    case proto::ScheduledFault::kReplaceMetadataReplica:
+      replace_metadata_replica(fault.replace_metadata_replica());
+      break;
     case proto::ScheduledFault::FAULT_NOT_SET:
       break;
   }
@@ -126,6 +129,21 @@ uint64_t FaultInjector::partition(const proto::PartitionFault& fault) {
   return cluster_.network().add_partition(std::move(side_a), fault.one_way());
 }
 
+void FaultInjector::replace_metadata_replica(const proto::ReplaceMetadataReplicaFault& fault) {
+  if (!replace_metadata_) return;
+  const std::optional<uint32_t> gone = metadata_follower_();
+  if (!gone) return;  // no leader, or no follower up: nothing happens
+  crash(*gone, 0);
+  cluster_.lose_kv(*gone);
+  // Replaced for good: it never comes back under its old name (a removed
+  // replica restarted with the group's first configuration could form a
+  // quorum of it with another removed one).
+  decommissioned_.insert(*gone);
+  ++stats_.replicas_replaced;
+  const uint64_t catch_up_ms = fault.catch_up_ms() > 0 ? fault.catch_up_ms() : 5000;
+  replace_metadata_(*gone, Duration::millis(static_cast<int64_t>(catch_up_ms)));
+}
+
 void FaultInjector::heal_all() {
   healed_ = true;
   cluster_.network().heal_partitions();
@@ -133,7 +151,7 @@ void FaultInjector::heal_all() {
     for (uint32_t d = 0; d < cluster_.disks_per_node(); ++d) {
       if (cluster_.disk(n, d).dead()) cluster_.disk(n, d).replace();
     }
-    if (!cluster_.up(n)) {
+    if (!cluster_.up(n) && !decommissioned_.count(n)) {
       ++stats_.restarts;
       cluster_.restart(n);
     }
@@ -146,7 +164,8 @@ std::string FaultInjector::describe() const {
          " disk_losses=" + std::to_string(stats_.disk_losses) +
          " rack_losses=" + std::to_string(stats_.rack_losses) +
          " zone_losses=" + std::to_string(stats_.zone_losses) +
-         " bitrots=" + std::to_string(stats_.bitrots);
+         " bitrots=" + std::to_string(stats_.bitrots) +
+         " replicas_replaced=" + std::to_string(stats_.replicas_replaced);
 }
 
 }  // namespace tessera::sim

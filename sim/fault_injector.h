@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <set>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +29,7 @@ class FaultInjector {
     uint64_t bitrots = 0;
     uint64_t rack_losses = 0;
     uint64_t zone_losses = 0;
+    uint64_t replicas_replaced = 0;  // metadata replicas lost and replaced by a spare
   };
 
   FaultInjector(SimWorld& world, SimCluster& cluster, const proto::Scenario& scenario,
@@ -37,6 +39,13 @@ class FaultInjector {
   void set_metadata_group(std::vector<uint32_t> group, std::function<std::optional<uint32_t>()> leader) {
     metadata_group_ = std::move(group);
     metadata_leader_ = std::move(leader);
+  }
+  // For replace_metadata_replica: a voter that follows (and is up), and
+  // the workload's admin call that replaces one that died.
+  void set_metadata_replacement(std::function<std::optional<uint32_t>()> follower,
+                                std::function<void(uint32_t gone, Duration catch_up)> replace) {
+    metadata_follower_ = std::move(follower);
+    replace_metadata_ = std::move(replace);
   }
   // Schedules every fault of the safety phase.
   void arm();
@@ -49,6 +58,7 @@ class FaultInjector {
   void apply(const proto::ScheduledFault& fault);
   void crash(uint32_t node, uint64_t restart_after_ms);
   uint64_t partition(const proto::PartitionFault& fault);  // the partition's id, 0 if none
+  void replace_metadata_replica(const proto::ReplaceMetadataReplicaFault& fault);
 
   SimWorld& world_;
   SimCluster& cluster_;
@@ -57,7 +67,10 @@ class FaultInjector {
   bool healed_ = false;
   Stats stats_;
   std::vector<uint32_t> metadata_group_;
+  std::set<uint32_t> decommissioned_;  // replaced metadata replicas: not restarted at heal
   std::function<std::optional<uint32_t>()> metadata_leader_;
+  std::function<std::optional<uint32_t>()> metadata_follower_;
+  std::function<void(uint32_t gone, Duration catch_up)> replace_metadata_;
 };
 
 }  // namespace tessera::sim

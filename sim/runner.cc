@@ -64,6 +64,10 @@ RunResult run_scenario(const proto::Scenario& scenario, uint64_t seed,
   cluster.on_crash([&](uint32_t node) { workload->on_crash(node, world.now()); });
   FaultInjector faults(world, cluster, scenario, seed);
   faults.set_metadata_group(workload->metadata_group(), [&] { return workload->metadata_leader(cluster); });
+  faults.set_metadata_replacement([&] { return workload->metadata_follower(cluster); },
+                                  [&](uint32_t gone, Duration catch_up) {
+                                    workload->replace_metadata_replica(cluster, gone, catch_up);
+                                  });
   cluster.boot_all(workload->factory());
   faults.arm();
 

@@ -66,6 +66,14 @@ std::string validate_schedule(const proto::Scenario& s, uint32_t nodes) {
       case proto::ScheduledFault::kZoneLoss:
         if (f.zone_loss().zone() >= s.topology().zones()) return where + "zone does not exist";
         break;
+      case proto::ScheduledFault::kReplaceMetadataReplica: {
+        const auto& w = s.workload().objects();
+        if (w.metadata_replicas() == 0 || w.metadata_spares() == 0) {
+          return where + "replace_metadata_replica needs metadata_replicas and metadata_spares";
+        }
+        if (f.replace_metadata_replica().catch_up_ms() > kPhaseMsMax) return where + "catch_up_ms is too large";
+        break;
+      }
       case proto::ScheduledFault::kHealPartitions:
         break;
       case proto::ScheduledFault::FAULT_NOT_SET:

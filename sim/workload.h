@@ -47,6 +47,11 @@ class Workload {
   // The nodes of the workload's metadata group, and the one leading it now.
   virtual std::vector<uint32_t> metadata_group() const { return {}; }
   virtual std::optional<uint32_t> metadata_leader(SimCluster& cluster) { return std::nullopt; }
+  // A voter of the metadata group that is up and does not lead.
+  virtual std::optional<uint32_t> metadata_follower(SimCluster& cluster) { return std::nullopt; }
+  // The operator's answer to the death of replica gone: an admin call
+  // that gives its place to a spare.
+  virtual void replace_metadata_replica(SimCluster& cluster, uint32_t gone, Duration catch_up) {}
   virtual void begin_liveness(Instant now) {}
   virtual void stop_issuing() {}
   // How long in-flight work may take to finish after stop_issuing.

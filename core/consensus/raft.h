@@ -123,6 +123,11 @@ class Raft {
   uint64_t first_index() const { return first_index_; }
   uint64_t term_at(uint64_t index) const;  // 0 when unknown (compacted or absent)
   const proto::RaftConfig& config() const { return config_; }
+  // On a leader: how much of the log peer is known to hold (0: unknown).
+  uint64_t match_of(PeerId peer) const {
+    auto it = progress_.find(peer);
+    return it == progress_.end() ? 0 : it->second.match;
+  }
   const proto::RaftSnapshotPoint& snapshot_point() const { return snapshot_; }
   bool recovering() const { return recovering_; }
   // The driver's judgement that no group exists yet to recover from (no

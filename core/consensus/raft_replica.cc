@@ -33,6 +33,7 @@ RaftReplica::RaftReplica(Runtime& rt, RpcEndpoint& rpc, Kv& kv, RaftReplicaConfi
     }
     co_return std::string();
   });
+  serve_membership();
   rpc_.serve("raft.snapshot", [this](NodeId, std::string payload) -> Task<Result<std::string>> {
     proto::RaftSnapshotChunk chunk;
     if (!chunk.ParseFromString(payload)) co_return Status(Code::kInvalidArgument, "not a snapshot chunk");
@@ -92,7 +93,7 @@ Task<Status> RaftReplica::load() {
     for (NodeId v : config_.voters) restored.snapshot.mutable_config()->add_voters(raft_peer(v));
   }
   auto applied = co_await kv_.get(kApplied);
-  if (applied.is_ok()) applied_ = from_be64(applied.value());
+  applied_ = applied.is_ok() ? from_be64(applied.value()) : 0;
   std::string from = log_key(restored.snapshot.index() + 1);
   const std::string end = kLogEnd;
   while (true) {
@@ -297,8 +298,12 @@ Task<Status> RaftReplica::propose(std::string command) {
   if (!raft_ || halted_) co_return Status(Code::kUnavailable, "metadata replica not started", "NotLeader");
   auto index = raft_->propose(std::move(command));
   if (!index.is_ok()) co_return not_leader();
+  co_return co_await await_entry(index.value());
+}
+
+Task<Status> RaftReplica::await_entry(uint64_t index) {
   auto w = std::make_shared<Waiter>();
-  proposals_[index.value()] = {raft_->term(), w};
+  proposals_[index] = {raft_->term(), w};
   kick();
   co_await w->done.wait();
   co_return *w->result;

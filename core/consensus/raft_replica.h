@@ -74,6 +74,13 @@ class RaftReplica {
   // Ok once this replica's state holds every write committed before the
   // call began (read index); NotLeader or NoAnswer otherwise.
   Task<Status> read_barrier(Duration deadline);
+  // On the leader: replaces the voter `remove` by `add` (RaftReplace in
+  // consensus.proto), each step committed before the next; served as
+  // "raft.replace" (which starts it and reports on it). NotLeader
+  // elsewhere; kUnavailable when add has not caught up by deadline (it
+  // stays a learner; ask again).
+  Task<Status> replace(NodeId remove, NodeId add, Duration deadline);
+  static constexpr char kInProgress[] = "InProgress";
 
   bool started() const { return raft_ != nullptr; }
   bool is_leader() const { return raft_ && raft_->role() == raft::Role::kLeader; }
@@ -95,10 +102,17 @@ class RaftReplica {
   void fail_orphaned_proposals();
   void tick_loop();
   std::shared_ptr<Waiter> wait(Duration deadline);
+  // raft_membership.cc
+  void serve_membership();
+  Task<void> run_replace(NodeId remove, NodeId add, Duration catch_up);
+  Task<Status> change_config(proto::RaftConfig next);
+  Task<Status> await_entry(uint64_t index);
+  Task<Status> catch_up(raft::PeerId learner, Instant give_up);
   // raft_snapshot.cc
   Task<bool> maybe_compact();
   Task<void> send_snapshot(raft::PeerId peer);
   Task<Status> install_chunk(proto::RaftSnapshotChunk chunk);
+  Task<void> watch_install();
   Task<Status> wipe_state();
   Task<Status> erase_range(std::string begin, std::string end, Durability durability);
   Status not_leader() const;
@@ -113,7 +127,9 @@ class RaftReplica {
   uint64_t applied_ = 0;
   bool pumping_ = false, dirty_ = false, halted_ = false;
   bool installing_ = false;  // a snapshot is arriving: no apply, no steps
+  bool reloading_ = false;   // giving up a stalled snapshot: no chunks either
   uint64_t next_chunk_ = 0;
+  Instant last_chunk_at_;
   proto::RaftSnapshotPoint installing_point_;
   std::set<raft::PeerId> sending_snapshot_;
   uint64_t next_read_id_ = 1;
@@ -122,6 +138,8 @@ class RaftReplica {
   std::map<uint64_t, std::pair<uint64_t, std::shared_ptr<Waiter>>> proposals_;
   std::map<uint64_t, std::shared_ptr<Waiter>> reads_;
   std::multimap<uint64_t, std::shared_ptr<Waiter>> awaiting_apply_;
+  std::optional<std::pair<NodeId, NodeId>> replacing_;  // (remove, add) running here
+  std::optional<Status> replaced_;                       // how the last one ended
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -80,6 +80,34 @@ Task<void> RaftReplica::send_snapshot(raft::PeerId peer) {
   kick();
 }
 
+// A snapshot whose chunks stop coming (its leader died or was deposed)
+// is given up: the replica reloads as one that lost its state (the mark
+// is on disk), takes raft messages again, and the leader it finds sends
+// a snapshot of its own. Until then it steps no message: its log is gone.
+Task<void> RaftReplica::watch_install() {
+  std::shared_ptr<bool> alive = alive_;
+  const Duration stalled = config_.tick * (config_.election_ticks * 4);
+  last_chunk_at_ = rt_.now();
+  while (installing_) {
+    const Duration quiet_for = rt_.now() - last_chunk_at_;
+    if (quiet_for < stalled) {
+      co_await sleep(rt_, stalled - quiet_for);
+      if (!*alive) co_return;
+      continue;
+    }
+    reloading_ = true;
+    Status reloaded = co_await load();
+    if (!*alive) co_return;
+    reloading_ = false;
+    if (!reloaded.is_ok()) {
+      halted_ = true;
+      co_return;
+    }
+    installing_ = false;
+    kick();
+  }
+}
+
 // Deletes every key in [begin, end) (end "" = no bound), a page at a time.
 Task<Status> RaftReplica::erase_range(std::string begin, std::string end, Durability durability) {
   while (true) {
@@ -102,12 +130,17 @@ Task<Status> RaftReplica::wipe_state() {
 }
 
 Task<Status> RaftReplica::install_chunk(proto::RaftSnapshotChunk chunk) {
-  if (!raft_ || halted_) co_return Status(Code::kUnavailable, "replica not running");
+  if (!raft_ || halted_ || reloading_) co_return Status(Code::kUnavailable, "replica not running");
   if (chunk.term() < raft_->term()) co_return Status(Code::kFailedPrecondition, "snapshot from an old leader");
   if (chunk.chunk() == 0) {
     // Nothing new here: the leader goes on with the log from its point.
-    if (chunk.point().index() <= applied_) co_return Status(Code::kAlreadyExists, "already past the snapshot");
+    // (Mid-install the state is wiped: a new leader's snapshot starts over.)
+    if (!installing_ && chunk.point().index() <= applied_) {
+      co_return Status(Code::kAlreadyExists, "already past the snapshot");
+    }
+    const bool watched = installing_;
     installing_ = true;
+    if (!watched) rt_.spawn(watch_install());
     installing_point_ = chunk.point();
     next_chunk_ = 0;
     KvBatch mark;
@@ -119,6 +152,7 @@ Task<Status> RaftReplica::install_chunk(proto::RaftSnapshotChunk chunk) {
     co_return Status(Code::kFailedPrecondition, "snapshot chunk out of order");
   }
   ASSERT(chunk.keys_size() == chunk.values_size());
+  last_chunk_at_ = rt_.now();
   KvBatch batch;
   for (int i = 0; i < chunk.keys_size(); ++i) batch.put(chunk.keys(i), chunk.values(i));
   ++next_chunk_;

@@ -19,6 +19,7 @@
 // EntityTooSmall, BucketNotEmpty, BucketAlreadyExists, PreconditionFailed.
 #pragma once
 
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -125,6 +126,13 @@ inline bool outcome_unknown(const Status& s) { return s.reason() == kNoAnswer; }
 // A metadata replica that does not lead its group: nothing was done, and
 // the message may name the leader ("leader=<node>").
 inline constexpr char kNotLeader[] = "NotLeader";
+// The leader a NotLeader answer names, if it names one.
+inline std::optional<uint32_t> leader_hint_of(const Status& not_leader) {
+  const std::string& m = not_leader.message();
+  const size_t at = m.find("leader=");
+  if (not_leader.reason() != kNotLeader || at == std::string::npos) return std::nullopt;
+  return static_cast<uint32_t>(std::strtoul(m.c_str() + at + 7, nullptr, 10));
+}
 
 // A write a client may send more than once (after no answer, or to a new
 // leader): its client's id and the client's number for it. The store keeps

@@ -1,5 +1,6 @@
 #include "core/metadata/remote_metadata_store.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <optional>
 #include <string_view>
@@ -106,33 +107,45 @@ proto::MetaOnce RemoteMetadataStore::once_write(const char* method, std::string 
 }
 
 void RemoteMetadataStore::rotate(Instant now) {
-  // The next replica that has not just failed to answer (or simply the
-  // next, when they all have).
+  // The next replica that has not just failed to answer or to name a
+  // leader; when they all have, the one that failed longest ago.
+  size_t stalest = leader_;
   for (size_t step = 1; step <= servers_.size(); ++step) {
     const size_t i = (leader_ + step) % servers_.size();
-    if (quiet_until_[i] <= now || step == servers_.size()) {
+    if (quiet_until_[i] <= now) {
       leader_ = i;
       return;
     }
+    if (i != leader_ && (stalest == leader_ || quiet_until_[i] < quiet_until_[stalest])) stalest = i;
   }
+  leader_ = stalest;
 }
 
 void RemoteMetadataStore::follow(const Status& not_leader) {
-  const std::string& m = not_leader.message();
-  const size_t at = m.find("leader=");
-  if (at != std::string::npos) {
-    const uint32_t hint = static_cast<uint32_t>(std::strtoul(m.c_str() + at + 7, nullptr, 10));
-    for (size_t i = 0; i < servers_.size(); ++i) {
-      // Followed even to a replica that just failed to answer: a lost
-      // message looks the same as a death, and a stale hint at a dead
-      // leader lasts only until its followers' election timeout.
-      if (servers_[i].value == hint && i != leader_) {
-        leader_ = i;
-        return;
-      }
-    }
+  const std::optional<uint32_t> hint = leader_hint_of(not_leader);
+  if (!hint) {
+    // It knows no leader (an election, or it is no longer in the group):
+    // no better than a silent replica for a while.
+    const Instant now = rpc_.runtime().now();
+    if (servers_.size() > 1) quiet_until_[leader_] = now + kQuietFor;
+    return rotate(now);
   }
-  rotate(rpc_.runtime().now());
+  const auto known = std::find(servers_.begin(), servers_.end(), NodeId(*hint));
+  if (known == servers_.end()) {
+    // A replica that joined the group since this client started (it
+    // replaced another): from now on it is one of the group.
+    servers_.push_back(NodeId(*hint));
+    quiet_until_.emplace_back();
+  }
+  // Followed even to a replica that just failed to answer: a lost message
+  // looks the same as a death, and a stale hint at a dead leader lasts
+  // only until its followers' election timeout.
+  const size_t i = static_cast<size_t>(std::find(servers_.begin(), servers_.end(), NodeId(*hint)) - servers_.begin());
+  if (i != leader_) {
+    leader_ = i;
+  } else {
+    rotate(rpc_.runtime().now());
+  }
 }
 
 template <typename Request>

@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "core/metadata/metadata_group_admin.h"
 #include "core/node/node.h"
 #include "sim/workloads/consensus_checker.h"
 #include "sim/workloads/objects_checker.h"
@@ -23,7 +24,11 @@ struct Shared {
   FailureDomain level;
   std::vector<DiskInfo> disks;  // every disk of the storage nodes
   std::vector<NodeId> storage_nodes;
-  std::vector<NodeId> metadata_nodes;  // a Raft group, or the one metadata node
+  std::vector<NodeId> metadata_nodes;   // a Raft group (and its spares), or the one metadata node
+  std::vector<NodeId> metadata_voters;  // the group as it first starts
+  std::vector<NodeId> metadata_spares;  // not yet brought in, in order
+  std::vector<std::string> replacement_failures;
+  uint64_t replacements_done = 0;
   ObjectsChecker checker;
   ConsensusChecker consensus;
   bool accepting = true;
@@ -70,7 +75,7 @@ NodePlan metadata_plan(Shared& s) {
   NodePlan p;
   p.roles.metadata = true;
   if (s.config.metadata_replicas() == 0) return p;
-  p.metadata_group = s.metadata_nodes;
+  p.metadata_group = s.metadata_voters;
   p.metadata_deadline = metadata_deadline(s.config);
   p.raft.tick = Duration::millis(50);
   if (s.config.metadata_compact_every() > 0) {
@@ -108,7 +113,7 @@ NodePlan gateway_plan(const NodeContext& ctx, Shared& s) {
   p.roles.gateway = true;
   p.cluster_disks = s.disks;
   if (c.metadata_node()) p.metadata_node = NodeId(kMetadataNode);
-  if (c.metadata_replicas() > 0) p.metadata_group = s.metadata_nodes;
+  if (c.metadata_replicas() > 0) p.metadata_group = s.metadata_voters;
   p.metadata_deadline = metadata_deadline(c);
   p.gateway.storage_classes = {StorageClass{"STANDARD", c.k(), c.m(), s.level}};
   p.gateway.stripes.hedge_after = Duration::millis(static_cast<int64_t>(c.hedge_after_ms()));
@@ -156,6 +161,20 @@ class GatewayApp final : public NodeApp {
                 ObjectsContext{shared.config, shared.checker, shared.disks, shared.level}) {
     api_.set_broken(shared.broken);
     rt_.spawn(boot());
+  }
+
+  // The operator's admin call: spare takes the place of gone.
+  void replace_metadata_replica(NodeId gone, NodeId spare, Duration catch_up) {
+    rt_.spawn([](GatewayApp& app, NodeId gone, NodeId spare, Duration catch_up) -> Task<void> {
+      Status s = co_await tessera::replace_metadata_replica(app.node_.rpc(), app.shared_.metadata_nodes, gone, spare,
+                                                            catch_up);
+      if (s.is_ok()) {
+        ++app.shared_.replacements_done;
+      } else {
+        app.shared_.replacement_failures.push_back("node " + std::to_string(spare.value) + " for node " +
+                                                   std::to_string(gone.value) + ": " + s.to_string());
+      }
+    }(*this, gone, spare, catch_up));
   }
 
   void start_verification() {
@@ -270,7 +289,10 @@ class ObjectsWorkloadImpl final : public Workload {
           Instant{static_cast<int64_t>(shared_.config.puts_must_succeed_after_ms()) * 1000});
     }
     if (shared_.config.metadata_replicas() > 0) {
-      shared_.metadata_nodes = spread_replicas(shared_.config.metadata_replicas(), scenario.topology());
+      const uint32_t voters = shared_.config.metadata_replicas();
+      shared_.metadata_nodes = spread_replicas(voters + shared_.config.metadata_spares(), scenario.topology());
+      shared_.metadata_voters.assign(shared_.metadata_nodes.begin(), shared_.metadata_nodes.begin() + voters);
+      shared_.metadata_spares.assign(shared_.metadata_nodes.begin() + voters, shared_.metadata_nodes.end());
     } else if (shared_.config.metadata_node()) {
       shared_.metadata_nodes = {NodeId(kMetadataNode)};
     }
@@ -312,6 +334,26 @@ class ObjectsWorkloadImpl final : public Workload {
     }
     return leader;
   }
+  std::optional<uint32_t> metadata_follower(SimCluster& cluster) override {
+    const std::optional<uint32_t> leader = metadata_leader(cluster);
+    if (!leader) return std::nullopt;
+    const raft::Raft* raft = static_cast<NodeOnly*>(cluster.app(*leader))->node().replica()->raft();
+    for (raft::PeerId p : raft->config().voters()) {
+      const uint32_t n = raft_node(p).value;
+      if (n != *leader && cluster.up(n)) return n;
+    }
+    return std::nullopt;
+  }
+  void replace_metadata_replica(SimCluster& cluster, uint32_t gone, Duration catch_up) override {
+    if (shared_.metadata_spares.empty() || !cluster.up(0)) {
+      shared_.replacement_failures.push_back("no spare replica, or no gateway, to replace node " +
+                                             std::to_string(gone));
+      return;
+    }
+    const NodeId spare = shared_.metadata_spares.front();
+    shared_.metadata_spares.erase(shared_.metadata_spares.begin());
+    static_cast<GatewayApp*>(cluster.app(0))->replace_metadata_replica(NodeId(gone), spare, catch_up);
+  }
   void on_crash(uint32_t node, Instant now) override {
     if (node == 0) shared_.checker.gateway_crashed(now);
   }
@@ -329,6 +371,9 @@ class ObjectsWorkloadImpl final : public Workload {
     out.merge(shared_.checker.violations());
     out.merge(shared_.consensus.violations());
     check_replica_states(cluster, out);
+    for (const std::string& failure : shared_.replacement_failures) {
+      out.add("liveness", "a metadata replica was not replaced: " + failure);
+    }
     if (shared_.verified != shared_.config.keys()) {
       out.add("liveness", "final reads verified " + std::to_string(shared_.verified) + " of " +
                               std::to_string(shared_.config.keys()) + " keys in the time allowed");
