@@ -70,22 +70,25 @@ Task<Result<Reply>> RemoteMetadataStore::call(const char* method, Request reques
     // while a resend, or another replica, would answer.
     const Duration wait = std::min(give_up - rt.now(), attempt_max_);
     auto r = co_await send<Reply>(to, method, request, once ? &*once : nullptr, wait);
+    // Concurrent calls may have moved leader_ meanwhile: account to `to`.
+    const size_t asked = static_cast<size_t>(std::find(servers_.begin(), servers_.end(), to) - servers_.begin());
     // Only the RPC's own deadline times out (the store never does). A
     // replica that stopped leading before its write was decided says
     // NoAnswer: the write may yet be applied, by the next leader.
     const bool unanswered = r.code() == Code::kTimeout || (!r.is_ok() && outcome_unknown(r.status()));
     if (unanswered) {
       // Likely dead: rotation skips it for a while (hints still lead there).
-      if (servers_.size() > 1 && r.code() == Code::kTimeout) quiet_until_[leader_] = rt.now() + kQuietFor;
+      if (r.code() == Code::kTimeout) quieten(asked, rt.now());
       rotate(rt.now());  // try another replica next time
       // A read, or a once-write, can simply be asked again.
       maybe_applied = true;
       if (rt.now() + kElectionPause < give_up) continue;
       co_return Status(Code::kTimeout, std::string(method) + ": no answer from the metadata node", kNoAnswer);
     }
+    silences_[asked] = 0;  // it answered
     // A leader's answer is final: it checked the write's once-record first.
     if (r.is_ok() || r.status().reason() != kNotLeader) co_return r;
-    follow(r.status());
+    follow(r.status(), asked);
     // A whole round of replicas without a leader: an election is on.
     if (attempt % servers_.size() == 0) co_await sleep(rt, kElectionPause);
     if (rt.now() + kElectionPause >= give_up) {
@@ -106,6 +109,14 @@ proto::MetaOnce RemoteMetadataStore::once_write(const char* method, std::string 
   return once;
 }
 
+void RemoteMetadataStore::quieten(size_t replica, Instant now) {
+  if (servers_.size() < 2) return;
+  // 3 s, doubling to 48 s for a replica silent again and again (one that
+  // died, or left the group), until it answers.
+  const uint32_t n = std::min<uint32_t>(silences_[replica]++, 4);
+  quiet_until_[replica] = now + kQuietFor * (int64_t{1} << n);
+}
+
 void RemoteMetadataStore::rotate(Instant now) {
   // The next replica that has not just failed to answer or to name a
   // leader; when they all have, the one that failed longest ago.
@@ -121,13 +132,13 @@ void RemoteMetadataStore::rotate(Instant now) {
   leader_ = stalest;
 }
 
-void RemoteMetadataStore::follow(const Status& not_leader) {
+void RemoteMetadataStore::follow(const Status& not_leader, size_t asked) {
   const std::optional<uint32_t> hint = leader_hint_of(not_leader);
   if (!hint) {
     // It knows no leader (an election, or it is no longer in the group):
     // no better than a silent replica for a while.
     const Instant now = rpc_.runtime().now();
-    if (servers_.size() > 1) quiet_until_[leader_] = now + kQuietFor;
+    quieten(asked, now);
     return rotate(now);
   }
   const auto known = std::find(servers_.begin(), servers_.end(), NodeId(*hint));
@@ -136,6 +147,7 @@ void RemoteMetadataStore::follow(const Status& not_leader) {
     // replaced another): from now on it is one of the group.
     servers_.push_back(NodeId(*hint));
     quiet_until_.emplace_back();
+    silences_.push_back(0);
   }
   // Followed even to a replica that just failed to answer: a lost message
   // looks the same as a death, and a stale hint at a dead leader lasts

@@ -26,6 +26,7 @@ class RemoteMetadataStore final : public MetadataStore {
       : rpc_(rpc),
         servers_(std::move(replicas)),
         quiet_until_(servers_.size()),
+        silences_(servers_.size()),
         deadline_(deadline),
         attempt_max_(std::min(kAttemptMax, Duration::micros(deadline.us / 3))),
         client_id_(rpc.runtime().random().next()) {}
@@ -95,12 +96,14 @@ class RemoteMetadataStore final : public MetadataStore {
   proto::MetaOnce once_write(const char* method, std::string payload);
 
   // The next replica to try after a NotLeader answer, or after no answer.
-  void follow(const Status& not_leader);
+  void follow(const Status& not_leader, size_t asked);
   void rotate(Instant now);
+  void quieten(size_t replica, Instant now);
 
   RpcEndpoint& rpc_;
   std::vector<NodeId> servers_;
   std::vector<Instant> quiet_until_;  // per replica: skipped until then
+  std::vector<uint32_t> silences_;    // per replica: failures since its last answer
   size_t leader_ = 0;  // index in servers_ of the replica believed to lead
   Duration deadline_;
   Duration attempt_max_;  // one copy of a call waits this long for its answer
