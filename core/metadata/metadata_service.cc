@@ -20,19 +20,8 @@ Status too_large(const char* what) {
 // A handler of a typed request, run against the store it is given.
 template <typename Request, typename Fn>
 MetadataService::StoreHandler on_store(Fn fn) {
-  return [fn](MetadataStore& store, std::string payload) -> Task<Result<std::string>> {
-    Request request;
-    if (!request.ParseFromString(payload)) {
-      co_return Status(Code::kInvalidArgument, "request does not parse as " + request.GetTypeName());
-    }
-    auto result = co_await fn(store, std::move(request));
-    if constexpr (std::is_same_v<decltype(result), Status>) {
-      if (!result.is_ok()) co_return result;
-      co_return std::string();
-    } else {
-      if (!result.is_ok()) co_return result.status();
-      co_return result.value().SerializeAsString();
-    }
+  return [fn](MetadataStore& store, std::string payload) {
+    return call_typed<Request, MetadataStore&>(fn, store, std::move(payload));
   };
 }
 

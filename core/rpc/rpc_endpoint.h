@@ -94,24 +94,29 @@ Task<Result<Response>> call_message(RpcEndpoint& rpc, NodeId to, std::string met
   co_return response;
 }
 
-// Wraps fn(from, Request) -> Task<Status> or Task<Result<Response>> as a
-// Handler: parse the request, call, serialize the response.
+// Parses payload as Request, awaits fn(context, request) -> Task<Status>
+// or Task<Result<Response>>, and serializes the answer. fn must outlive
+// the call (it is the handler's own).
+template <typename Request, typename Context, typename Fn>
+Task<Result<std::string>> call_typed(const Fn& fn, Context context, std::string payload) {
+  Request request;
+  if (!request.ParseFromString(payload)) {
+    co_return Status(Code::kInvalidArgument, "request does not parse as " + request.GetTypeName());
+  }
+  auto result = co_await fn(context, std::move(request));
+  if constexpr (std::is_same_v<decltype(result), Status>) {
+    if (!result.is_ok()) co_return result;
+    co_return std::string();
+  } else {
+    if (!result.is_ok()) co_return result.status();
+    co_return result.value().SerializeAsString();
+  }
+}
+
+// Wraps fn(from, Request) as a Handler (see call_typed).
 template <typename Request, typename Fn>
 RpcEndpoint::Handler typed_handler(Fn fn) {
-  return [fn](NodeId from, std::string payload) -> Task<Result<std::string>> {
-    Request request;
-    if (!request.ParseFromString(payload)) {
-      co_return Status(Code::kInvalidArgument, "request does not parse as " + request.GetTypeName());
-    }
-    auto result = co_await fn(from, std::move(request));
-    if constexpr (std::is_same_v<decltype(result), Status>) {
-      if (!result.is_ok()) co_return result;
-      co_return std::string();
-    } else {
-      if (!result.is_ok()) co_return result.status();
-      co_return result.value().SerializeAsString();
-    }
-  };
+  return [fn](NodeId from, std::string payload) { return call_typed<Request, NodeId>(fn, from, std::move(payload)); };
 }
 
 }  // namespace tessera
