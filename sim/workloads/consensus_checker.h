@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "core/consensus/raft.h"
@@ -21,6 +22,11 @@ class ConsensusChecker {
   void installed(NodeId node, uint64_t index);
   const Violations& violations() const { return violations_; }
   std::string stats() const;
+  // The leader of the newest term seen, if any.
+  std::optional<NodeId> newest_leader() const {
+    if (leaders_.empty()) return std::nullopt;
+    return leaders_.rbegin()->second;
+  }
 
  private:
   std::map<uint64_t, NodeId> leaders_;                         // term -> leader

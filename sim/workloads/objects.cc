@@ -356,6 +356,8 @@ class ObjectsWorkloadImpl final : public Workload {
   }
   void on_crash(uint32_t node, Instant now) override {
     if (node == 0) shared_.checker.gateway_crashed(now);
+    const std::optional<NodeId> leader = shared_.consensus.newest_leader();
+    if (shared_.metadata_nodes.size() > 1 && leader && leader->value == node) shared_.checker.leader_crashed(now);
   }
   void begin_liveness(Instant) override {
     if (shared_.config.quiet_after_heal()) shared_.accepting = false;

@@ -61,6 +61,9 @@ void ObjectsChecker::end_write(WriteHandle h, bool committed, Instant now, const
   }
   w.state = committed ? State::kAcked : State::kFailed;
   committed ? ++writes_acked_ : ++writes_failed_;
+  for (LeaderCrash& c : leader_crashes_) {
+    if (committed && !c.next_ack) c.next_ack = now;
+  }
   if (!committed && w.is_put && w.start >= puts_required_from_) {
     violations_.add("availability", "PUT of key " + std::to_string(h.key) + " begun at " +
                                         std::to_string(w.start.us / 1000) + " ms failed");
@@ -317,7 +320,17 @@ std::string ObjectsChecker::stats() const {
          " reads_not_found=" + std::to_string(reads_not_found_) + " reads_failed=" + std::to_string(reads_failed_) +
          " lists=" + std::to_string(lists_) + " versioned_reads=" + std::to_string(versioned_reads_) +
          " final_reads_ok=" + std::to_string(final_ok_) + " writes_refused=" + std::to_string(writes_refused_) +
-         counted();
+         leader_kill_gaps() + counted();
+}
+
+std::string ObjectsChecker::leader_kill_gaps() const {
+  if (leader_crashes_.empty()) return "";
+  std::string out = " leader_kill_to_write_ms=";
+  for (size_t i = 0; i < leader_crashes_.size(); ++i) {
+    const LeaderCrash& c = leader_crashes_[i];
+    out += (i ? "," : "") + (c.next_ack ? std::to_string((*c.next_ack - c.at).us / 1000) : std::string("none"));
+  }
+  return out;
 }
 
 }  // namespace tessera::sim

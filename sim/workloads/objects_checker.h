@@ -76,6 +76,9 @@ class ObjectsChecker {
   // The gateway crashed: its in-flight writes may or may not have committed;
   // with remote metadata (set_late_commits) they may still commit later.
   void gateway_crashed(Instant now);
+  // The metadata leader crashed: the stats report how long until the next
+  // write was acknowledged (leader_kill_to_write_ms).
+  void leader_crashed(Instant now) { leader_crashes_.push_back(LeaderCrash{now, std::nullopt}); }
   void set_late_commits(bool late) { late_commits_ = late; }
   // A PUT begun at or after from that fails is an availability violation.
   void require_puts_from(Instant from) { puts_required_from_ = from; }
@@ -153,6 +156,7 @@ class ObjectsChecker {
   std::map<uint32_t, std::vector<Version>> versions_;
   Version* find_version(uint32_t key, const std::string& version_id);
   std::string counted() const;
+  std::string leader_kill_gaps() const;
   uint64_t versioned_reads_ = 0;
   uint64_t next_put_id_ = 1;
   Violations violations_;
@@ -160,6 +164,11 @@ class ObjectsChecker {
   uint64_t reads_ok_ = 0, reads_not_found_ = 0, reads_failed_ = 0, writes_acked_ = 0, writes_failed_ = 0,
            writes_maybe_ = 0, final_ok_ = 0, lists_ = 0, writes_refused_ = 0;
   std::map<std::string, uint64_t> counts_;
+  struct LeaderCrash {
+    Instant at;
+    std::optional<Instant> next_ack;
+  };
+  std::vector<LeaderCrash> leader_crashes_;
 };
 
 }  // namespace tessera::sim
