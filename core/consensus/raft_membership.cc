@@ -38,8 +38,8 @@ void RaftReplica::serve_membership() {
       }
       co_return Status(Code::kUnavailable, "the replacement is in progress", kInProgress);
     }
-    if (replaced_) {
-      Status last = std::move(*replaced_);
+    if (replaced_ && replaced_->first == std::make_pair(remove, add)) {
+      Status last = std::move(replaced_->second);
       replaced_.reset();
       if (!last.is_ok()) co_return last;
     }
@@ -58,7 +58,7 @@ Task<void> RaftReplica::run_replace(NodeId remove, NodeId add, Duration catch_up
   Status s = co_await replace(remove, add, catch_up);
   if (!*alive) co_return;
   replacing_.reset();
-  replaced_ = std::move(s);
+  replaced_.emplace(std::make_pair(remove, add), std::move(s));
 }
 
 Task<Status> RaftReplica::replace(NodeId remove, NodeId add, Duration deadline) {

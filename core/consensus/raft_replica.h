@@ -139,7 +139,7 @@ class RaftReplica {
   std::map<uint64_t, std::shared_ptr<Waiter>> reads_;
   std::multimap<uint64_t, std::shared_ptr<Waiter>> awaiting_apply_;
   std::optional<std::pair<NodeId, NodeId>> replacing_;  // (remove, add) running here
-  std::optional<Status> replaced_;                       // how the last one ended
+  std::optional<std::pair<std::pair<NodeId, NodeId>, Status>> replaced_;  // how the last one ended
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
