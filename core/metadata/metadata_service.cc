@@ -25,10 +25,6 @@ MetadataService::StoreHandler on_store(Fn fn) {
   };
 }
 
-bool is_write(std::string_view method) {
-  return method.substr(0, 9) != "meta.get_" && method.substr(0, 10) != "meta.list_";
-}
-
 std::string once_lock(OnceId id) { return std::to_string(id.client) + "/" + std::to_string(id.seq); }
 
 }  // namespace
@@ -56,7 +52,7 @@ void MetadataService::serve_gated(RpcEndpoint& rpc, std::string method, RpcEndpo
 }
 
 void MetadataService::serve(RpcEndpoint& rpc, std::string method, StoreHandler handler) {
-  if (is_write(method)) writes_.emplace(method, handler);
+  if (!is_metadata_read(method)) writes_.emplace(method, handler);
   serve_gated(rpc, std::move(method),
               [this, handler](NodeId, std::string payload) { return handler(store_, std::move(payload)); });
 }

@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/metadata/keyed_mutex.h"
@@ -126,6 +127,11 @@ inline bool outcome_unknown(const Status& s) { return s.reason() == kNoAnswer; }
 // A metadata replica that does not lead its group: nothing was done, and
 // the message may name the leader ("leader=<node>").
 inline constexpr char kNotLeader[] = "NotLeader";
+// Whether a "meta.<method>" call only reads (get_*, list_*); every other
+// is a write, sent and served as a once-write (see OnceId).
+inline bool is_metadata_read(std::string_view method) {
+  return method.substr(0, 9) == "meta.get_" || method.substr(0, 10) == "meta.list_";
+}
 // The leader a NotLeader answer names, if it names one.
 inline std::optional<uint32_t> leader_hint_of(const Status& not_leader) {
   const std::string& m = not_leader.message();

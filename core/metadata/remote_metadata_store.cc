@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <optional>
-#include <string_view>
 
 #include "metadata_rpc.pb.h"
 
@@ -55,8 +54,7 @@ Task<Result<Reply>> RemoteMetadataStore::call(const char* method, Request reques
   }
   Runtime& rt = rpc_.runtime();
   const Instant give_up = rt.now() + (probe ? probe_deadline : deadline_);
-  const std::string_view name = std::string_view(method).substr(5);  // after "meta."
-  const bool read = name.substr(0, 4) == "get_" || name.substr(0, 5) == "list_";
+  const bool read = is_metadata_read(method);
   const bool anywhere = reads_anywhere_ && read;
   // A write goes as a once-write: sent again after no answer, it is
   // applied at most once.
@@ -71,7 +69,7 @@ Task<Result<Reply>> RemoteMetadataStore::call(const char* method, Request reques
     const Duration wait = std::min(give_up - rt.now(), attempt_max_);
     auto r = co_await send<Reply>(to, method, request, once ? &*once : nullptr, wait);
     // Concurrent calls may have moved leader_ meanwhile: account to `to`.
-    const size_t asked = static_cast<size_t>(std::find(servers_.begin(), servers_.end(), to) - servers_.begin());
+    const size_t asked = replica_index(to);
     // Only the RPC's own deadline times out (the store never does). A
     // replica that stopped leading before its write was decided says
     // NoAnswer: the write may yet be applied, by the next leader.
@@ -132,6 +130,18 @@ void RemoteMetadataStore::rotate(Instant now) {
   leader_ = stalest;
 }
 
+size_t RemoteMetadataStore::replica_index(NodeId node) {
+  const size_t i = static_cast<size_t>(std::find(servers_.begin(), servers_.end(), node) - servers_.begin());
+  if (i == servers_.size()) {
+    // A replica that joined the group since this client started (it
+    // replaced another): from now on it is one of the group.
+    servers_.push_back(node);
+    quiet_until_.emplace_back();
+    silences_.push_back(0);
+  }
+  return i;
+}
+
 void RemoteMetadataStore::follow(const Status& not_leader, size_t asked) {
   const std::optional<uint32_t> hint = leader_hint_of(not_leader);
   if (!hint) {
@@ -141,18 +151,10 @@ void RemoteMetadataStore::follow(const Status& not_leader, size_t asked) {
     quieten(asked, now);
     return rotate(now);
   }
-  const auto known = std::find(servers_.begin(), servers_.end(), NodeId(*hint));
-  if (known == servers_.end()) {
-    // A replica that joined the group since this client started (it
-    // replaced another): from now on it is one of the group.
-    servers_.push_back(NodeId(*hint));
-    quiet_until_.emplace_back();
-    silences_.push_back(0);
-  }
   // Followed even to a replica that just failed to answer: a lost message
   // looks the same as a death, and a stale hint at a dead leader lasts
   // only until its followers' election timeout.
-  const size_t i = static_cast<size_t>(std::find(servers_.begin(), servers_.end(), NodeId(*hint)) - servers_.begin());
+  const size_t i = replica_index(NodeId(*hint));
   if (i != leader_) {
     leader_ = i;
   } else {

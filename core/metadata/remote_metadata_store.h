@@ -99,6 +99,8 @@ class RemoteMetadataStore final : public MetadataStore {
   void follow(const Status& not_leader, size_t asked);
   void rotate(Instant now);
   void quieten(size_t replica, Instant now);
+  // node's index in servers_, added at the end if it is not there yet.
+  size_t replica_index(NodeId node);
 
   RpcEndpoint& rpc_;
   std::vector<NodeId> servers_;
