@@ -1,6 +1,7 @@
 #include "prod/tcp_network.h"
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
@@ -18,7 +19,7 @@ using boost::system::error_code;
 namespace {
 constexpr auto kConnectTimeout = std::chrono::seconds(2);
 constexpr int kBackoffMsMin = 10;
-constexpr int kBackoffMsMax = 2000;
+constexpr int kBackoffMsMax = 500;
 
 std::string encode_frame(NodeId from, const Message& msg) {
   proto::Envelope env;
@@ -42,92 +43,134 @@ uint32_t decode_length(const unsigned char* p) {
 }
 }  // namespace
 
-// One outgoing connection with its queue of frames.
+// One outgoing connection with its queue of frames. The peer never
+// writes on it (its replies come over its own connection to us), so a read
+// that completes means the peer closed or reset it: the process died or
+// restarted. Then, or when a write or a connect fails, the queue is
+// dropped and the network told at once, which ends the calls waiting on
+// it. After a failed connect, frames are dropped (and reported) until a
+// short backoff ends, so calls to a dead peer fail fast.
 class TcpNetwork::Peer : public std::enable_shared_from_this<Peer> {
  public:
-  Peer(asio::io_context& io, tcp::endpoint endpoint, std::shared_ptr<Stats> stats)
-      : io_(io), endpoint_(endpoint), socket_(io), timer_(io), stats_(stats) {}
+  Peer(asio::io_context& io, tcp::endpoint endpoint, std::shared_ptr<Stats> stats, std::function<void()> on_broken)
+      : io_(io), endpoint_(endpoint), socket_(io), timer_(io), stats_(stats), on_broken_(std::move(on_broken)) {}
 
   void enqueue(std::string frame) {
-    if (stopped_) return;
-    if (queued_bytes_ + frame.size() > kQueuedBytesMax) {
+    if (state_ == State::kStopped) return;
+    if (state_ == State::kBackoff || queued_bytes_ + frame.size() > kQueuedBytesMax) {
       ++stats_->frames_dropped;
+      if (state_ == State::kBackoff) report_broken();
       return;
     }
     queued_bytes_ += frame.size();
     queue_.push_back(std::move(frame));
-    if (connected_) {
+    if (state_ == State::kConnected) {
       write_next();
-    } else if (!connecting_ && !waiting_) {
+    } else if (state_ == State::kIdle) {
       connect();
     }
   }
 
   void stop() {
-    stopped_ = true;
+    state_ = State::kStopped;
+    ++generation_;
     error_code ignored;
     socket_.close(ignored);
     timer_.cancel();
-    queue_.clear();
-    queued_bytes_ = 0;
+    drop_queue();
   }
 
  private:
+  enum class State { kIdle, kConnecting, kConnected, kBackoff, kStopped };
+
   void connect() {
-    connecting_ = true;
+    state_ = State::kConnecting;
+    const uint64_t gen = ++generation_;
     socket_ = tcp::socket(io_);
     timer_.expires_after(kConnectTimeout);
-    timer_.async_wait([self = shared_from_this()](const error_code& ec) {
-      if (!ec && self->connecting_) {
+    timer_.async_wait([self = shared_from_this(), gen](const error_code& ec) {
+      if (!ec && self->generation_ == gen && self->state_ == State::kConnecting) {
         error_code ignored;
         self->socket_.close(ignored);  // the connect completes with an error
       }
     });
-    socket_.async_connect(endpoint_, [self = shared_from_this()](const error_code& ec) {
-      self->connecting_ = false;
+    socket_.async_connect(endpoint_, [self = shared_from_this(), gen](const error_code& ec) {
+      if (self->generation_ != gen || self->state_ != State::kConnecting) return;
       self->timer_.cancel();
-      if (self->stopped_) return;
       if (ec) {
         ++self->stats_->connect_failures;
-        self->retry_later();
+        self->back_off();
         return;
       }
       ++self->stats_->connects;
-      self->connected_ = true;
+      self->state_ = State::kConnected;
       self->backoff_ms_ = kBackoffMsMin;
       error_code ignored;
       self->socket_.set_option(tcp::no_delay(true), ignored);
+      self->watch(gen);
       self->write_next();
     });
   }
 
-  void retry_later() {
-    connected_ = false;
-    error_code ignored;
-    socket_.close(ignored);
-    if (queue_.empty()) return;
-    waiting_ = true;
-    timer_.expires_after(std::chrono::milliseconds(backoff_ms_));
-    backoff_ms_ = std::min(backoff_ms_ * 2, kBackoffMsMax);
-    timer_.async_wait([self = shared_from_this()](const error_code&) {
-      self->waiting_ = false;
-      if (!self->stopped_ && !self->queue_.empty()) self->connect();
+  // Completes only when the peer closes or resets the connection.
+  void watch(uint64_t gen) {
+    socket_.async_read_some(asio::buffer(probe_), [self = shared_from_this(), gen](const error_code&, size_t) {
+      if (self->generation_ == gen && self->state_ == State::kConnected) self->broke();
     });
   }
 
+  // An established connection ended: the next frame dials again at once.
+  void broke() {
+    ++stats_->connections_broken;
+    close_and_drop();
+    state_ = State::kIdle;
+  }
+
+  // A connect failed: refuse frames for a while, then dial on demand.
+  void back_off() {
+    close_and_drop();
+    state_ = State::kBackoff;
+    const uint64_t gen = generation_;
+    timer_.expires_after(std::chrono::milliseconds(backoff_ms_));
+    backoff_ms_ = std::min(backoff_ms_ * 2, kBackoffMsMax);
+    timer_.async_wait([self = shared_from_this(), gen](const error_code&) {
+      if (self->generation_ == gen && self->state_ == State::kBackoff) self->state_ = State::kIdle;
+    });
+  }
+
+  void close_and_drop() {
+    ++generation_;  // handlers of this connection are stale from now on
+    error_code ignored;
+    socket_.close(ignored);
+    writing_ = false;
+    drop_queue();
+    report_broken();
+  }
+
+  void drop_queue() {
+    stats_->frames_dropped += queue_.size();
+    queue_.clear();
+    queued_bytes_ = 0;
+  }
+
+  void report_broken() {
+    asio::post(io_, [on_broken = on_broken_] { on_broken(); });
+  }
+
   void write_next() {
-    if (writing_ || queue_.empty() || !connected_) return;
+    if (writing_ || queue_.empty() || state_ != State::kConnected) return;
     writing_ = true;
-    asio::async_write(socket_, asio::buffer(queue_.front()),
-                      [self = shared_from_this()](const error_code& ec, size_t) {
+    // The handler owns the frame: the queue may be dropped meanwhile.
+    auto frame = std::make_shared<std::string>(std::move(queue_.front()));
+    queue_.pop_front();
+    queued_bytes_ -= frame->size();
+    asio::async_write(socket_, asio::buffer(*frame),
+                      [self = shared_from_this(), frame, gen = generation_](const error_code& ec, size_t) {
+                        if (self->generation_ != gen) return;
                         self->writing_ = false;
-                        if (self->stopped_) return;
-                        // Sent or broken: either way this frame leaves the queue.
-                        self->queued_bytes_ -= self->queue_.front().size();
-                        self->queue_.pop_front();
                         if (ec) {
                           ++self->stats_->frames_dropped;
-                          self->retry_later();
+                          self->broke();
                           return;
                         }
                         ++self->stats_->frames_sent;
@@ -140,10 +183,14 @@ class TcpNetwork::Peer : public std::enable_shared_from_this<Peer> {
   tcp::socket socket_;
   asio::steady_timer timer_;
   std::shared_ptr<Stats> stats_;
+  std::function<void()> on_broken_;
   std::deque<std::string> queue_;
   size_t queued_bytes_ = 0;
   int backoff_ms_ = kBackoffMsMin;
-  bool connecting_ = false, connected_ = false, writing_ = false, waiting_ = false, stopped_ = false;
+  State state_ = State::kIdle;
+  bool writing_ = false;
+  uint64_t generation_ = 0;
+  char probe_[1];
 };
 
 // One accepted connection, read frame by frame.
@@ -217,7 +264,10 @@ uint16_t TcpNetwork::port() const {
 
 void TcpNetwork::add_peer(NodeId peer, const std::string& address, uint16_t port) {
   tcp::endpoint endpoint(asio::ip::make_address(address), port);
-  peers_[peer] = std::make_shared<Peer>(io_, endpoint, stats_);
+  auto on_broken = [this, alive = alive_, peer] {
+    if (*alive && link_broken_) link_broken_(peer);
+  };
+  peers_[peer] = std::make_shared<Peer>(io_, endpoint, stats_, on_broken);
 }
 
 void TcpNetwork::accept_next() {

@@ -1,10 +1,12 @@
 // TcpNetwork: the production Network. Messages travel as length-prefixed
 // Protobuf frames (u32 little-endian length, then a proto::Envelope) over
 // one outgoing TCP connection per peer; replies travel over the replier's
-// own connection to us. A broken connection is re-dialled with backoff;
-// frames queued beyond a bound, or in flight when a connection breaks, are
-// dropped: like the simulated network, this one may lose messages and the
-// RPC layer's deadlines cover it.
+// own connection to us. Frames queued beyond a bound, or queued or in
+// flight when a connection breaks, are dropped: like the simulated network,
+// this one may lose messages. A broken or refused connection is reported
+// at once (set_link_broken), so the RPC layer ends the calls that were
+// waiting on it instead of waiting out their deadlines; the next frame
+// dials again, after a short backoff when dialling failed.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -30,6 +32,7 @@ class TcpNetwork final : public Network {
     uint64_t frames_dropped = 0;
     uint64_t connects = 0;
     uint64_t connect_failures = 0;
+    uint64_t connections_broken = 0;  // established, then closed by the peer
     uint64_t bad_frames = 0;
   };
 
@@ -46,6 +49,7 @@ class TcpNetwork final : public Network {
   NodeId self() const override { return self_; }
   void send(NodeId to, Message msg) override;
   void set_receiver(Receiver receiver) override { receiver_ = std::move(receiver); }
+  void set_link_broken(LinkBroken on_broken) override { link_broken_ = std::move(on_broken); }
 
   const Stats& stats() const { return *stats_; }
 
@@ -62,6 +66,7 @@ class TcpNetwork final : public Network {
   std::map<uint64_t, std::weak_ptr<Inbound>> inbound_;
   uint64_t next_inbound_id_ = 0;
   Receiver receiver_;
+  LinkBroken link_broken_;
   // Shared with connection handlers, which may run after this object is
   // gone (the io_context outlives it); they check alive_ first.
   std::shared_ptr<Stats> stats_ = std::make_shared<Stats>();

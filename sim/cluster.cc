@@ -78,6 +78,7 @@ void SimCluster::boot(uint32_t i) {
   for (auto& d : node.disks) disks.push_back(d.get());
   NodeContext ctx{NodeId(i), world_.incarnation(i), network_.location(i), *node.runtime,
                   *node.network, std::move(disks), *node.kv};
+  network_.node_started(i);
   node.app = factory_(ctx);
   ASSERT(node.app != nullptr);
 }
@@ -88,6 +89,8 @@ void SimCluster::stop(uint32_t i) {
   node.runtime->stop();
   node.app.reset();
   network_.set_receiver(i, nullptr);
+  network_.set_link_broken(i, nullptr);
+  network_.node_stopped(i);
 }
 
 void SimCluster::crash(uint32_t i) {

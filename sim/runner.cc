@@ -39,7 +39,7 @@ std::string network_stats(const SimNetwork::Stats& s) {
   return "sent=" + std::to_string(s.sent) + " delivered=" + std::to_string(s.delivered) +
          " lost=" + std::to_string(s.lost) + " partitioned=" + std::to_string(s.partitioned) +
          " duplicated=" + std::to_string(s.duplicated) + " reordered=" + std::to_string(s.reordered) +
-         " to_down_node=" + std::to_string(s.to_down_node);
+         " to_down_node=" + std::to_string(s.to_down_node) + " links_broken=" + std::to_string(s.links_broken);
 }
 
 }  // namespace

@@ -10,7 +10,8 @@ namespace tessera::sim {
 SimNetwork::SimNetwork(SimWorld& world, const proto::NetworkModel& model,
                        std::vector<NodeLocation> locations, uint64_t seed)
     : world_(world), model_(model), locations_(std::move(locations)),
-      receivers_(locations_.size()) {
+      receivers_(locations_.size()), link_broken_(locations_.size()), down_(locations_.size(), false),
+      connected_(locations_.size()) {
   streams_.reserve(locations_.size());
   for (uint32_t i = 0; i < locations_.size(); ++i) {
     streams_.emplace_back(mix_seed(seed, 0x4E455400000000ull + i));
@@ -20,6 +21,38 @@ SimNetwork::SimNetwork(SimWorld& world, const proto::NetworkModel& model,
 void SimNetwork::set_receiver(uint32_t node, Network::Receiver receiver) {
   ASSERT(node < receivers_.size());
   receivers_[node] = std::move(receiver);
+}
+
+void SimNetwork::set_link_broken(uint32_t node, Network::LinkBroken on_broken) {
+  ASSERT(node < link_broken_.size());
+  link_broken_[node] = std::move(on_broken);
+}
+
+void SimNetwork::node_stopped(uint32_t node) {
+  ASSERT(node < down_.size());
+  down_[node] = true;
+  // Its kernel closes what it had open: each peer hears one latency later
+  // (unless a partition swallows that too).
+  for (uint32_t from : connected_[node]) {
+    if (!model_.crashes_unnoticed() && !down_[from] && !blocked(node, from)) {
+      report_broken(from, node, latency(node, from));
+    }
+  }
+  connected_[node].clear();
+  for (auto& open : connected_) open.erase(node);
+}
+
+void SimNetwork::node_started(uint32_t node) {
+  ASSERT(node < down_.size());
+  down_[node] = false;
+}
+
+void SimNetwork::report_broken(uint32_t at, uint32_t peer, Duration delay) {
+  world_.schedule(delay, EventKind::kDeliver, at, world_.incarnation(at), mix64(peer, 0x4C494E4B00000000ull),
+                  [this, at, peer] {
+                    ++stats_.links_broken;
+                    if (link_broken_[at]) link_broken_[at](NodeId(peer));
+                  });
 }
 
 bool SimNetwork::blocked(uint32_t from, uint32_t to) const {
@@ -62,6 +95,13 @@ void SimNetwork::send(uint32_t from, uint32_t to, Message msg) {
   if (blocked(from, to)) {
     ++stats_.partitioned;
     return;
+  }
+  if (down_[to]) {
+    // Refused: the sender hears a round trip later; the message is lost
+    // (at delivery, as for a node that dies while it travels).
+    if (!model_.crashes_unnoticed()) report_broken(from, to, latency(from, to) + latency(to, from));
+  } else {
+    connected_[to].insert(from);
   }
   Random& rng = streams_[from];
   if (rng.chance_ppm(model_.loss_ppm())) {

@@ -1,11 +1,13 @@
 // SimNetwork: the simulated network between all virtual nodes. Per-link
 // latency by link class (same rack, same zone, cross zone), loss,
 // duplication, reordering (extra delay), and partitions (symmetric or
-// one-way). Every random decision for a message comes from the sender's
+// one-way), and connections a crash breaks (see NetworkModel's
+// crashes_unnoticed). Every random decision for a message comes from the sender's
 // own stream, so adding a node does not reshuffle the others.
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <vector>
 
 #include "io_abstraction/network.h"
@@ -30,6 +32,7 @@ class SimNetwork {
     uint64_t duplicated = 0;
     uint64_t reordered = 0;
     uint64_t to_down_node = 0;
+    uint64_t links_broken = 0;  // a sender told its connection broke
   };
 
   SimNetwork(SimWorld& world, const proto::NetworkModel& model,
@@ -37,6 +40,10 @@ class SimNetwork {
 
   void send(uint32_t from, uint32_t to, Message msg);
   void set_receiver(uint32_t node, Network::Receiver receiver);
+  void set_link_broken(uint32_t node, Network::LinkBroken on_broken);
+  // The node's process ended (its connections die with it) or started.
+  void node_stopped(uint32_t node);
+  void node_started(uint32_t node);
 
   // Cuts side_a (nodes with side_a[i] true) from the rest; one_way drops
   // only A -> B. Returns an id for heal_partition.
@@ -58,12 +65,18 @@ class SimNetwork {
   };
   Duration latency(uint32_t from, uint32_t to);
   void deliver_later(uint32_t from, uint32_t to, Duration delay, Message msg);
+  // Tells node `at`, after delay, that its connection to peer broke.
+  void report_broken(uint32_t at, uint32_t peer, Duration delay);
 
   SimWorld& world_;
   proto::NetworkModel model_;
   std::vector<NodeLocation> locations_;
   std::vector<Random> streams_;  // one per sender
   std::vector<Network::Receiver> receivers_;
+  std::vector<Network::LinkBroken> link_broken_;
+  std::vector<bool> down_;
+  // connected_[to]: the nodes with a connection open to `to`.
+  std::vector<std::set<uint32_t>> connected_;
   std::vector<Partition> partitions_;
   uint64_t next_partition_id_ = 1;
   Stats stats_;
@@ -76,6 +89,7 @@ class SimNodeNetwork final : public Network {
   NodeId self() const override { return NodeId(node_); }
   void send(NodeId to, Message msg) override { net_.send(node_, to.value, std::move(msg)); }
   void set_receiver(Receiver receiver) override { net_.set_receiver(node_, std::move(receiver)); }
+  void set_link_broken(LinkBroken on_broken) override { net_.set_link_broken(node_, std::move(on_broken)); }
 
  private:
   SimNetwork& net_;

@@ -84,6 +84,41 @@ TEST_P(NetworkContract, RpcTimesOutWhenNoReplyComes) {
   ASSERT_TRUE(world->drive_until([&] { return client.stats().responses_dropped == 1; }));
 }
 
+// A peer's death ends the calls waiting on it at once, as no answer (the
+// request may have been served): not at their deadlines.
+TEST_P(NetworkContract, CallEndsWhenThePeersConnectionBreaks) {
+  RpcEndpoint client(world->runtime(0), world->network(0));
+  RpcEndpoint server(world->runtime(1), world->network(1));
+  Runtime& server_rt = world->runtime(1);
+  server.serve("slow", [&server_rt](NodeId, std::string) -> Task<Result<std::string>> {
+    co_await sleep(server_rt, Duration::seconds(60));
+    co_return std::string("late");
+  });
+  std::optional<Result<std::string>> got;
+  world->runtime(0).spawn([](RpcEndpoint& c, std::optional<Result<std::string>>& out) -> Task<void> {
+    out.emplace(co_await c.call(NodeId(1), "slow", "", Duration::seconds(300)));
+  }(client, got));
+  ASSERT_TRUE(world->drive_until([&] { return server.stats().requests_served == 1; }));
+  EXPECT_FALSE(got.has_value());
+  world->stop_network(1);
+  ASSERT_TRUE(world->drive_until([&] { return got.has_value(); }));
+  EXPECT_EQ(got->code(), Code::kTimeout);
+  EXPECT_NE(got->status().message().find("connection to node 1 broke"), std::string::npos)
+      << got->status().to_string();
+  EXPECT_EQ(client.stats().broken, 1u);
+  EXPECT_EQ(client.stats().timeouts, 0u);
+}
+
+TEST_P(NetworkContract, CallToAStoppedPeerEndsWithoutItsDeadline) {
+  RpcEndpoint client(world->runtime(0), world->network(0));
+  world->stop_network(1);
+  auto r = world->run(client.call(NodeId(1), "x", "", Duration::seconds(300)));
+  EXPECT_EQ(r.code(), Code::kTimeout);
+  EXPECT_NE(r.status().message().find("broke"), std::string::npos) << r.status().to_string();
+  EXPECT_EQ(client.stats().broken, 1u);
+  EXPECT_EQ(client.stats().timeouts, 0u);
+}
+
 TEST_P(NetworkContract, RpcToUnknownNodeTimesOut) {
   RpcEndpoint client(world->runtime(0), world->network(0));
   auto r = world->run(client.call(NodeId(7), "x", "", Duration::millis(50)));

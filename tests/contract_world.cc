@@ -36,6 +36,10 @@ class SimContractWorld final : public ContractWorld {
   Network& network(int node) override { return node == 0 ? static_cast<Network&>(n0_) : n1_; }
   Disk& disk() override { return disk_; }
   Kv& kv() override { return kv_; }
+  void stop_network(int node) override {
+    net_.set_receiver(static_cast<uint32_t>(node), nullptr);
+    net_.node_stopped(static_cast<uint32_t>(node));
+  }
   bool drive_until(const std::function<bool()>& done) override {
     while (!done()) {
       if (!world_.step()) {
@@ -92,6 +96,7 @@ class ProdContractWorld final : public ContractWorld {
   Network& network(int node) override { return node == 0 ? static_cast<Network&>(n0_) : n1_; }
   Disk& disk() override { return *disk_; }
   Kv& kv() override { return *kv_; }
+  void stop_network(int node) override { (node == 0 ? n0_ : n1_).stop(); }
   bool drive_until(const std::function<bool()>& done) override {
     // A bound so a broken implementation fails the test instead of hanging.
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);

@@ -22,6 +22,9 @@ class ContractWorld {
   virtual Network& network(int node) = 0;
   virtual Disk& disk() = 0;
   virtual Kv& kv() = 0;
+  // Ends node's networking as its process dying would: its connections
+  // close and new ones are refused.
+  virtual void stop_network(int node) = 0;
   // Drives the event loop until done() holds. Fails the test (and returns
   // false) if the world runs out of work or, in prod, of wall time.
   virtual bool drive_until(const std::function<bool()>& done) = 0;

@@ -1,5 +1,6 @@
 // The TCP transport beyond the shared contract: it re-dials a peer that
-// went away and came back, and it survives malformed frames.
+// went away and came back, notices at once that a peer closed its end,
+// and survives malformed frames.
 #include <gtest/gtest.h>
 
 #include <boost/asio/connect.hpp>
@@ -64,6 +65,66 @@ TEST(TcpNetwork, RedialsAPeerThatRestarted) {
   }));
   EXPECT_GE(a.stats().connects, 2u);
   EXPECT_GT(a.stats().frames_dropped + a.stats().connect_failures, 0u);
+}
+
+// A peer that restarts on the same port gets the first message sent after
+// it is back: the sender noticed the old connection close (it reads every
+// socket it writes) instead of writing into it and losing the message.
+TEST(TcpNetwork, ARestartedPeerGetsTheFirstMessageSentToIt) {
+  boost::asio::io_context io;
+  TcpNetwork a(io, NodeId(0));
+  std::vector<NodeId> broken;
+  a.set_link_broken([&](NodeId peer) { broken.push_back(peer); });
+  auto b = std::make_unique<TcpNetwork>(io, NodeId(1));
+  ASSERT_TRUE(b->listen("127.0.0.1", 0).is_ok());
+  const uint16_t b_port = b->port();
+  a.add_peer(NodeId(1), "127.0.0.1", b_port);
+  int received = 0;
+  b->set_receiver([&](NodeId, Message) { ++received; });
+  a.send(NodeId(1), hello());
+  ASSERT_TRUE(drive(io, [&] { return received == 1; }));
+  EXPECT_TRUE(broken.empty());
+
+  b->stop();
+  b.reset();
+  // Nothing was sent since: the close alone tells a.
+  ASSERT_TRUE(drive(io, [&] { return !broken.empty(); }));
+  EXPECT_EQ(broken, std::vector<NodeId>{NodeId(1)});
+  EXPECT_EQ(a.stats().connections_broken, 1u);
+
+  TcpNetwork b2(io, NodeId(1));
+  ASSERT_TRUE(b2.listen("127.0.0.1", b_port).is_ok());
+  int received2 = 0;
+  b2.set_receiver([&](NodeId, Message) { ++received2; });
+  a.send(NodeId(1), hello());
+  ASSERT_TRUE(drive(io, [&] { return received2 == 1; }));
+  EXPECT_EQ(a.stats().frames_dropped, 0u);
+}
+
+// A refused connection is reported, and so is every frame sent to the
+// dead peer after it (dropped during the short backoff, or refused again).
+TEST(TcpNetwork, ARefusedConnectionIsReportedForEveryFrame) {
+  boost::asio::io_context io;
+  uint16_t free_port = 0;
+  {
+    TcpNetwork probe(io, NodeId(9));
+    ASSERT_TRUE(probe.listen("127.0.0.1", 0).is_ok());
+    free_port = probe.port();
+  }
+  TcpNetwork a(io, NodeId(0));
+  int broken = 0;
+  a.set_link_broken([&](NodeId peer) {
+    EXPECT_EQ(peer, NodeId(1));
+    ++broken;
+  });
+  a.add_peer(NodeId(1), "127.0.0.1", free_port);
+  a.send(NodeId(1), hello());
+  ASSERT_TRUE(drive(io, [&] { return broken == 1; }));
+  EXPECT_EQ(a.stats().connect_failures, 1u);
+  a.send(NodeId(1), hello());
+  ASSERT_TRUE(drive(io, [&] { return broken == 2; }));
+  EXPECT_EQ(a.stats().frames_dropped, 2u);
+  EXPECT_EQ(a.stats().frames_sent, 0u);
 }
 
 TEST(TcpNetwork, MalformedFramesCloseTheConnectionOnly) {

@@ -67,6 +67,7 @@ Task<Result<Reply>> RemoteMetadataStore::call(const char* method, Request reques
     // lost message or a dead leader must not hold the call for all of it
     // while a resend, or another replica, would answer.
     const Duration wait = std::min(give_up - rt.now(), attempt_max_);
+    const Instant sent = rt.now();
     auto r = co_await send<Reply>(to, method, request, once ? &*once : nullptr, wait);
     // Concurrent calls may have moved leader_ meanwhile: account to `to`.
     const size_t asked = replica_index(to);
@@ -77,7 +78,11 @@ Task<Result<Reply>> RemoteMetadataStore::call(const char* method, Request reques
     if (unanswered) {
       // Likely dead: rotation skips it for a while (hints still lead there).
       if (r.code() == Code::kTimeout) quieten(asked, rt.now());
-      rotate(rt.now());  // try another replica next time
+      // Try another replica next time. A broken connection ends a copy at
+      // once: pause before asking a replica that just failed so again.
+      const bool ended_early = rt.now() < sent + wait;
+      const bool fresh = rotate(rt.now());
+      if (ended_early && (!fresh || servers_[leader_] == to)) co_await sleep(rt, kElectionPause);
       // A read, or a once-write, can simply be asked again.
       maybe_applied = true;
       if (rt.now() + kElectionPause < give_up) continue;
@@ -115,7 +120,7 @@ void RemoteMetadataStore::quieten(size_t replica, Instant now) {
   quiet_until_[replica] = now + kQuietFor * (int64_t{1} << n);
 }
 
-void RemoteMetadataStore::rotate(Instant now) {
+bool RemoteMetadataStore::rotate(Instant now) {
   // The next replica that has not just failed to answer or to name a
   // leader; when they all have, the one that failed longest ago.
   size_t stalest = leader_;
@@ -123,11 +128,12 @@ void RemoteMetadataStore::rotate(Instant now) {
     const size_t i = (leader_ + step) % servers_.size();
     if (quiet_until_[i] <= now) {
       leader_ = i;
-      return;
+      return true;
     }
     if (i != leader_ && (stalest == leader_ || quiet_until_[i] < quiet_until_[stalest])) stalest = i;
   }
   leader_ = stalest;
+  return false;
 }
 
 size_t RemoteMetadataStore::replica_index(NodeId node) {
@@ -149,7 +155,8 @@ void RemoteMetadataStore::follow(const Status& not_leader, size_t asked) {
     // no better than a silent replica for a while.
     const Instant now = rpc_.runtime().now();
     quieten(asked, now);
-    return rotate(now);
+    rotate(now);
+    return;
   }
   // Followed even to a replica that just failed to answer: a lost message
   // looks the same as a death, and a stale hint at a dead leader lasts

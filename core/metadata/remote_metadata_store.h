@@ -97,7 +97,8 @@ class RemoteMetadataStore final : public MetadataStore {
 
   // The next replica to try after a NotLeader answer, or after no answer.
   void follow(const Status& not_leader, size_t asked);
-  void rotate(Instant now);
+  // False when every replica is quiet (it then picks the stalest).
+  bool rotate(Instant now);
   void quieten(size_t replica, Instant now);
   // node's index in servers_, added at the end if it is not there yet.
   size_t replica_index(NodeId node);

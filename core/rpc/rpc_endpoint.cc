@@ -3,6 +3,7 @@
 #include <coroutine>
 #include <optional>
 #include <utility>
+#include <vector>
 
 namespace tessera {
 
@@ -17,11 +18,13 @@ RpcEndpoint::RpcEndpoint(Runtime& rt, Network& net)
   // A random start makes ids of this incarnation disjoint (in practice)
   // from the ids of a previous one, whose responses may still arrive.
   net_.set_receiver([this](NodeId from, Message msg) { on_message(from, std::move(msg)); });
+  net_.set_link_broken([this](NodeId peer) { on_link_broken(peer); });
 }
 
 RpcEndpoint::~RpcEndpoint() {
   *alive_ = false;
   net_.set_receiver(nullptr);
+  net_.set_link_broken(nullptr);
 }
 
 void RpcEndpoint::serve(std::string method, Handler handler) {
@@ -138,6 +141,19 @@ void RpcEndpoint::on_response(NodeId from, Message msg) {
   const bool known = msg.status_code > 0 && msg.status_code <= static_cast<int32_t>(kCodeLast);
   const Code code = known ? static_cast<Code>(msg.status_code) : Code::kInternal;
   complete(msg.call_id, Status(code, msg.status_message, msg.status_reason));
+}
+
+void RpcEndpoint::on_link_broken(NodeId peer) {
+  // Ids first: completing a call resumes its caller, which may call again.
+  std::vector<uint64_t> ended;
+  for (const auto& [id, pending] : pending_) {
+    if (pending->to == peer) ended.push_back(id);
+  }
+  for (uint64_t id : ended) {
+    if (pending_.count(id) == 0) continue;
+    ++stats_.broken;
+    complete(id, Status(Code::kTimeout, "connection to node " + std::to_string(peer.value) + " broke: no answer"));
+  }
 }
 
 void RpcEndpoint::complete(uint64_t call_id, Result<std::string> result) {

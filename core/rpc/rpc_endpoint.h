@@ -1,6 +1,7 @@
 // RpcEndpoint: request/response with deadlines over an unreliable Network.
 // Every call ends in exactly one outcome: the response, or kTimeout at the
-// deadline. Late, duplicated and stale responses (from a previous
+// deadline or as soon as the network says the connection to the callee
+// broke (the request may or may not have been served: no answer either way). Late, duplicated and stale responses (from a previous
 // incarnation of this node, or from the wrong peer) are dropped and counted.
 // A request the network delivers twice is served once (handlers need not be
 // idempotent): the second copy is dropped while the first's call id is
@@ -30,6 +31,7 @@ class RpcEndpoint {
   struct Stats {
     uint64_t calls = 0;
     uint64_t timeouts = 0;
+    uint64_t broken = 0;  // calls ended early by a broken connection
     uint64_t responses_dropped = 0;  // late, duplicate or stale
     uint64_t requests_served = 0;
     uint64_t requests_unknown_method = 0;
@@ -63,6 +65,7 @@ class RpcEndpoint {
   void on_message(NodeId from, Message msg);
   void on_request(NodeId from, Message msg);
   void on_response(NodeId from, Message msg);
+  void on_link_broken(NodeId peer);
   void complete(uint64_t call_id, Result<std::string> result);
 
   Runtime& rt_;
