@@ -10,7 +10,7 @@ SimDisk::SimDisk(SimRuntime& rt, const proto::DiskModel& model, uint64_t capacit
                  uint64_t seed)
     : rt_(rt), model_(model), capacity_bytes_(capacity_bytes), random_(seed) {}
 
-Duration SimDisk::latency(const proto::LatencyRange& range) { return sample_latency(random_, range); }
+Duration SimDisk::latency(const proto::LatencyRange& range) { return sample_latency(random_, range) + slowdown_; }
 
 void SimDisk::flip_bit(std::string& bytes) {
   ASSERT(!bytes.empty());

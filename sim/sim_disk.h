@@ -41,6 +41,8 @@ class SimDisk final : public Disk {
   void replace();               // a new empty disk in the same slot
   bool rot_at_rest();           // flips one bit in one stored blob; false if empty
   bool dead() const { return dead_; }
+  // A gray disk: every operation takes this much longer (0: healthy again).
+  void set_slowdown(Duration extra) { slowdown_ = extra; }
   // Checkers only: the stored bytes, without latency or rot on read.
   std::optional<std::string> peek(const std::string& name) const;
   std::vector<std::string> names() const;  // checkers only
@@ -64,6 +66,7 @@ class SimDisk final : public Disk {
   std::map<std::string, Blob> blobs_;
   uint64_t used_bytes_ = 0;
   bool dead_ = false;
+  Duration slowdown_{0};
   Stats stats_;
 };
 

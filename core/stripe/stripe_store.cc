@@ -12,17 +12,6 @@ namespace tessera {
 
 using namespace gateway_util;
 
-namespace {
-
-// The broken variant's write-back: the writes start a while after the
-// commit, as a cache that acknowledges before it flushes would.
-Task<void> flush_later(Runtime& rt, std::vector<Task<Status>> writes) {
-  co_await sleep(rt, Duration::millis(50));
-  co_await when_all(rt, std::move(writes));
-}
-
-}  // namespace
-
 std::vector<std::string> fragment_blob_names(const std::string& object, uint64_t fragment_version,
                                              const proto::StripeRecord& stripe) {
   std::vector<std::string> names;
@@ -98,16 +87,18 @@ Task<Result<proto::StripeRecord>> StripeStore::place_and_write(std::string objec
     INVARIANT(invariant::kPlacement, placement.value().size() == cls.k + cls.m &&
                                          placement_keeps_rule(candidates, placement.value(), cls.m, cls.level));
     std::vector<uint32_t> failed;
-    last = co_await write_fragments(base, encoded, digests, placement.value(), failed);
+    std::vector<DiskRef> at = placement.value();  // fragments that moved change it
+    last = co_await write_fragments(base, encoded, digests, at, candidates, request, failed);
     if (failed.empty()) {
       INVARIANT(invariant::kCommitLast, last.is_ok() || broken_.commit_before_fragments);
+      INVARIANT(invariant::kPlacement, placement_keeps_rule(candidates, at, cls.m, cls.level));
       proto::StripeRecord part;
       part.set_number(number);
       part.set_size(size);
       part.set_fragment_bytes(encoded.fragment_bytes);
       part.set_k(cls.k);
       part.set_m(cls.m);
-      for (const DiskRef& ref : placement.value()) {
+      for (const DiskRef& ref : at) {
         auto* loc = part.add_fragments();
         loc->set_node(ref.node);
         loc->set_disk(ref.disk);
@@ -119,54 +110,12 @@ Task<Result<proto::StripeRecord>> StripeStore::place_and_write(std::string objec
     // the whole node in the next placement.
     for (uint32_t i : failed) {
       for (DiskInfo& d : candidates) {
-        if (d.ref.node == placement.value()[i].node) d.writable = false;
+        if (d.ref.node == at[i].node) d.writable = false;
       }
     }
   }
   co_return Status(Code::kUnavailable,
                    "stripe " + std::to_string(number) + ": fragment writes failed: " + last.to_string());
-}
-
-Task<Status> StripeStore::write_fragments(const proto::FragmentId& base, const EncodedPart& encoded,
-                                          const std::vector<Sha256>& digests, const std::vector<DiskRef>& placement,
-                                          std::vector<uint32_t>& failed) {
-  // Each payload is its fragment's blob as it will lie on disk: built off
-  // the loop, with the only copy of the bytes on the way to the disk.
-  std::vector<std::string> payloads(placement.size());
-  co_await offload(rt_, [&] {
-    for (uint32_t i = 0; i < placement.size(); ++i) {
-      proto::FragmentId id = base;
-      id.set_index(i);
-      INVARIANT(invariant::kStripeVersion, id.version() == base.version() && id.part() == base.part());
-      payloads[i] = encode_put_payload(placement[i].disk, id, encoded.fragments[i], digests[i]);
-    }
-    return true;
-  });
-  std::vector<Task<Status>> writes;
-  for (uint32_t i = 0; i < placement.size(); ++i) {
-    writes.push_back(
-        tessera::put_fragment(rpc_, NodeId(placement[i].node), std::move(payloads[i]), config_.fragment_deadline));
-  }
-  if (broken_.commit_before_fragments) {
-    // Broken on purpose (tests only): report success before any write is
-    // sent, so the commit precedes durable fragments and a gateway crash in
-    // between loses them.
-    rt_.spawn(flush_later(rt_, std::move(writes)));
-    stats_.fragments_written += placement.size();
-    co_return Status::ok();
-  }
-  std::vector<Status> results = co_await when_all(rt_, std::move(writes));
-  Status last;
-  for (uint32_t i = 0; i < results.size(); ++i) {
-    if (results[i].is_ok()) {
-      ++stats_.fragments_written;
-    } else {
-      ++stats_.fragment_write_failures;
-      failed.push_back(i);
-      last = results[i];
-    }
-  }
-  co_return last;
 }
 
 // A fragment on a node the failure detector holds down is not asked for:

@@ -1,7 +1,8 @@
 // StripeStore: the stripe layer. A stripe is one erasure-coded run of an
 // object's bytes: k data and m parity fragments on k+m disks chosen by the
 // failure-domain rule. This layer writes a stripe (encode, place, write
-// every fragment, one re-placement round away from disks that failed),
+// every fragment, moving a fragment whose write failed or lagged to
+// another disk, one re-placement round away from disks that failed),
 // reads any k of a stripe (hedged or data-then-parity) and decodes it,
 // names fragments, and keeps the cluster's disks as placement sees them:
 // their fill (one update, wherever bytes land) and the failure detector's
@@ -11,6 +12,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -51,6 +53,10 @@ struct StripeConfig {
   // unless the data fragments are all in by then; 0 = parity only after a
   // data fragment failed.
   Duration hedge_after = Duration::micros(0);
+  // Hedged writes: once k fragments of a stripe are written, one still
+  // being written after twice the time that took, and at least this long,
+  // moves to a replacement disk; 0 = only a failed write moves.
+  Duration hedge_writes_after = Duration::millis(200);
 };
 
 class StripeStore {
@@ -58,6 +64,8 @@ class StripeStore {
   struct Stats {
     uint64_t fragments_written = 0;
     uint64_t fragment_write_failures = 0;
+    uint64_t fragment_writes_moved = 0;   // to a replacement disk: failed or lagged
+    uint64_t fragment_writes_lagged = 0;  // of those, lagged
     uint64_t fragments_read = 0;
     uint64_t fragment_read_failures = 0;
     uint64_t parts_decoded = 0;  // stripes that needed parity
@@ -105,9 +113,22 @@ class StripeStore {
                                                     uint64_t fragment_version, uint32_t number,
                                                     const EncodedPart& encoded, const std::vector<Sha256>& digests,
                                                     uint64_t size);
+  // Writes every fragment of one placement (stripe_write.cc). A fragment
+  // whose write fails, or lags, moves to a replacement disk: placement and
+  // candidates (nodes that failed turn unwritable) are updated; failed
+  // lists the fragments that found no disk.
+  struct SlotSignal;
+  struct Slot;
+  struct WriteRound;
   Task<Status> write_fragments(const proto::FragmentId& base, const EncodedPart& encoded,
-                               const std::vector<Sha256>& digests, const std::vector<DiskRef>& placement,
+                               const std::vector<Sha256>& digests, std::vector<DiskRef>& placement,
+                               std::vector<DiskInfo>& candidates, const PlacementRequest& request,
                                std::vector<uint32_t>& failed);
+  Task<Status> run_slot(std::shared_ptr<WriteRound> round, uint32_t i, proto::FragmentId base,
+                        const EncodedPart& encoded, const std::vector<Sha256>& digests);
+  bool move_slot(const std::shared_ptr<WriteRound>& round, uint32_t i, const proto::FragmentId& base,
+                 const EncodedPart& encoded, const std::vector<Sha256>& digests);
+  void on_slot_succeeded(const std::shared_ptr<WriteRound>& round);
   Task<Result<std::string>> fetch_fragment(const std::string& object, uint64_t fragment_version,
                                            const proto::StripeRecord& part, uint32_t i);
   // Both fill fragments and return how many data fragments are missing.

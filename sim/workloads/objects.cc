@@ -42,6 +42,7 @@ struct Shared {
   uint64_t repair_damaged_left = 0;
   std::vector<Repairer::ReferencedStripe> audit;
   Repairer::Progress repair_progress;
+  StripeStore::Stats stripes;  // the gateway's last incarnation's
 };
 
 HeartbeatConfig heartbeat_config(const proto::ObjectsWorkload& c) {
@@ -231,6 +232,7 @@ class GatewayApp final : public NodeApp {
     Status listed = co_await repairer_.referenced_stripes(shared_.audit);
     if (!listed.is_ok()) shared_.repair_converged = false;  // reported as not converged
     shared_.repair_progress = repairer_.progress();
+    shared_.stripes = node_.gateway()->stripes().stats();
     start_final_reads();
   }
 
@@ -399,6 +401,8 @@ class ObjectsWorkloadImpl final : public Workload {
            " repair_passes=" + std::to_string(r.passes) + " stripes_repaired=" + std::to_string(r.stripes_repaired) +
            " fragments_rebuilt=" + std::to_string(r.fragments_rebuilt) +
            " fragments_moved=" + std::to_string(r.fragments_moved) +
+           " fragment_writes_moved=" + std::to_string(shared_.stripes.fragment_writes_moved) +
+           " fragment_writes_lagged=" + std::to_string(shared_.stripes.fragment_writes_lagged) +
            " orphans_deleted=" + std::to_string(r.orphans_deleted) +
            " stripes_audited=" + std::to_string(shared_.audit.size());
   }

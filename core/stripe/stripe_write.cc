@@ -1,0 +1,211 @@
+// Writing one placement of a stripe: every fragment to its disk, and a
+// fragment whose write failed, or lags far behind its stripe's others, is
+// written once more to a replacement disk that keeps the placement rule.
+// A slot that moved keeps its new disk whatever the old write does later
+// (a copy that lands there is an orphan for the sweep), so each change to
+// the placement is checked against the placement as it stands.
+#include <coroutine>
+
+#include "core/invariants.h"
+#include "core/storage/fragment_format.h"
+#include "core/storage/storage_service.h"
+#include "core/stripe/stripe_store.h"
+#include "io_abstraction/combinators.h"
+
+namespace tessera {
+
+// A slot's wake-up, fired by its writes ending or by its falling behind;
+// unlike a one-shot wake-up it can be awaited again.
+struct StripeStore::SlotSignal {
+  std::coroutine_handle<> waiter;
+  bool pending = false;
+  void fire(Runtime& rt) {
+    pending = true;
+    if (!waiter) return;
+    auto h = waiter;
+    waiter = nullptr;
+    rt.post_after(Duration{0}, [h] { h.resume(); });
+  }
+  auto wait() {
+    struct Awaiter {
+      SlotSignal& s;
+      bool await_ready() const noexcept { return s.pending; }
+      void await_suspend(std::coroutine_handle<> h) noexcept { s.waiter = h; }
+      void await_resume() const noexcept { s.pending = false; }
+    };
+    return Awaiter{*this};
+  }
+};
+
+struct StripeStore::Slot {
+  std::optional<Status> first;   // the write to the placement's disk
+  std::optional<Status> second;  // the write to a replacement, once started
+  bool moved = false;
+  bool lagging = false;
+  bool resolved = false;
+  SlotSignal signal;
+};
+
+struct StripeStore::WriteRound {
+  std::vector<DiskRef> at;           // each slot's disk as it stands
+  std::vector<DiskInfo> candidates;  // nodes that failed or lagged turn unwritable
+  PlacementRequest request;
+  std::vector<Slot> slots;
+  uint32_t succeeded = 0;
+  Instant started;
+};
+
+namespace {
+
+// The broken variant's write-back: the writes start a while after the
+// commit, as a cache that acknowledges before it flushes would.
+Task<void> flush_later(Runtime& rt, std::vector<Task<Status>> writes) {
+  co_await sleep(rt, Duration::millis(50));
+  co_await when_all(rt, std::move(writes));
+}
+
+// Spawns write as a root task that records its status in slot and wakes it.
+template <typename SlotT>
+void start_write(Runtime& rt, std::shared_ptr<void> keep, SlotT* slot, bool second, Task<Status> write) {
+  rt.spawn([](Runtime& rt, std::shared_ptr<void> keep, SlotT* slot, bool second, Task<Status> w) -> Task<void> {
+    Status s = co_await std::move(w);
+    (second ? slot->second : slot->first) = std::move(s);
+    slot->signal.fire(rt);
+  }(rt, std::move(keep), slot, second, std::move(write)));
+}
+
+}  // namespace
+
+// Once k slots hold their fragment, a slot still writing its first copy
+// after twice the time that took (at least hedge_writes_after) is lagging.
+void StripeStore::on_slot_succeeded(const std::shared_ptr<WriteRound>& round) {
+  if (++round->succeeded != round->request.k || config_.hedge_writes_after.us == 0) return;
+  const Duration took = rt_.now() - round->started;
+  const Duration wait = std::max(took, config_.hedge_writes_after);
+  rt_.post_after(wait, [rt = &rt_, round] {
+    for (Slot& slot : round->slots) {
+      if (slot.resolved || slot.moved || slot.first) continue;
+      slot.lagging = true;
+      slot.signal.fire(*rt);
+    }
+  });
+}
+
+// Moves slot i to a replacement disk and starts its write there; false
+// when no disk keeps the rule with the others as they stand.
+bool StripeStore::move_slot(const std::shared_ptr<WriteRound>& round, uint32_t i, const proto::FragmentId& base,
+                            const EncodedPart& encoded, const std::vector<Sha256>& digests) {
+  // A node that answered about its disk (gone, full, failing) or a disk
+  // that lags: that disk is out. No answer: the whole node is.
+  const DiskRef from = round->at[i];
+  const std::optional<Status>& first = round->slots[i].first;
+  const bool node_answered = !first || (first->code() != Code::kTimeout && first->code() != Code::kUnavailable);
+  for (DiskInfo& d : round->candidates) {
+    if (d.ref == from || (!node_answered && d.ref.node == from.node)) d.writable = false;
+  }
+  std::vector<DiskRef> kept = round->at;
+  kept.erase(kept.begin() + i);
+  auto to = pick_replacement(round->candidates, kept, round->request);
+  if (!to.is_ok()) return false;
+  round->at[i] = to.value();
+  Slot& slot = round->slots[i];
+  slot.moved = true;
+  ++stats_.fragment_writes_moved;
+  if (!slot.first) ++stats_.fragment_writes_lagged;
+  proto::FragmentId id = base;
+  id.set_index(i);
+  start_write(rt_, round, &slot, true,
+              tessera::put_fragment(rpc_, NodeId(to.value().node), to.value().disk, std::move(id),
+                                    std::string(encoded.fragments[i]), config_.fragment_deadline, digests[i]));
+  return true;
+}
+
+Task<Status> StripeStore::run_slot(std::shared_ptr<WriteRound> round, uint32_t i, proto::FragmentId base,
+                                   const EncodedPart& encoded, const std::vector<Sha256>& digests) {
+  Slot& slot = round->slots[i];
+  for (;;) {
+    co_await slot.signal.wait();
+    if (slot.moved) {
+      if (!slot.second) continue;  // the replacement decides now
+      slot.resolved = true;
+      co_return *slot.second;
+    }
+    if (slot.first && slot.first->is_ok()) {
+      slot.resolved = true;
+      co_return Status::ok();
+    }
+    const bool failed = slot.first.has_value();
+    if (!failed && !slot.lagging) continue;
+    if (move_slot(round, i, base, encoded, digests)) continue;
+    if (failed) {
+      slot.resolved = true;
+      co_return *slot.first;  // nowhere else to go
+    }
+    slot.lagging = false;  // no replacement keeps the rule: wait for the first write
+  }
+}
+
+Task<Status> StripeStore::write_fragments(const proto::FragmentId& base, const EncodedPart& encoded,
+                                          const std::vector<Sha256>& digests, std::vector<DiskRef>& placement,
+                                          std::vector<DiskInfo>& candidates, const PlacementRequest& request,
+                                          std::vector<uint32_t>& failed) {
+  // Each payload is its fragment's blob as it will lie on disk: built off
+  // the loop, with the only copy of the bytes on the way to the disk.
+  std::vector<std::string> payloads(placement.size());
+  co_await offload(rt_, [&] {
+    for (uint32_t i = 0; i < placement.size(); ++i) {
+      proto::FragmentId id = base;
+      id.set_index(i);
+      INVARIANT(invariant::kStripeVersion, id.version() == base.version() && id.part() == base.part());
+      payloads[i] = encode_put_payload(placement[i].disk, id, encoded.fragments[i], digests[i]);
+    }
+    return true;
+  });
+  if (broken_.commit_before_fragments) {
+    // Broken on purpose (tests only): report success before any write is
+    // sent, so the commit precedes durable fragments and a gateway crash in
+    // between loses them.
+    std::vector<Task<Status>> writes;
+    for (uint32_t i = 0; i < placement.size(); ++i) {
+      writes.push_back(tessera::put_fragment(rpc_, NodeId(placement[i].node), std::move(payloads[i]),
+                                             config_.fragment_deadline));
+    }
+    rt_.spawn(flush_later(rt_, std::move(writes)));
+    stats_.fragments_written += placement.size();
+    co_return Status::ok();
+  }
+  auto round = std::make_shared<WriteRound>();
+  round->at = placement;
+  round->candidates = candidates;
+  round->request = request;
+  round->slots = std::vector<Slot>(placement.size());
+  round->started = rt_.now();
+  std::vector<Task<Status>> slots;
+  for (uint32_t i = 0; i < placement.size(); ++i) {
+    start_write(rt_, round, &round->slots[i], false,
+                tessera::put_fragment(rpc_, NodeId(placement[i].node), std::move(payloads[i]),
+                                      config_.fragment_deadline));
+    slots.push_back([](StripeStore* self, std::shared_ptr<WriteRound> round, uint32_t i, proto::FragmentId base,
+                       const EncodedPart& encoded, const std::vector<Sha256>& digests) -> Task<Status> {
+      Status s = co_await self->run_slot(round, i, std::move(base), encoded, digests);
+      if (s.is_ok()) self->on_slot_succeeded(round);
+      co_return s;
+    }(this, round, i, base, encoded, digests));
+  }
+  std::vector<Status> results = co_await when_all(rt_, std::move(slots));
+  Status last;
+  for (uint32_t i = 0; i < results.size(); ++i) {
+    if (results[i].is_ok()) {
+      ++stats_.fragments_written;
+    } else {
+      ++stats_.fragment_write_failures;
+      failed.push_back(i);
+      last = results[i];
+    }
+  }
+  placement = round->at;
+  candidates = round->candidates;
+  co_return last;
+}
+
+}  // namespace tessera
