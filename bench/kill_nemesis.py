@@ -1,17 +1,20 @@
 #!/usr/bin/python3
 """How long requests wait when processes die: a kill -9 nemesis on a real
-loopback cluster (clusters/loopback-raft.textproto: a gateway, 3 metadata
-replicas, 6 storage processes, 4+2 across racks).
+loopback cluster from a checked-in cluster file (--cluster; default
+loopback-raft: a gateway, 3 metadata replicas, 6 storage processes, 4+2
+across racks, where one storage process down leaves no placement;
+loopback-21: 2 gateways, one metadata node, 18 storage processes, 10+4).
 
-Writers PUT (and read back) objects without pause while the nemesis kills
--9, one at a time, a storage process, a metadata replica and the gateway,
+Writers PUT (and read back) objects through the first gateway without
+pause while the nemesis kills -9, one at a time, two storage processes,
+each metadata replica (when there are several) and that gateway,
 restarting each 4 s later. Prints, per fault: the longest stretch
 without a successful PUT in the 8 s after it (a gateway's own death
 counts its downtime), the slowest request that was in
 flight, and how many requests took longer than 5 s; and how soon a
 restarted gateway served. Figures only: nothing here passes or fails.
 
-Usage: bench/kill_nemesis.py [PATH/TO/tessera-server] [--rounds N]
+Usage: bench/kill_nemesis.py [PATH/TO/tessera-server] [--cluster FILE] [--rounds N]
 """
 import argparse
 import os
@@ -82,8 +85,12 @@ def main():
     ap.add_argument("server", nargs="?", default=os.path.join(REPO, "build/release/prod/tessera-server"))
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--writers", type=int, default=4)
+    ap.add_argument("--cluster", default="loopback-raft.textproto", help="a file under clusters/")
     args = ap.parse_args()
-    tmp, path, data, sh = prepare_cluster(os.path.abspath(args.server), "loopback-raft.textproto", ACCESS, SECRET)
+    roles = {}
+    for node, role in re.findall(r'id: (\d+) role: "(\w+)"', open(os.path.join(REPO, "clusters", args.cluster)).read()):
+        roles.setdefault(role, []).append(int(node))
+    tmp, path, data, sh = prepare_cluster(os.path.abspath(args.server), args.cluster, ACCESS, SECRET)
     r = sh("start", path, data)
     if r.returncode != 0:
         sys.exit("cluster did not start")
@@ -95,7 +102,10 @@ def main():
     rows = []
     try:
         time.sleep(3)
-        faults = [("storage", n) for n in (4, 7)] + [("metadata", n) for n in (1, 2, 3)] + [("gateway", 0)]
+        storage, metadata = roles["storage"], roles.get("metadata", [])
+        faults = [("storage", storage[0]), ("storage", storage[len(storage) // 2])]
+        faults += [("metadata", n) for n in metadata] if len(metadata) > 1 else []
+        faults += [("gateway", roles["gateway"][0])]
         for rnd in range(args.rounds):
             for role, node in faults:
                 t0 = time.monotonic()
@@ -125,6 +135,8 @@ def main():
           f"slowest {max(e - s for _, s, e, _ in load.log):.2f} s")
     for role in ("storage", "metadata", "gateway"):
         sel = [r for r in rows if r[1] == role]
+        if not sel:
+            continue
         print(f"{role}: worst gap {max(r[3] for r in sel):.2f} s, worst request {max(r[4] for r in sel):.2f} s, "
               f"requests over {SLOW_S:.0f} s {sum(r[5] for r in sel)}")
 
