@@ -66,6 +66,7 @@ class ObjectGateway {
 
   MetadataStore& metadata() { return metadata_; }
   StripeStore& stripes() { return stripes_; }
+  const StripeStore& stripes() const { return stripes_; }
   // The failure detector's view: placement skips nodes that are down and
   // reads take parity for their fragments at once. Default: all up.
   void set_liveness(std::function<bool(NodeId)> node_up) { stripes_.set_liveness(std::move(node_up)); }

@@ -49,4 +49,9 @@ PeerState Heartbeater::state(NodeId peer) const {
                                                                    : PeerState::kUp;
 }
 
+bool Heartbeater::heard(NodeId peer) const {
+  auto it = last_heard_.find(peer);
+  return it != last_heard_.end() && rt_.now() - it->second <= config_.interval * config_.suspect_after_missed;
+}
+
 }  // namespace tessera

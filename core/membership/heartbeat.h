@@ -30,6 +30,9 @@ class Heartbeater {
 
   // A peer never heard from counts from the time this heartbeater started.
   PeerState state(NodeId peer) const;
+  // Stricter: a heartbeat from peer arrived, lately (a new node's view
+  // before the first beats counts everyone up; this counts nobody).
+  bool heard(NodeId peer) const;
   uint64_t heartbeats_received() const { return received_; }
 
  private:

@@ -91,6 +91,13 @@ void Node::build_gateway() {
   if (plan_.background) start_background();
 }
 
+Status Node::can_place_stripes() const {
+  if (!gateway_ || !heartbeats_) return Status::ok();
+  const Heartbeater* detector = heartbeats_.get();
+  return gateway_->stripes().can_place(gateway_->config().storage_classes.at(0),
+                                       [detector](NodeId node) { return detector->heard(node); });
+}
+
 void Node::start_background() {
   if (plan_.gc_interval.us > 0) {
     io_.rt.spawn(collector_->run(plan_.gc_interval, plan_.gc_grace, plan_.garbage_collected));

@@ -97,6 +97,10 @@ class Node {
   Heartbeater* heartbeats() { return heartbeats_.get(); }
   RaftReplica* replica() { return replica_.get(); }
   const NodePlan& plan() const { return plan_; }
+  // Readiness of a gateway: ok once the storage nodes it has heard from
+  // can take a stripe of its first storage class (always, without a
+  // failure detector); else why not.
+  Status can_place_stripes() const;
 
  private:
   void build_storage();

@@ -42,6 +42,14 @@ std::vector<DiskInfo> StripeStore::placement_candidates() const {
   return candidates;
 }
 
+Status StripeStore::can_place(const StorageClass& cls, const std::function<bool(NodeId)>& usable) const {
+  std::vector<DiskInfo> candidates = disks_;
+  for (DiskInfo& d : candidates) d.writable = d.writable && usable(NodeId(d.ref.node));
+  PlacementRequest request{cls.k, cls.m, cls.level, 0, kFragmentHeaderBytesMax};
+  auto placed = pick_disks(candidates, request);
+  return placed.is_ok() ? Status::ok() : placed.status();
+}
+
 Result<const ReedSolomon*> StripeStore::codec(uint32_t k, uint32_t m) {
   auto found = codecs_.find({k, m});
   if (found != codecs_.end()) return &found->second;

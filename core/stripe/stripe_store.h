@@ -82,6 +82,9 @@ class StripeStore {
   const std::vector<DiskInfo>& disks() const { return disks_; }
   // The disks as placement may choose them now: writable, on nodes up.
   std::vector<DiskInfo> placement_candidates() const;
+  // Ok when a stripe of cls could be placed on the disks of nodes for
+  // which usable() holds; else why not (readiness).
+  Status can_place(const StorageClass& cls, const std::function<bool(NodeId)>& usable) const;
   // bytes more now lie on disk (a fragment and its header room).
   void add_usage(const DiskRef& disk, uint64_t bytes);
   Result<const ReedSolomon*> codec(uint32_t k, uint32_t m);

@@ -68,13 +68,22 @@ Result<s3::HttpLimits> http_limits(const ServerOptions& o, const ObjectGateway& 
   return l;
 }
 
-// Ready while the metadata node answers: a load balancer then sends nothing
-// to a gateway that could only time out.
-Task<void> track_readiness(AsioRuntime& rt, RemoteMetadataStore* metadata, s3::HttpServer* server) {
+// Ready while the metadata answers and the storage nodes heard from can
+// take a stripe: a load balancer then sends nothing to a gateway that
+// could only time out or refuse. Checked every second, every 50 ms while
+// not ready (a restarted gateway is ready as soon as it can serve).
+Task<void> track_readiness(AsioRuntime& rt, RemoteMetadataStore* metadata, const Node& node,
+                           s3::HttpServer* server) {
+  std::string was = "starting";
   for (;;) {
-    Status s = co_await metadata->probe(Duration::seconds(2));
+    Status s;
+    if (metadata) s = co_await metadata->probe(Duration::seconds(2));  // not `?:` (GCC 12)
+    if (s.is_ok()) s = node.can_place_stripes();
     server->set_ready(s.is_ok());
-    co_await sleep(rt, Duration::seconds(1));
+    const std::string now = s.is_ok() ? "ready" : "not ready: " + s.message();
+    if (now != was) log_line(s.is_ok() ? "info" : "warn", "gateway " + now);
+    was = now;
+    co_await sleep(rt, s.is_ok() ? Duration::seconds(1) : Duration::millis(50));
   }
 }
 
@@ -128,11 +137,7 @@ Result<FrontEnd> start_front_end(boost::asio::io_context& io, AsioRuntime& rt, c
   });
   if (Status s = f.server->listen(address, port); !s.is_ok()) return s;
   f.server->start();
-  if (auto* remote = dynamic_cast<RemoteMetadataStore*>(node.metadata())) {
-    rt.spawn(track_readiness(rt, remote, f.server.get()));
-  } else {
-    f.server->set_ready(true);
-  }
+  rt.spawn(track_readiness(rt, dynamic_cast<RemoteMetadataStore*>(node.metadata()), node, f.server.get()));
   return f;
 }
 

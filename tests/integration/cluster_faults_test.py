@@ -5,7 +5,8 @@
 nodes), 10+4 across racks. Objects written through one gateway read back
 through the other. kill -9 m=4 storage processes during uploads and read
 every acknowledged object back byte-exact; write with them down; restart
-them; kill -9 a gateway in the middle of an upload and show nothing partial
+them (with one more down there is no placement: /ready and PUT say 503);
+kill -9 a gateway in the middle of an upload and show nothing partial
 is visible (through the other gateway, which keeps serving) and a retried
 upload succeeds; kill -9 the metadata node: the gateways answer 503 and
 /ready says so, then all is back after its restart; stop and restart the
@@ -89,8 +90,27 @@ def main():
             acked[f"after/{i}"] = payload
         check(all(s3.get_object(Bucket="faults", Key=f"after/{i}")["Body"].read() == acked[f"after/{i}"]
                   for i in range(3)), "writes with 4 storage processes down succeed and read back")
-        for node in (1, 5, 9, 13):
+        # A fifth one down leaves 13 storage processes for 14 fragments: no
+        # placement, so the gateways say they are not ready, and a PUT is a 503.
+        sh("kill", "17", data)
+        for _ in range(100):
+            if ready(ports[0]) == 503:
+                break
+            time.sleep(0.1)
+        check(ready(ports[0]) == 503, "with 5 storage processes down (no placement), /ready answers 503")
+        try:
+            s3.put_object(Bucket="faults", Key="no/placement", Body=body(1 << 20, "np"))
+            check(False, "a PUT without a placement fails")
+        except botocore.exceptions.ClientError as e:
+            check(e.response["ResponseMetadata"]["HTTPStatusCode"] == 503,
+                  f"a PUT without a placement is a 503 ({e.response['Error']['Code']})")
+        for node in (1, 5, 9, 13, 17):
             sh("restart", str(node), path, data)
+        for _ in range(100):
+            if ready(ports[0]) == 200:
+                break
+            time.sleep(0.1)
+        check(ready(ports[0]) == 200, "with the storage processes back, /ready answers 200 again")
 
         # kill -9 a gateway mid-upload: nothing partial becomes visible.
         big = body(64 << 20, "gateway-crash")
