@@ -6,6 +6,7 @@
 // Silent corruption is not detected here: callers checksum their data.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,12 @@ namespace tessera {
 
 enum class Durability { kBuffered, kSync };
 
+// What a disk holds and has room for, as its node reports it.
+struct DiskSpace {
+  uint64_t used_bytes = 0;  // the blobs stored on it
+  uint64_t free_bytes = 0;  // room left for more (the file system's, shared or not)
+};
+
 class Disk {
  public:
   virtual ~Disk() = default;
@@ -24,6 +31,8 @@ class Disk {
   virtual Task<Status> remove(std::string name) = 0;
   // Names that start with prefix, in byte order.
   virtual Task<Result<std::vector<std::string>>> list(std::string prefix) = 0;
+  // Now, without waiting: kDiskGone for a disk that is gone.
+  virtual Result<DiskSpace> space() const = 0;
 };
 
 // Names are restricted so that every implementation can store them as-is:

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -40,6 +41,13 @@ Status fsync_dir(const std::string& root) {
   return rc == 0 ? Status::ok() : errno_status(err, "fsync dir " + root);
 }
 
+// The size of root/name, 0 when there is none.
+uint64_t file_bytes(const std::string& root, const char* name) {
+  struct stat st;
+  const std::string path = root + "/" + name;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) ? static_cast<uint64_t>(st.st_size) : 0;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<FileDisk>> FileDisk::open(boost::asio::io_context& io, std::string root,
@@ -51,13 +59,16 @@ Result<std::unique_ptr<FileDisk>> FileDisk::open(boost::asio::io_context& io, st
   DIR* dir = ::opendir(root.c_str());
   if (dir == nullptr) return errno_status(errno, "opendir " + root);
   // Temporary files are writes a crash interrupted: never acknowledged.
+  uint64_t used = 0;
   while (dirent* e = ::readdir(dir)) {
     if (std::strncmp(e->d_name, kTempPrefix, std::strlen(kTempPrefix)) == 0) {
       ::unlink((root + "/" + e->d_name).c_str());
+    } else if (e->d_name[0] != '.') {
+      used += file_bytes(root, e->d_name);
     }
   }
   ::closedir(dir);
-  return std::unique_ptr<FileDisk>(new FileDisk(io, std::move(root), io_threads == 0 ? 1 : io_threads));
+  return std::unique_ptr<FileDisk>(new FileDisk(io, std::move(root), io_threads == 0 ? 1 : io_threads, used));
 }
 
 Status FileDisk::write_blocking(const std::string& name, const std::string& data,
@@ -86,11 +97,13 @@ Status FileDisk::write_blocking(const std::string& name, const std::string& data
   }
   ::close(fd);
   const std::string final_path = root_ + "/" + name;
+  const uint64_t replaced = file_bytes(root_, name.c_str());
   if (::rename(temp.c_str(), final_path.c_str()) != 0) {
     const int err = errno;
     ::unlink(temp.c_str());
     return errno_status(err, "rename " + final_path);
   }
+  used_bytes_ += static_cast<int64_t>(data.size()) - static_cast<int64_t>(replaced);
   if (durability == Durability::kSync) return fsync_dir(root_);
   return Status::ok();
 }
@@ -127,7 +140,9 @@ Result<std::string> FileDisk::read_blocking(const std::string& name) {
 Status FileDisk::remove_blocking(const std::string& name) {
   if (!root_exists(root_)) return Status(Code::kDiskGone, root_ + " is gone");
   const std::string path = root_ + "/" + name;
+  const uint64_t bytes = file_bytes(root_, name.c_str());
   if (::unlink(path.c_str()) != 0) return errno_status(errno, "unlink " + path);
+  used_bytes_ -= static_cast<int64_t>(bytes);
   return fsync_dir(root_);
 }
 
@@ -146,6 +161,14 @@ Result<std::vector<std::string>> FileDisk::list_blocking(const std::string& pref
   ::closedir(dir);
   std::sort(names.begin(), names.end());
   return names;
+}
+
+Result<DiskSpace> FileDisk::space() const {
+  if (!root_exists(root_)) return Status(Code::kDiskGone, root_ + " is gone");
+  struct statvfs fs;
+  if (::statvfs(root_.c_str(), &fs) != 0) return errno_status(errno, "statvfs " + root_);
+  const int64_t used = used_bytes_.load();
+  return DiskSpace{static_cast<uint64_t>(std::max<int64_t>(used, 0)), static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize};
 }
 
 Task<Status> FileDisk::write(std::string name, std::string data, Durability durability) {

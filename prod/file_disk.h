@@ -25,12 +25,15 @@ class FileDisk final : public Disk {
   Task<Result<std::string>> read(std::string name) override;
   Task<Status> remove(std::string name) override;
   Task<Result<std::vector<std::string>>> list(std::string prefix) override;
+  // used: the blobs' bytes (summed at open, kept since); free: what the
+  // file system has available.
+  Result<DiskSpace> space() const override;
 
   const std::string& root() const { return root_; }
 
  private:
-  FileDisk(boost::asio::io_context& io, std::string root, unsigned io_threads)
-      : root_(std::move(root)), executor_(io, io_threads) {}
+  FileDisk(boost::asio::io_context& io, std::string root, unsigned io_threads, uint64_t used_bytes)
+      : root_(std::move(root)), used_bytes_(static_cast<int64_t>(used_bytes)), executor_(io, io_threads) {}
 
   Status write_blocking(const std::string& name, const std::string& data, Durability durability);
   Result<std::string> read_blocking(const std::string& name);
@@ -39,6 +42,7 @@ class FileDisk final : public Disk {
 
   std::string root_;
   std::atomic<uint64_t> temp_counter_{0};
+  std::atomic<int64_t> used_bytes_;  // writes run on several threads
   BlockingExecutor executor_;
 };
 

@@ -1,5 +1,7 @@
 #include "sim/sim_disk.h"
 
+#include <algorithm>
+
 #include <utility>
 
 #include "sim/latency.h"
@@ -9,6 +11,11 @@ namespace tessera::sim {
 SimDisk::SimDisk(SimRuntime& rt, const proto::DiskModel& model, uint64_t capacity_bytes,
                  uint64_t seed)
     : rt_(rt), model_(model), capacity_bytes_(capacity_bytes), random_(seed) {}
+
+Result<DiskSpace> SimDisk::space() const {
+  if (dead_) return Status(Code::kDiskGone, "disk is gone");
+  return DiskSpace{used_bytes_, capacity_bytes_ - std::min(used_bytes_, capacity_bytes_)};
+}
 
 Duration SimDisk::latency(const proto::LatencyRange& range) { return sample_latency(random_, range) + slowdown_; }
 

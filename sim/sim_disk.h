@@ -34,6 +34,7 @@ class SimDisk final : public Disk {
   Task<Result<std::string>> read(std::string name) override;
   Task<Status> remove(std::string name) override;
   Task<Result<std::vector<std::string>>> list(std::string prefix) override;
+  Result<DiskSpace> space() const override;
 
   // Faults, called by the cluster and the fault injector.
   void crash();                 // unsynced writes survive, vanish or tear

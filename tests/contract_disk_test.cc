@@ -72,6 +72,23 @@ TEST_P(DiskContract, BadNamesAreRejected) {
             Code::kInvalidArgument);
 }
 
+// What a node reports to placement: the bytes its blobs hold, through
+// writes, overwrites and removes, and room left.
+TEST_P(DiskContract, SpaceCountsTheBlobsHeld) {
+  Disk& d = world->disk();
+  auto empty = d.space();
+  ASSERT_TRUE(empty.is_ok()) << empty.status().to_string();
+  EXPECT_EQ(empty.value().used_bytes, 0u);
+  EXPECT_GT(empty.value().free_bytes, 0u);
+  ASSERT_TRUE(world->run(d.write("a", std::string(1000, 'a'), Durability::kSync)).is_ok());
+  ASSERT_TRUE(world->run(d.write("b", std::string(300, 'b'), Durability::kSync)).is_ok());
+  EXPECT_EQ(d.space().value().used_bytes, 1300u);
+  ASSERT_TRUE(world->run(d.write("a", std::string(10, 'a'), Durability::kSync)).is_ok());
+  EXPECT_EQ(d.space().value().used_bytes, 310u);
+  ASSERT_TRUE(world->run(d.remove("b")).is_ok());
+  EXPECT_EQ(d.space().value().used_bytes, 10u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Worlds, DiskContract, ::testing::Values("sim", "prod"));
 
 }  // namespace

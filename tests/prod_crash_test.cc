@@ -2,7 +2,8 @@
 // batches with kSync and reports each acknowledgement through a pipe; the
 // parent kills it mid-stream, reopens the same directories and checks that
 // every acknowledged write is there byte-exact, that no torn blob is
-// visible, and that crash debris (temporary files) is cleaned up.
+// visible, that crash debris (temporary files) is cleaned up, and that the
+// reopened disk counts the bytes it holds.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -115,9 +116,14 @@ TEST(ProdCrash, KillNineLosesNoAcknowledgedWrite) {
     auto blob = run_io(io, rt, disk.value()->read(name));
     EXPECT_EQ(blob.value(), blob_contents(n)) << "torn blob visible: " << name;
   }
+  uint64_t bytes = 0;
   for (const auto& e : std::filesystem::directory_iterator(dir + "/disk")) {
     EXPECT_NE(e.path().filename().string().rfind(".tmp-", 0), 0u) << "debris: " << e.path();
+    bytes += e.file_size();
   }
+  // The fill a storage node reports after its restart is what is there.
+  EXPECT_EQ(disk.value()->space().value().used_bytes, bytes);
+  EXPECT_GT(bytes, 0u);
   auto last = run_io(io, rt, kv.value()->get("last"));
   ASSERT_TRUE(last.is_ok());
   EXPECT_GE(std::stoll(last.value()), last_acked);

@@ -17,6 +17,7 @@ Heartbeater::Heartbeater(Runtime& rt, RpcEndpoint& rpc, std::vector<NodeId> peer
     if (!hb.ParseFromString(payload)) co_return Status(Code::kCorrupt, "bad heartbeat");
     last_heard_[from] = rt_.now();
     ++received_;
+    if (on_beat_) on_beat_(from, hb);
     co_return std::string();
   });
   rt_.spawn(send_loop());
@@ -35,6 +36,7 @@ Task<void> Heartbeater::send_loop() {
     hb.set_from_node(rpc_.self().value);
     hb.set_incarnation(incarnation_);
     hb.set_sequence(++sequence_);
+    if (fill_) fill_(hb);
     const std::string payload = hb.SerializeAsString();
     for (NodeId peer : peers_) rpc_.notify(peer, "heartbeat", payload);
     co_await sleep(rt_, config_.interval);

@@ -5,12 +5,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <vector>
 
 #include "core/rpc/rpc_endpoint.h"
 #include "io_abstraction/runtime.h"
+#include "messages.pb.h"
 
 namespace tessera {
 
@@ -34,6 +36,10 @@ class Heartbeater {
   // before the first beats counts everyone up; this counts nobody).
   bool heard(NodeId peer) const;
   uint64_t heartbeats_received() const { return received_; }
+  // What each beat carries beyond its header (a storage node: its disks),
+  // and what to do with a beat that arrived (a gateway: note them).
+  void set_report(std::function<void(proto::Heartbeat&)> fill) { fill_ = std::move(fill); }
+  void set_on_beat(std::function<void(NodeId, const proto::Heartbeat&)> on_beat) { on_beat_ = std::move(on_beat); }
 
  private:
   Task<void> send_loop();
@@ -45,6 +51,8 @@ class Heartbeater {
   HeartbeatConfig config_;
   Instant started_;
   std::map<NodeId, Instant> last_heard_;
+  std::function<void(proto::Heartbeat&)> fill_;
+  std::function<void(NodeId, const proto::Heartbeat&)> on_beat_;
   uint64_t sequence_ = 0;
   uint64_t received_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

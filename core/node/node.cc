@@ -21,6 +21,20 @@ Node::~Node() = default;
 void Node::build_storage() {
   ASSERT(!io_.disks.empty());
   storage_ = std::make_unique<StorageService>(io_.rt, rpc_, io_.disks, !plan_.broken.read_skips_checksum);
+  if (heartbeats_) {
+    // Every beat tells the gateways what each disk holds and has room for.
+    heartbeats_->set_report([disks = io_.disks](proto::Heartbeat& hb) {
+      for (uint32_t i = 0; i < disks.size(); ++i) {
+        proto::DiskReport* r = hb.add_disks();
+        r->set_disk(i);
+        auto space = disks[i]->space();
+        r->set_gone(!space.is_ok() && space.code() == Code::kDiskGone);
+        if (!space.is_ok()) continue;
+        r->set_used_bytes(space.value().used_bytes);
+        r->set_free_bytes(space.value().free_bytes);
+      }
+    });
+  }
   if (plan_.scrub.bytes_per_second == 0) return;
   scrubber_ = std::make_unique<Scrubber>(io_.rt, *storage_, io_.disks, plan_.scrub);
   io_.rt.spawn(scrubber_->run(plan_.on_scrub_pass));
@@ -83,6 +97,9 @@ void Node::build_gateway() {
     // Placement and reads skip a node the failure detector does not hear.
     Heartbeater* detector = heartbeats_.get();
     gateway_->set_liveness([detector](NodeId node) { return detector->state(node) == PeerState::kUp; });
+    // Storage nodes' beats carry their disks' fill and state.
+    StripeStore* stripes = &gateway_->stripes();
+    detector->set_on_beat([stripes](NodeId from, const proto::Heartbeat& hb) { stripes->report_disks(from, hb.disks()); });
   }
   // Repair and GC share the gateway's stripe layer: one view of the disks.
   repairer_ = std::make_unique<Repairer>(gateway_->stripes(), *metadata_, classes, plan_.repair);

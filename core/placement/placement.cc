@@ -26,6 +26,11 @@ uint64_t fill_step(const DiskInfo& d) {
   return static_cast<uint64_t>((static_cast<unsigned __int128>(d.used_bytes) * kFillSteps) / d.capacity_bytes);
 }
 
+bool eligible(const DiskInfo& d, uint64_t bytes) {
+  if (!d.writable || d.gone || d.capacity_bytes == 0) return false;
+  return d.capacity_bytes - std::min(d.used_bytes, d.capacity_bytes) >= bytes && d.free_bytes >= bytes;
+}
+
 std::map<DiskRef, const DiskInfo*> index_by_ref(const std::vector<DiskInfo>& disks) {
   std::map<DiskRef, const DiskInfo*> by_ref;
   for (const DiskInfo& d : disks) by_ref[d.ref] = &d;
@@ -64,8 +69,7 @@ Result<std::vector<DiskRef>> pick_disks(const std::vector<DiskInfo>& disks, cons
   std::map<uint32_t, uint32_t> disks_per_node;
   for (const DiskInfo& d : disks) {
     ASSERT(d.used_bytes <= d.capacity_bytes || d.capacity_bytes == 0);
-    if (!d.writable || d.capacity_bytes == 0) continue;
-    if (d.capacity_bytes - std::min(d.used_bytes, d.capacity_bytes) < req.fragment_bytes) continue;
+    if (!eligible(d, req.fragment_bytes)) continue;
     const uint64_t hash = mix_seed(req.key, (uint64_t{d.ref.node} << 32) | d.ref.disk);
     candidates.push_back(Candidate{fill_step(d), hash, &d});
     disks_per_node[d.ref.node]++;
@@ -133,8 +137,7 @@ Result<DiskRef> pick_replacement(const std::vector<DiskInfo>& disks, const std::
   const DiskInfo* best = nullptr;
   std::tuple<bool, uint64_t, uint64_t> best_rank;
   for (const DiskInfo& d : disks) {
-    if (!d.writable || d.capacity_bytes == 0) continue;
-    if (d.capacity_bytes - std::min(d.used_bytes, d.capacity_bytes) < req.fragment_bytes) continue;
+    if (!eligible(d, req.fragment_bytes)) continue;
     if (std::find(kept.begin(), kept.end(), d.ref) != kept.end()) continue;
     auto in_domain = per_domain.find(domain_of(d, req.level));
     if (in_domain != per_domain.end() && in_domain->second >= req.m) continue;
@@ -145,7 +148,7 @@ Result<DiskRef> pick_replacement(const std::vector<DiskInfo>& disks, const std::
       best_rank = rank;
     }
   }
-  ASSERT(!best || (best->writable && std::find(kept.begin(), kept.end(), best->ref) == kept.end()));
+  ASSERT(!best || (eligible(*best, req.fragment_bytes) && std::find(kept.begin(), kept.end(), best->ref) == kept.end()));
   if (!best) {
     return Status(Code::kUnavailable, std::string("no writable disk keeps at most ") + std::to_string(req.m) +
                                           " fragments per " + failure_domain_name(req.level) + " for this part");

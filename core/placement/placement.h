@@ -9,8 +9,9 @@
 // Among the placements that keep the rules it prefers the least-filled
 // disks (fill = used / capacity, in steps of 2^-20), and among equally
 // filled disks a rendezvous hash of (part key, disk) spreads parts evenly.
-// A disk is eligible when writable and it has room for the fragment; new
-// disks are eligible at once. The choice is a pure function of the
+// A disk is eligible when writable, not gone, and it has room for the
+// fragment (below capacity and within the free bytes its node reports);
+// new disks are eligible at once. The choice is a pure function of the
 // topology and the request: no randomness, no floating point.
 #pragma once
 
@@ -42,6 +43,10 @@ struct DiskInfo {
   uint64_t capacity_bytes = 0;
   uint64_t used_bytes = 0;
   bool writable = true;
+  // Room its node last reported (it may share a file system); no bound
+  // until a report comes.
+  uint64_t free_bytes = UINT64_MAX;
+  bool gone = false;  // its node, a write or the repairer said so
 };
 
 struct PlacementRequest {

@@ -113,6 +113,7 @@ Task<Status> Repairer::fetch_inventory(DiskRef disk, DiskInventory* out) {
     out->answered = true;
     if (page.value().disk_failed()) {
       out->failed = true;
+      stripes_.mark_gone(disk);  // the gateway's placement learns it too
       co_return Status::ok();
     }
     for (const std::string& name : page.value().corrupt()) out->corrupt.insert(name);

@@ -31,9 +31,32 @@ void StripeStore::add_usage(const DiskRef& disk, uint64_t bytes) {
   for (DiskInfo& d : disks_) {
     if (d.ref != disk) continue;
     d.used_bytes = std::min(d.capacity_bytes, d.used_bytes + bytes);
+    if (d.free_bytes != UINT64_MAX) d.free_bytes -= std::min(d.free_bytes, bytes);
     found = true;
   }
   ASSERT(found && "bytes written to a disk placement does not know");
+}
+
+void StripeStore::report_disks(NodeId node, const google::protobuf::RepeatedPtrField<proto::DiskReport>& disks) {
+  for (const proto::DiskReport& r : disks) {
+    for (DiskInfo& d : disks_) {
+      if (d.ref != DiskRef{node.value, r.disk()}) continue;
+      d.gone = r.gone();
+      if (d.gone) continue;
+      d.used_bytes = std::min(d.capacity_bytes, r.used_bytes());
+      d.free_bytes = r.free_bytes();
+    }
+  }
+}
+
+void StripeStore::mark_gone(const DiskRef& disk) {
+  for (DiskInfo& d : disks_) {
+    if (d.ref == disk) d.gone = true;
+  }
+}
+
+uint64_t StripeStore::disks_gone() const {
+  return static_cast<uint64_t>(std::count_if(disks_.begin(), disks_.end(), [](const DiskInfo& d) { return d.gone; }));
 }
 
 std::vector<DiskInfo> StripeStore::placement_candidates() const {

@@ -26,6 +26,7 @@
 #include "core/rpc/rpc_endpoint.h"
 #include "core/stripe/storage_class.h"
 #include "metadata.pb.h"
+#include "messages.pb.h"
 #include "storage.pb.h"
 
 namespace tessera {
@@ -87,6 +88,13 @@ class StripeStore {
   Status can_place(const StorageClass& cls, const std::function<bool(NodeId)>& usable) const;
   // bytes more now lie on disk (a fragment and its header room).
   void add_usage(const DiskRef& disk, uint64_t bytes);
+  // A storage node's report of its disks (every heartbeat): true fill
+  // after restarts, deletes and GC, and which are gone.
+  void report_disks(NodeId node, const google::protobuf::RepeatedPtrField<proto::DiskReport>& disks);
+  // A write or the repairer found the disk gone: placement skips it until
+  // its node reports it back.
+  void mark_gone(const DiskRef& disk);
+  uint64_t disks_gone() const;
   Result<const ReedSolomon*> codec(uint32_t k, uint32_t m);
   Duration fragment_deadline() const { return config_.fragment_deadline; }
   Runtime& runtime() { return rt_; }
