@@ -67,6 +67,17 @@ void FaultInjector::apply(const proto::ScheduledFault& fault) {
       ++stats_.disk_losses;
       cluster_.disk(fault.disk_loss().node(), fault.disk_loss().disk()).kill();
       break;
+    case proto::ScheduledFault::kSlowDisk:
+      ++stats_.slow_disks;
+      cluster_.disk(fault.slow_disk().node(), fault.slow_disk().disk())
+          .set_slowdown(Duration::millis(static_cast<int64_t>(fault.slow_disk().extra_ms())));
+      break;
+    case proto::ScheduledFault::kDiskReplace:
+      if (cluster_.disk(fault.disk_replace().node(), fault.disk_replace().disk()).dead()) {
+        ++stats_.disk_replacements;
+        cluster_.disk(fault.disk_replace().node(), fault.disk_replace().disk()).replace();
+      }
+      break;
     case proto::ScheduledFault::kBitrot:
       if (cluster_.disk(fault.bitrot().node(), fault.bitrot().disk()).rot_at_rest()) {
         ++stats_.bitrots;
@@ -150,6 +161,7 @@ void FaultInjector::heal_all() {
   for (uint32_t n = 0; n < cluster_.size(); ++n) {
     for (uint32_t d = 0; d < cluster_.disks_per_node(); ++d) {
       if (cluster_.disk(n, d).dead()) cluster_.disk(n, d).replace();
+      cluster_.disk(n, d).set_slowdown(Duration{0});
     }
     if (!cluster_.up(n) && !decommissioned_.count(n)) {
       ++stats_.restarts;
@@ -165,7 +177,9 @@ std::string FaultInjector::describe() const {
          " rack_losses=" + std::to_string(stats_.rack_losses) +
          " zone_losses=" + std::to_string(stats_.zone_losses) +
          " bitrots=" + std::to_string(stats_.bitrots) +
-         " replicas_replaced=" + std::to_string(stats_.replicas_replaced);
+         " replicas_replaced=" + std::to_string(stats_.replicas_replaced) +
+         " slow_disks=" + std::to_string(stats_.slow_disks) +
+         " disk_replacements=" + std::to_string(stats_.disk_replacements);
 }
 
 }  // namespace tessera::sim

@@ -30,6 +30,8 @@ class FaultInjector {
     uint64_t rack_losses = 0;
     uint64_t zone_losses = 0;
     uint64_t replicas_replaced = 0;  // metadata replicas lost and replaced by a spare
+    uint64_t slow_disks = 0;
+    uint64_t disk_replacements = 0;
   };
 
   FaultInjector(SimWorld& world, SimCluster& cluster, const proto::Scenario& scenario,

@@ -58,6 +58,15 @@ std::string validate_schedule(const proto::Scenario& s, uint32_t nodes) {
           return where + "disk does not exist";
         }
         break;
+      case proto::ScheduledFault::kSlowDisk:
+        if (f.slow_disk().node() >= nodes || f.slow_disk().disk() >= disks) return where + "disk does not exist";
+        if (f.slow_disk().extra_ms() > kPhaseMsMax) return where + "extra_ms is too large";
+        break;
+      case proto::ScheduledFault::kDiskReplace:
+        if (f.disk_replace().node() >= nodes || f.disk_replace().disk() >= disks) {
+          return where + "disk does not exist";
+        }
+        break;
       case proto::ScheduledFault::kRackLoss:
         if (f.rack_loss().zone() >= s.topology().zones() || f.rack_loss().rack() >= s.topology().racks_per_zone()) {
           return where + "rack does not exist";

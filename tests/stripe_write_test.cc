@@ -46,6 +46,10 @@ TEST_F(StripeWriteTest, AFragmentOnASlowDiskMovesAndThePutGoesOn) {
   EXPECT_EQ(lagged, stats().fragment_writes_moved);
   EXPECT_EQ(stats().fragment_write_failures, 0u);
   EXPECT_EQ(get("slow").value(), bytes);
+  // For a while after, placement leaves the laggard out: no more waits.
+  ASSERT_TRUE(put("slow2", bytes).is_ok());
+  EXPECT_EQ(stats().fragment_writes_lagged, lagged);
+  for (const auto& disks : stripe_disks("slow2")) EXPECT_EQ(std::count(disks.begin(), disks.end(), 0u), 0);
 }
 
 TEST_F(StripeWriteTest, AFragmentOnAGoneDiskMovesAloneWithoutARewrite) {

@@ -73,6 +73,15 @@ Status StripeStore::can_place(const StorageClass& cls, const std::function<bool(
   return placed.is_ok() ? Status::ok() : placed.status();
 }
 
+std::vector<DiskInfo> StripeStore::without_laggards(std::vector<DiskInfo> disks) {
+  const Instant now = rt_.now();
+  std::erase_if(lagged_until_, [now](const auto& entry) { return entry.second <= now; });
+  for (DiskInfo& d : disks) {
+    if (lagged_until_.count(d.ref)) d.writable = false;
+  }
+  return disks;
+}
+
 Result<const ReedSolomon*> StripeStore::codec(uint32_t k, uint32_t m) {
   auto found = codecs_.find({k, m});
   if (found != codecs_.end()) return &found->second;
@@ -110,7 +119,10 @@ Task<Result<proto::StripeRecord>> StripeStore::place_and_write(std::string objec
   const proto::FragmentId base = fragment_id(object, fragment_version, number, 0);
   // One placement, and at most one re-placement away from disks that failed.
   constexpr int kPlacementAttemptsMax = 2;
+  // Disks that lagged lately are left out while a placement exists without them.
   std::vector<DiskInfo> candidates = placement_candidates();
+  std::vector<DiskInfo> brisk = without_laggards(candidates);
+  if (pick_disks(brisk, request).is_ok()) candidates = std::move(brisk);
   Status last;
   for (int attempt = 0; attempt < kPlacementAttemptsMax; ++attempt) {
     auto placement = pick_disks(candidates, request);

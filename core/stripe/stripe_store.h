@@ -140,6 +140,9 @@ class StripeStore {
   bool move_slot(const std::shared_ptr<WriteRound>& round, uint32_t i, const proto::FragmentId& base,
                  const EncodedPart& encoded, const std::vector<Sha256>& digests);
   void on_slot_succeeded(const std::shared_ptr<WriteRound>& round);
+  // disks, with those whose writes lagged in the last kLaggardFor unwritable.
+  std::vector<DiskInfo> without_laggards(std::vector<DiskInfo> disks);
+  static constexpr Duration kLaggardFor = Duration::seconds(10);
   Task<Result<std::string>> fetch_fragment(const std::string& object, uint64_t fragment_version,
                                            const proto::StripeRecord& part, uint32_t i);
   // Both fill fragments and return how many data fragments are missing.
@@ -157,6 +160,7 @@ class StripeStore {
   std::map<std::pair<uint32_t, uint32_t>, ReedSolomon> codecs_;
   std::function<bool(NodeId)> node_up_;
   BrokenVariants broken_;
+  std::map<DiskRef, Instant> lagged_until_;  // a fragment write there lagged
   Stats stats_;
 };
 

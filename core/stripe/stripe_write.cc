@@ -101,6 +101,7 @@ bool StripeStore::move_slot(const std::shared_ptr<WriteRound>& round, uint32_t i
   const std::optional<Status>& first = round->slots[i].first;
   const bool node_answered = !first || (first->code() != Code::kTimeout && first->code() != Code::kUnavailable);
   if (first && first->code() == Code::kDiskGone) mark_gone(from);  // for every later stripe too
+  if (!first) lagged_until_[from] = rt_.now() + kLaggardFor;       // and a slow one for a while
   for (DiskInfo& d : round->candidates) {
     if (d.ref == from || (!node_answered && d.ref.node == from.node)) d.writable = false;
   }

@@ -320,7 +320,21 @@ std::string ObjectsChecker::stats() const {
          " reads_not_found=" + std::to_string(reads_not_found_) + " reads_failed=" + std::to_string(reads_failed_) +
          " lists=" + std::to_string(lists_) + " versioned_reads=" + std::to_string(versioned_reads_) +
          " final_reads_ok=" + std::to_string(final_ok_) + " writes_refused=" + std::to_string(writes_refused_) +
-         leader_kill_gaps() + counted();
+         put_latencies() + leader_kill_gaps() + counted();
+}
+
+// Acknowledged PUTs' time from request to answer: p50, p99 and max (ms).
+std::string ObjectsChecker::put_latencies() const {
+  std::vector<int64_t> us;
+  for (const auto& [key, writes] : history_) {
+    for (const Write& w : writes) {
+      if (w.is_put && w.state == State::kAcked && w.end != kNever) us.push_back((w.end - w.start).us);
+    }
+  }
+  if (us.empty()) return "";
+  std::sort(us.begin(), us.end());
+  auto at = [&](size_t permille) { return std::to_string(us[(us.size() - 1) * permille / 1000] / 1000); };
+  return " put_ms_p50=" + at(500) + " put_ms_p99=" + at(990) + " put_ms_max=" + at(1000);
 }
 
 std::string ObjectsChecker::leader_kill_gaps() const {

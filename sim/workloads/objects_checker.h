@@ -157,6 +157,7 @@ class ObjectsChecker {
   Version* find_version(uint32_t key, const std::string& version_id);
   std::string counted() const;
   std::string leader_kill_gaps() const;
+  std::string put_latencies() const;
   uint64_t versioned_reads_ = 0;
   uint64_t next_put_id_ = 1;
   Violations violations_;
