@@ -42,6 +42,11 @@ class RepairTest : public testing::GatewayFixture, public ::testing::WithParamIn
                                                               static_cast<uint32_t>(f)))};
   }
   Result<std::string> blob(const Where& w) { return run(disks[w.disk]->read(w.blob)); }
+  Task<bool> sleep_task(Duration d) {
+    co_await sleep(rt0, d);
+    co_return true;
+  }
+  void sleep_for(Duration d) { run(sleep_task(d)); }
   Repairer::PassResult pass() {
     auto r = run(repairer.pass());
     EXPECT_TRUE(r.is_ok()) << r.status().to_string();
@@ -70,6 +75,28 @@ TEST_P(RepairTest, AMissingFragmentIsRebuiltInPlaceByteExact) {
   EXPECT_EQ(repairer.progress().fragments_rebuilt, 1u);
   EXPECT_EQ(blob(w).value(), original);
   EXPECT_EQ(pass().damaged, 0u);
+}
+
+// Heal on read: the GET that had to decode around a lost data fragment
+// hands its stripe to the repairer, which rebuilds it with no pass run.
+TEST_P(RepairTest, AGetThatFindsAFragmentLostHealsItWithoutAPass) {
+  gateway.set_on_damaged([this](const proto::ObjectVersion& v, const proto::StripeRecord& part) {
+    repairer.queue_heal(v, part);
+  });
+  const std::string bytes = body(2500, 'h');
+  ASSERT_TRUE(put("k", bytes).is_ok());
+  const Where lost = where("k", 1, 0);  // a data fragment: the read asks for it
+  const std::string original = blob(lost).value();
+  ASSERT_TRUE(run(disks[lost.disk]->remove(lost.blob)).is_ok());
+  EXPECT_EQ(get("k").value(), bytes);  // parity stands in
+  EXPECT_EQ(repairer.progress().heals_queued, 1u);
+  sleep_for(Duration::seconds(1));
+  EXPECT_EQ(repairer.progress().stripes_healed_on_read, 1u);
+  EXPECT_EQ(repairer.progress().passes, 0u);
+  EXPECT_EQ(blob(lost).value(), original);
+  // A whole stripe's GET queues nothing.
+  EXPECT_EQ(get("k").value(), bytes);
+  EXPECT_EQ(repairer.progress().heals_queued, 1u);
 }
 
 TEST_P(RepairTest, ScrubFindsRotAtRestAndRepairRewritesIt) {

@@ -2,6 +2,7 @@
 // each, from the stripe layer), the next one fetched while the current one
 // goes to the sink.
 #include <algorithm>
+#include <memory>
 
 #include "core/gateway/gateway_util.h"
 #include "core/gateway/object_gateway.h"
@@ -48,14 +49,18 @@ Task<Status> ObjectGateway::read_object(const proto::ObjectVersion& v, ByteRange
   if (offset != v.size()) co_return Status(Code::kCorrupt, "object's stripes do not add up to its size");
   ASSERT(!wanted.empty() && "a range inside the object touches at least one stripe");
   const std::string object = object_id(v.bucket(), v.key());
+  // Whether each stripe's read found a fragment lost: it goes to repair
+  // at once (heal on read), the GET going on with parity.
+  auto damaged = std::make_unique<bool[]>(wanted.size());
   // Fetch stripe i+1 while stripe i goes to the sink.
   Result<std::string> current = std::string();
   if (!wanted.empty()) {
-    Status s = co_await fetch_into(stripes_.read(object, v.fragment_version(), *wanted[0].part), &current);
+    Status s = co_await fetch_into(stripes_.read(object, v.fragment_version(), *wanted[0].part, &damaged[0]), &current);
     if (!s.is_ok()) co_return s;
   }
   for (size_t i = 0; i < wanted.size(); ++i) {
     const StripeRead& r = wanted[i];
+    if (damaged[i] && on_damaged_) on_damaged_(v, *r.part);
     std::string bytes = std::move(current).value();
     if (bytes.size() != r.part->size()) co_return Status(Code::kCorrupt, "stripe decoded to the wrong size");
     const uint64_t from = std::max(range.first, r.offset) - r.offset;
@@ -66,7 +71,8 @@ Task<Status> ObjectGateway::read_object(const proto::ObjectVersion& v, ByteRange
     std::vector<Task<Status>> both;
     both.push_back(sink.write(std::move(bytes)));
     if (i + 1 < wanted.size()) {
-      both.push_back(fetch_into(stripes_.read(object, v.fragment_version(), *wanted[i + 1].part), &current));
+      both.push_back(
+          fetch_into(stripes_.read(object, v.fragment_version(), *wanted[i + 1].part, &damaged[i + 1]), &current));
     }
     for (const Status& s : co_await when_all(rt_, std::move(both))) {
       if (!s.is_ok()) co_return s;

@@ -74,6 +74,10 @@ class ObjectGateway {
   // commit_before_fragments commits before fragment writes are
   // acknowledged (a crash in between leaves a visible, unreadable object).
   void set_broken(const BrokenVariants& broken) { stripes_.set_broken(broken); }
+  // Called when a GET found a stripe's fragment missing, corrupt or on a
+  // gone disk (the node wires it to the repairer: heal on read).
+  using DamagedStripe = std::function<void(const proto::ObjectVersion&, const proto::StripeRecord&)>;
+  void set_on_damaged(DamagedStripe on_damaged) { on_damaged_ = std::move(on_damaged); }
   const GatewayConfig& config() const { return config_; }
   // The most one PUT or part upload holds of its body in memory at once:
   // the stripes in flight and the one being read.
@@ -131,6 +135,7 @@ class ObjectGateway {
   MetadataStore& metadata_;
   GatewayConfig config_;
   StripeStore stripes_;
+  DamagedStripe on_damaged_;
 };
 
 }  // namespace tessera

@@ -105,6 +105,11 @@ void Node::build_gateway() {
   repairer_ = std::make_unique<Repairer>(gateway_->stripes(), *metadata_, classes, plan_.repair);
   collector_ = std::make_unique<GarbageCollector>(gateway_->stripes(), *metadata_);
   repairer_->set_broken_rebuild(plan_.broken.repair_rebuilds_wrong_bytes);
+  // Heal on read: a stripe a GET found damaged is rebuilt at once.
+  Repairer* repairer = repairer_.get();
+  gateway_->set_on_damaged([repairer](const proto::ObjectVersion& v, const proto::StripeRecord& part) {
+    repairer->queue_heal(v, part);
+  });
   if (plan_.background) start_background();
 }
 

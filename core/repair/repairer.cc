@@ -148,6 +148,7 @@ struct Repairer::Rebuild {
   const Stripe& s;
   const ReedSolomon* codec;
   uint32_t k, m, n;
+  bool from_reads = false;  // a stripe a GET found damaged, not one a pass listed
   std::vector<FragmentState> state;
   std::vector<Result<std::string>> got;
   // bad: fragments to write back. Lost ones are rebuilt from any k good
@@ -172,7 +173,7 @@ struct Repairer::Rebuild {
   proto::FragmentId id(uint32_t i) const { return fragment_id(s.object, s.fragment_version, s.part.number(), i); }
 };
 
-Task<bool> Repairer::rebuild(const Stripe& s) {
+Task<bool> Repairer::rebuild(const Stripe& s, bool from_reads) {
   const proto::StripeRecord& part = s.part;
   auto codec = stripes_.codec(part.k(), part.m());
   if (!codec.is_ok() || static_cast<uint32_t>(part.fragments_size()) != part.k() + part.m()) {
@@ -180,6 +181,7 @@ Task<bool> Repairer::rebuild(const Stripe& s) {
     co_return false;
   }
   Rebuild r(s, codec.value());
+  r.from_reads = from_reads;
   co_await read_fragments(r);
   if (r.bad.empty()) co_return !r.unresolved;
   bool placed = r.good >= r.k;
@@ -205,7 +207,9 @@ Task<void> Repairer::read_fragments(Rebuild& r) {
   r.state.resize(r.n);
   std::vector<Task<Result<std::string>>> reads;
   for (uint32_t i = 0; i < r.n; ++i) {
-    r.state[i] = state_of(r.s, i);
+    // Healing on read there is no inventory: every fragment is read, and
+    // what the reads find decides.
+    r.state[i] = r.from_reads ? FragmentState::kOk : state_of(r.s, i);
     const bool reachable = r.state[i] != FragmentState::kUnknown && r.state[i] != FragmentState::kDiskGone &&
                            stripes_.node_up(NodeId(r.loc(i).node));
     if (reachable) {

@@ -26,6 +26,8 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <tuple>
 #include <functional>
 #include <map>
 #include <set>
@@ -59,6 +61,8 @@ class Repairer {
     uint64_t stripes_unrepairable = 0; // fewer than k readable, or nowhere to write
     uint64_t orphans_pending = 0;      // unreferenced fragments waiting out the grace
     uint64_t orphans_deleted = 0;      // in all passes
+    uint64_t heals_queued = 0;         // stripes GETs found damaged
+    uint64_t stripes_healed_on_read = 0;  // of those, made whole by the heal
   };
   struct PassResult {
     uint64_t damaged = 0;     // stripes found damaged
@@ -87,6 +91,13 @@ class Repairer {
   Task<void> run(Duration interval, std::function<void(const PassResult&)> on_pass = nullptr);
   const Progress& progress() const { return progress_; }
 
+  // Heal on read (heal_on_read.cc): a stripe of v that a GET found with a
+  // fragment missing, corrupt or on a gone disk is rebuilt at once, ahead
+  // of the next pass, by one worker beside the GETs (which go on with
+  // parity). At most kHealQueueMax wait; one already waiting is not added.
+  void queue_heal(const proto::ObjectVersion& v, const proto::StripeRecord& part);
+  static constexpr size_t kHealQueueMax = 1024;
+
   // Test only: rebuilt fragments are written with the bytes of another
   // index (a broken variant the simulator's repair audit must catch).
   void set_broken_rebuild(bool broken) { broken_rebuild_ = broken; }
@@ -103,7 +114,8 @@ class Repairer {
   Task<bool> repair(const Stripe& s);
   // read, decode, choose targets, write, commit.
   struct Rebuild;
-  Task<bool> rebuild(const Stripe& s);
+  Task<bool> rebuild(const Stripe& s, bool from_reads = false);
+  Task<void> heal_queued();
   Task<void> read_fragments(Rebuild& r);
   Task<bool> decode(Rebuild& r);
   bool choose_targets(Rebuild& r);
@@ -120,6 +132,9 @@ class Repairer {
   OrphanSweep sweep_;
   Progress progress_;
   bool broken_rebuild_ = false;
+  std::deque<Stripe> heal_queue_;
+  std::set<std::tuple<std::string, uint64_t, uint32_t>> healing_;  // (object, version, stripe) queued or in hand
+  bool healer_running_ = false;
 };
 
 }  // namespace tessera

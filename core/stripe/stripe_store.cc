@@ -164,16 +164,23 @@ Task<Result<proto::StripeRecord>> StripeStore::place_and_write(std::string objec
 // A fragment on a node the failure detector holds down is not asked for:
 // parity stands in for it at once instead of after a deadline.
 Task<Result<std::string>> StripeStore::fetch_fragment(const std::string& object, uint64_t fragment_version,
-                                                      const proto::StripeRecord& part, uint32_t i) {
+                                                      const proto::StripeRecord& part, uint32_t i,
+                                                      DamageFlag damaged) {
   const NodeId node(part.fragments(static_cast<int>(i)).node());
   if (!node_up(node)) {
     return [](NodeId n) -> Task<Result<std::string>> {
       co_return Status(Code::kUnavailable, "node " + std::to_string(n.value) + " is down");
     }(node);
   }
-  return tessera::get_fragment(rpc_, node, part.fragments(static_cast<int>(i)).disk(),
-                               fragment_id(object, fragment_version, part.number(), i), config_.fragment_deadline,
-                               !broken_.read_skips_checksum);
+  return [](Task<Result<std::string>> read, DamageFlag damaged) -> Task<Result<std::string>> {
+    Result<std::string> r = co_await std::move(read);
+    const Code code = r.code();
+    if (code == Code::kNotFound || code == Code::kCorrupt || code == Code::kDiskGone) *damaged = true;
+    co_return r;
+  }(tessera::get_fragment(rpc_, node, part.fragments(static_cast<int>(i)).disk(),
+                          fragment_id(object, fragment_version, part.number(), i), config_.fragment_deadline,
+                          !broken_.read_skips_checksum),
+    std::move(damaged));
 }
 
 // Hedged: parity reads start hedge_after later (or at once for a down
@@ -181,13 +188,14 @@ Task<Result<std::string>> StripeStore::fetch_fragment(const std::string& object,
 // how many data fragments parity stands in for.
 Task<Result<uint32_t>> StripeStore::read_hedged(const std::string& object, uint64_t fragment_version,
                                                 const proto::StripeRecord& part,
-                                                std::vector<std::optional<std::string>>& fragments) {
+                                                std::vector<std::optional<std::string>>& fragments,
+                                                DamageFlag damaged) {
   const uint32_t k = part.k(), m = part.m();
   auto finished = std::make_shared<bool>(false);
   uint32_t down = 0;
   for (uint32_t i = 0; i < k; ++i) down += node_up(NodeId(part.fragments(i).node())) ? 0 : 1;
   std::vector<Task<Result<std::string>>> all;
-  for (uint32_t i = 0; i < k; ++i) all.push_back(fetch_fragment(object, fragment_version, part, i));
+  for (uint32_t i = 0; i < k; ++i) all.push_back(fetch_fragment(object, fragment_version, part, i, damaged));
   for (uint32_t j = 0; j < m; ++j) {
     const Duration delay = j < down ? Duration::micros(0) : config_.hedge_after;
     all.push_back([](Runtime& rt, std::shared_ptr<bool> finished, Duration delay,
@@ -195,7 +203,7 @@ Task<Result<uint32_t>> StripeStore::read_hedged(const std::string& object, uint6
       if (delay.us > 0) co_await sleep(rt, delay);
       if (*finished) co_return Status(Code::kAborted, "not needed");
       co_return co_await std::move(read);
-    }(rt_, finished, delay, fetch_fragment(object, fragment_version, part, k + j)));
+    }(rt_, finished, delay, fetch_fragment(object, fragment_version, part, k + j, damaged)));
   }
   auto got = co_await first_k_of_n(rt_, std::move(all), k);
   *finished = true;
@@ -215,10 +223,11 @@ Task<Result<uint32_t>> StripeStore::read_hedged(const std::string& object, uint6
 // Unhedged: the k data fragments, then as many parity ones as are missing.
 Task<Result<uint32_t>> StripeStore::read_data_then_parity(const std::string& object, uint64_t fragment_version,
                                                           const proto::StripeRecord& part,
-                                                          std::vector<std::optional<std::string>>& fragments) {
+                                                          std::vector<std::optional<std::string>>& fragments,
+                                                          DamageFlag damaged) {
   const uint32_t k = part.k(), m = part.m();
   std::vector<Task<Result<std::string>>> data;
-  for (uint32_t i = 0; i < k; ++i) data.push_back(fetch_fragment(object, fragment_version, part, i));
+  for (uint32_t i = 0; i < k; ++i) data.push_back(fetch_fragment(object, fragment_version, part, i, damaged));
   std::vector<Result<std::string>> got = co_await when_all(rt_, std::move(data));
   uint32_t missing = 0;
   for (uint32_t i = 0; i < k; ++i) {
@@ -233,7 +242,7 @@ Task<Result<uint32_t>> StripeStore::read_data_then_parity(const std::string& obj
   if (missing == 0) co_return missing;
   // Any `missing` of the m parity fragments complete the set.
   std::vector<Task<Result<std::string>>> parity;
-  for (uint32_t j = 0; j < m; ++j) parity.push_back(fetch_fragment(object, fragment_version, part, k + j));
+  for (uint32_t j = 0; j < m; ++j) parity.push_back(fetch_fragment(object, fragment_version, part, k + j, damaged));
   auto extra = co_await first_k_of_n(rt_, std::move(parity), std::min(missing, m));
   if (!extra.is_ok() || missing > m) {
     co_return Status(Code::kUnavailable, "stripe " + std::to_string(part.number()) + ": " + std::to_string(missing) +
@@ -248,7 +257,15 @@ Task<Result<uint32_t>> StripeStore::read_data_then_parity(const std::string& obj
 }
 
 Task<Result<std::string>> StripeStore::read(const std::string& object, uint64_t fragment_version_fallback,
-                                            const proto::StripeRecord& part) {
+                                            const proto::StripeRecord& part, bool* damaged) {
+  auto flag = std::make_shared<bool>(false);
+  Result<std::string> r = co_await read_stripe(object, fragment_version_fallback, part, flag);
+  if (damaged) *damaged = *flag;
+  co_return r;
+}
+
+Task<Result<std::string>> StripeStore::read_stripe(const std::string& object, uint64_t fragment_version_fallback,
+                                                   const proto::StripeRecord& part, DamageFlag damaged) {
   if (part.fragments_size() == 0) co_return part.inline_data();
   const uint32_t k = part.k(), m = part.m();
   if (static_cast<uint32_t>(part.fragments_size()) != k + m) {
@@ -259,9 +276,9 @@ Task<Result<std::string>> StripeStore::read(const std::string& object, uint64_t 
   std::vector<std::optional<std::string>> fragments(k + m);
   Result<uint32_t> missing = Status(Code::kInternal, "not read");
   if (config_.hedge_after.us > 0) {  // not `?:` around co_await (GCC 12 bugs)
-    missing = co_await read_hedged(object, fragment_version, part, fragments);
+    missing = co_await read_hedged(object, fragment_version, part, fragments, damaged);
   } else {
-    missing = co_await read_data_then_parity(object, fragment_version, part, fragments);
+    missing = co_await read_data_then_parity(object, fragment_version, part, fragments, damaged);
   }
   if (!missing.is_ok()) co_return missing.status();
   if (missing.value() > 0) ++stats_.parts_decoded;

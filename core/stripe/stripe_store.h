@@ -107,8 +107,11 @@ class StripeStore {
   // The stripe's bytes from any k of its fragments (inline ones as they
   // are). fragment_version_fallback: the object's, for records without
   // their own.
+  // damaged (when given): whether a fragment read found its fragment
+  // missing, corrupt or its disk gone (a stripe to heal), not merely
+  // unreachable.
   Task<Result<std::string>> read(const std::string& object, uint64_t fragment_version_fallback,
-                                 const proto::StripeRecord& stripe);
+                                 const proto::StripeRecord& stripe, bool* damaged = nullptr);
 
   // One fragment at a location, for repair and GC: read (verified), write,
   // delete; and a disk's inventory page, and any blob's deletion. Values,
@@ -143,15 +146,21 @@ class StripeStore {
   // disks, with those whose writes lagged in the last kLaggardFor unwritable.
   std::vector<DiskInfo> without_laggards(std::vector<DiskInfo> disks);
   static constexpr Duration kLaggardFor = Duration::seconds(10);
+  // damaged: set when the fragment is found missing, corrupt or on a gone
+  // disk (shared: a read may end before its hedges do).
+  using DamageFlag = std::shared_ptr<bool>;
   Task<Result<std::string>> fetch_fragment(const std::string& object, uint64_t fragment_version,
-                                           const proto::StripeRecord& part, uint32_t i);
+                                           const proto::StripeRecord& part, uint32_t i, DamageFlag damaged);
+  Task<Result<std::string>> read_stripe(const std::string& object, uint64_t fragment_version_fallback,
+                                        const proto::StripeRecord& part, DamageFlag damaged);
   // Both fill fragments and return how many data fragments are missing.
   Task<Result<uint32_t>> read_hedged(const std::string& object, uint64_t fragment_version,
                                      const proto::StripeRecord& part,
-                                     std::vector<std::optional<std::string>>& fragments);
+                                     std::vector<std::optional<std::string>>& fragments, DamageFlag damaged);
   Task<Result<uint32_t>> read_data_then_parity(const std::string& object, uint64_t fragment_version,
                                                const proto::StripeRecord& part,
-                                               std::vector<std::optional<std::string>>& fragments);
+                                               std::vector<std::optional<std::string>>& fragments,
+                                               DamageFlag damaged);
 
   Runtime& rt_;
   RpcEndpoint& rpc_;

@@ -404,6 +404,7 @@ class ObjectsWorkloadImpl final : public Workload {
            " fragment_writes_moved=" + std::to_string(shared_.stripes.fragment_writes_moved) +
            " fragment_writes_lagged=" + std::to_string(shared_.stripes.fragment_writes_lagged) +
            " orphans_deleted=" + std::to_string(r.orphans_deleted) +
+           " heals_on_read=" + std::to_string(r.stripes_healed_on_read) + "/" + std::to_string(r.heals_queued) +
            " stripes_audited=" + std::to_string(shared_.audit.size());
   }
 
