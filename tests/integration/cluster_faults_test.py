@@ -32,6 +32,14 @@ from s3test_util import body, check, failures  # noqa: E402
 ACCESS, SECRET = "CLUSTERACCESSKEY0001", "clustersecret000000000000000000000000001"
 
 
+def wait_ready(port, status):
+    """Polls a gateway's /ready for up to 10 s until it answers status."""
+    for _ in range(100):
+        if ready(port) == status:
+            return
+        time.sleep(0.1)
+
+
 def main():
     server = os.path.abspath(sys.argv[1])
     tmp, path, data, sh = prepare_cluster(server, "loopback-21.textproto", ACCESS, SECRET)
@@ -93,10 +101,7 @@ def main():
         # A fifth one down leaves 13 storage processes for 14 fragments: no
         # placement, so the gateways say they are not ready, and a PUT is a 503.
         sh("kill", "17", data)
-        for _ in range(100):
-            if ready(ports[0]) == 503:
-                break
-            time.sleep(0.1)
+        wait_ready(ports[0], 503)
         check(ready(ports[0]) == 503, "with 5 storage processes down (no placement), /ready answers 503")
         try:
             s3.put_object(Bucket="faults", Key="no/placement", Body=body(1 << 20, "np"))
@@ -106,10 +111,7 @@ def main():
                   f"a PUT without a placement is a 503 ({e.response['Error']['Code']})")
         for node in (1, 5, 9, 13, 17):
             sh("restart", str(node), path, data)
-        for _ in range(100):
-            if ready(ports[0]) == 200:
-                break
-            time.sleep(0.1)
+        wait_ready(ports[0], 200)
         check(ready(ports[0]) == 200, "with the storage processes back, /ready answers 200 again")
 
         # kill -9 a gateway mid-upload: nothing partial becomes visible.
@@ -153,10 +155,7 @@ def main():
 
         # kill -9 the metadata node: 503s, not hangs or wrong answers; back after a restart.
         sh("kill", "19", data)
-        for _ in range(100):
-            if ready(ports[1]) == 503:
-                break
-            time.sleep(0.1)
+        wait_ready(ports[1], 503)
         check(ready(ports[1]) == 503, "with the metadata node down, /ready answers 503")
         try:
             other.get_object(Bucket="faults", Key="before/0")
