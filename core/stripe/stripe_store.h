@@ -143,6 +143,8 @@ class StripeStore {
   bool move_slot(const std::shared_ptr<WriteRound>& round, uint32_t i, const proto::FragmentId& base,
                  const EncodedPart& encoded, const std::vector<Sha256>& digests);
   void on_slot_succeeded(const std::shared_ptr<WriteRound>& round);
+  void watch_lag(const std::shared_ptr<WriteRound>& round, uint32_t i, Duration d);
+  static constexpr uint32_t kSlotMovesMax = 3;
   // disks, with those whose writes lagged in the last kLaggardFor unwritable.
   std::vector<DiskInfo> without_laggards(std::vector<DiskInfo> disks);
   static constexpr Duration kLaggardFor = Duration::seconds(10);

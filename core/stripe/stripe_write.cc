@@ -1,9 +1,10 @@
 // Writing one placement of a stripe: every fragment to its disk, and a
 // fragment whose write failed, or lags far behind its stripe's others, is
-// written once more to a replacement disk that keeps the placement rule.
-// A slot that moved keeps its new disk whatever the old write does later
-// (a copy that lands there is an orphan for the sweep), so each change to
-// the placement is checked against the placement as it stands.
+// written again to a replacement disk that keeps the placement rule (up to
+// kSlotMovesMax times: the replacement may be slow too). A slot that moved
+// keeps its new disk whatever the old write does later (a copy that lands
+// there is an orphan for the sweep), so each change to the placement is
+// checked against the placement as it stands.
 #include <coroutine>
 
 #include "core/invariants.h"
@@ -38,21 +39,21 @@ struct StripeStore::SlotSignal {
 };
 
 struct StripeStore::Slot {
-  std::optional<Status> first;   // the write to the placement's disk
-  std::optional<Status> second;  // the write to a replacement, once started
-  bool moved = false;
-  bool lagging = false;
+  uint32_t attempt = 0;           // 0: the placement's disk; each move adds one
+  std::optional<Status> result;   // of the current attempt's write
+  bool lagging = false;           // the current attempt fell behind
   bool resolved = false;
   SlotSignal signal;
 };
 
 struct StripeStore::WriteRound {
   std::vector<DiskRef> at;           // each slot's disk as it stands
-  std::vector<DiskInfo> candidates;  // nodes that failed or lagged turn unwritable
+  std::vector<DiskInfo> candidates;  // disks (nodes) that failed or lagged turn unwritable
   PlacementRequest request;
   std::vector<Slot> slots;
   uint32_t succeeded = 0;
   Instant started;
+  std::optional<Duration> lag_after;  // known once k slots are written
 };
 
 namespace {
@@ -64,44 +65,58 @@ Task<void> flush_later(Runtime& rt, std::vector<Task<Status>> writes) {
   co_await when_all(rt, std::move(writes));
 }
 
-// Spawns write as a root task that records its status in slot and wakes it.
+// Spawns attempt's write as a root task that records its status in slot
+// and wakes it; an attempt the slot has moved on from is ignored.
 template <typename SlotT>
-void start_write(Runtime& rt, std::shared_ptr<void> keep, SlotT* slot, bool second, Task<Status> write) {
-  rt.spawn([](Runtime& rt, std::shared_ptr<void> keep, SlotT* slot, bool second, Task<Status> w) -> Task<void> {
+void start_write(Runtime& rt, std::shared_ptr<void> keep, SlotT* slot, Task<Status> write) {
+  rt.spawn([](Runtime& rt, std::shared_ptr<void> keep, SlotT* slot, uint32_t attempt, Task<Status> w) -> Task<void> {
     Status s = co_await std::move(w);
-    (second ? slot->second : slot->first) = std::move(s);
+    if (slot->attempt != attempt || slot->resolved) co_return;
+    slot->result = std::move(s);
     slot->signal.fire(rt);
-  }(rt, std::move(keep), slot, second, std::move(write)));
+  }(rt, std::move(keep), slot, slot->attempt, std::move(write)));
 }
 
 }  // namespace
 
-// Once k slots hold their fragment, a slot still writing its first copy
-// after twice the time that took (at least hedge_writes_after) is lagging.
-void StripeStore::on_slot_succeeded(const std::shared_ptr<WriteRound>& round) {
-  if (++round->succeeded != round->request.k || config_.hedge_writes_after.us == 0) return;
-  const Duration took = rt_.now() - round->started;
-  const Duration wait = std::max(took, config_.hedge_writes_after);
-  rt_.post_after(wait, [rt = &rt_, round] {
-    for (Slot& slot : round->slots) {
-      if (slot.resolved || slot.moved || slot.first) continue;
-      slot.lagging = true;
-      slot.signal.fire(*rt);
-    }
+// Marks slot i lagging if its current attempt is still unanswered after d.
+void StripeStore::watch_lag(const std::shared_ptr<WriteRound>& round, uint32_t i, Duration d) {
+  rt_.post_after(d, [rt = &rt_, round, i, attempt = round->slots[i].attempt] {
+    Slot& slot = round->slots[i];
+    if (slot.resolved || slot.result || slot.attempt != attempt) return;
+    slot.lagging = true;
+    slot.signal.fire(*rt);
   });
 }
 
-// Moves slot i to a replacement disk and starts its write there; false
-// when no disk keeps the rule with the others as they stand.
+// Once k slots hold their fragment, a slot still writing after twice the
+// time that took (at least hedge_writes_after) is lagging; so is a moved
+// one that takes that long again.
+void StripeStore::on_slot_succeeded(const std::shared_ptr<WriteRound>& round) {
+  if (++round->succeeded != round->request.k || config_.hedge_writes_after.us == 0) return;
+  const Duration took = rt_.now() - round->started;
+  round->lag_after = std::max(took, config_.hedge_writes_after);
+  for (uint32_t i = 0; i < round->slots.size(); ++i) {
+    const Slot& slot = round->slots[i];
+    if (slot.resolved || slot.result) continue;
+    // The first attempts have run for `took` already; moved ones start afresh.
+    watch_lag(round, i, slot.attempt == 0 ? *round->lag_after : *round->lag_after + took);
+  }
+}
+
+// Moves slot i off its disk to a replacement and starts the write there;
+// false when no disk keeps the rule with the others as they stand.
 bool StripeStore::move_slot(const std::shared_ptr<WriteRound>& round, uint32_t i, const proto::FragmentId& base,
                             const EncodedPart& encoded, const std::vector<Sha256>& digests) {
+  Slot& slot = round->slots[i];
+  if (slot.attempt >= kSlotMovesMax) return false;
   // A node that answered about its disk (gone, full, failing) or a disk
   // that lags: that disk is out. No answer: the whole node is.
   const DiskRef from = round->at[i];
-  const std::optional<Status>& first = round->slots[i].first;
-  const bool node_answered = !first || (first->code() != Code::kTimeout && first->code() != Code::kUnavailable);
-  if (first && first->code() == Code::kDiskGone) mark_gone(from);  // for every later stripe too
-  if (!first) lagged_until_[from] = rt_.now() + kLaggardFor;       // and a slow one for a while
+  const std::optional<Status>& failed = slot.result;
+  const bool node_answered = !failed || (failed->code() != Code::kTimeout && failed->code() != Code::kUnavailable);
+  if (failed && failed->code() == Code::kDiskGone) mark_gone(from);  // for every later stripe too
+  if (!failed) lagged_until_[from] = rt_.now() + kLaggardFor;        // and a slow one for a while
   for (DiskInfo& d : round->candidates) {
     if (d.ref == from || (!node_answered && d.ref.node == from.node)) d.writable = false;
   }
@@ -110,15 +125,17 @@ bool StripeStore::move_slot(const std::shared_ptr<WriteRound>& round, uint32_t i
   auto to = pick_replacement(round->candidates, kept, round->request);
   if (!to.is_ok()) return false;
   round->at[i] = to.value();
-  Slot& slot = round->slots[i];
-  slot.moved = true;
   ++stats_.fragment_writes_moved;
-  if (!slot.first) ++stats_.fragment_writes_lagged;
+  if (!failed) ++stats_.fragment_writes_lagged;
+  ++slot.attempt;
+  slot.result.reset();
+  slot.lagging = false;
   proto::FragmentId id = base;
   id.set_index(i);
-  start_write(rt_, round, &slot, true,
+  start_write(rt_, round, &slot,
               tessera::put_fragment(rpc_, NodeId(to.value().node), to.value().disk, std::move(id),
                                     std::string(encoded.fragments[i]), config_.fragment_deadline, digests[i]));
+  if (round->lag_after) watch_lag(round, i, *round->lag_after);
   return true;
 }
 
@@ -127,23 +144,17 @@ Task<Status> StripeStore::run_slot(std::shared_ptr<WriteRound> round, uint32_t i
   Slot& slot = round->slots[i];
   for (;;) {
     co_await slot.signal.wait();
-    if (slot.moved) {
-      if (!slot.second) continue;  // the replacement decides now
-      slot.resolved = true;
-      co_return *slot.second;
-    }
-    if (slot.first && slot.first->is_ok()) {
+    if (slot.result && slot.result->is_ok()) {
       slot.resolved = true;
       co_return Status::ok();
     }
-    const bool failed = slot.first.has_value();
-    if (!failed && !slot.lagging) continue;
+    if (!slot.result && !slot.lagging) continue;
     if (move_slot(round, i, base, encoded, digests)) continue;
-    if (failed) {
+    if (slot.result) {
       slot.resolved = true;
-      co_return *slot.first;  // nowhere else to go
+      co_return *slot.result;  // failed, and nowhere else to go
     }
-    slot.lagging = false;  // no replacement keeps the rule: wait for the first write
+    slot.lagging = false;  // no replacement keeps the rule: wait for this write
   }
 }
 
@@ -184,7 +195,7 @@ Task<Status> StripeStore::write_fragments(const proto::FragmentId& base, const E
   round->started = rt_.now();
   std::vector<Task<Status>> slots;
   for (uint32_t i = 0; i < placement.size(); ++i) {
-    start_write(rt_, round, &round->slots[i], false,
+    start_write(rt_, round, &round->slots[i],
                 tessera::put_fragment(rpc_, NodeId(placement[i].node), std::move(payloads[i]),
                                       config_.fragment_deadline));
     slots.push_back([](StripeStore* self, std::shared_ptr<WriteRound> round, uint32_t i, proto::FragmentId base,
