@@ -4,6 +4,7 @@
 
 #include "core/gateway/gateway_util.h"
 #include "core/storage/fragment_format.h"
+#include "core/storage/storage_service.h"
 #include "core/invariants.h"
 #include "io_abstraction/assert.h"
 #include "io_abstraction/combinators.h"
@@ -227,8 +228,8 @@ Task<void> Repairer::read_fragments(Rebuild& r) {
       r.present[i] = reinterpret_cast<const uint8_t*>(r.got[i].value().data());
       ++r.good;
       if (r.state[i] == FragmentState::kCorrupt) r.bad.push_back(i);
-    } else if (r.got[i].is_ok() || code == Code::kNotFound || code == Code::kCorrupt || code == Code::kDiskGone ||
-               r.state[i] == FragmentState::kMissing || r.state[i] == FragmentState::kDiskGone) {
+    } else if (r.got[i].is_ok() || read_proves_lost(code) || r.state[i] == FragmentState::kMissing ||
+               r.state[i] == FragmentState::kDiskGone) {
       r.bad.push_back(i);
       r.lost.push_back(i);
       if (code == Code::kDiskGone) r.state[i] = FragmentState::kDiskGone;

@@ -55,7 +55,7 @@ class Repairer {
     uint64_t pass_stripes_total = 0;   // the current (or last) pass: stripes referenced,
     uint64_t pass_stripes_damaged = 0; // found damaged,
     uint64_t pass_stripes_done = 0;    // and damaged ones handled so far
-    uint64_t stripes_repaired = 0;     // in all passes
+    uint64_t stripes_repaired = 0;     // in all passes and heals on read
     uint64_t fragments_rebuilt = 0;    // written in place
     uint64_t fragments_moved = 0;      // written to another disk
     uint64_t stripes_unrepairable = 0; // fewer than k readable, or nowhere to write

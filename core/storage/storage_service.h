@@ -71,6 +71,11 @@ Task<Status> put_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk, proto::F
 // The same with the payload built already (encode_put_payload), which a
 // writer does off the loop.
 Task<Status> put_fragment(RpcEndpoint& rpc, NodeId node, std::string payload, Duration deadline);
+// Whether a fragment read that failed with code proves the fragment lost
+// (missing, corrupt, or its disk gone), not merely unreachable.
+inline bool read_proves_lost(Code code) {
+  return code == Code::kNotFound || code == Code::kCorrupt || code == Code::kDiskGone;
+}
 Task<Result<std::string>> get_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk,
                                        proto::FragmentId id, Duration deadline, bool verify = true);
 // One page of a disk's inventory: names after `after`, at most limit.

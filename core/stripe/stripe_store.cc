@@ -24,62 +24,68 @@ std::vector<std::string> fragment_blob_names(const std::string& object, uint64_t
 StripeStore::StripeStore(Runtime& rt, RpcEndpoint& rpc, std::vector<DiskInfo> disks, StripeConfig config)
     : rt_(rt), rpc_(rpc), disks_(std::move(disks)), config_(config) {
   ASSERT(config_.fragment_deadline.us > 0);
+  for (size_t i = 0; i < disks_.size(); ++i) {
+    const bool added = disk_index_.emplace(disks_[i].ref, i).second;
+    ASSERT(added && "a disk listed twice");
+  }
+}
+
+DiskInfo* StripeStore::find_disk(const DiskRef& ref) {
+  auto it = disk_index_.find(ref);
+  return it == disk_index_.end() ? nullptr : &disks_[it->second];
 }
 
 void StripeStore::add_usage(const DiskRef& disk, uint64_t bytes) {
-  bool found = false;
-  for (DiskInfo& d : disks_) {
-    if (d.ref != disk) continue;
-    d.used_bytes = std::min(d.capacity_bytes, d.used_bytes + bytes);
-    if (d.free_bytes != UINT64_MAX) d.free_bytes -= std::min(d.free_bytes, bytes);
-    found = true;
-  }
-  ASSERT(found && "bytes written to a disk placement does not know");
+  DiskInfo* d = find_disk(disk);
+  ASSERT(d != nullptr && "bytes written to a disk placement does not know");
+  d->used_bytes = std::min(d->capacity_bytes, d->used_bytes + bytes);
+  if (d->free_bytes != UINT64_MAX) d->free_bytes -= std::min(d->free_bytes, bytes);
 }
 
 void StripeStore::report_disks(NodeId node, const google::protobuf::RepeatedPtrField<proto::DiskReport>& disks) {
   for (const proto::DiskReport& r : disks) {
-    for (DiskInfo& d : disks_) {
-      if (d.ref != DiskRef{node.value, r.disk()}) continue;
-      d.gone = r.gone();
-      if (d.gone) continue;
-      d.used_bytes = std::min(d.capacity_bytes, r.used_bytes());
-      d.free_bytes = r.free_bytes();
-    }
+    DiskInfo* d = find_disk(DiskRef{node.value, r.disk()});
+    if (d == nullptr) continue;  // a disk the cluster file does not list
+    d->gone = r.gone();
+    if (d->gone) continue;
+    d->used_bytes = std::min(d->capacity_bytes, r.used_bytes());
+    d->free_bytes = r.free_bytes();
   }
 }
 
 void StripeStore::mark_gone(const DiskRef& disk) {
-  for (DiskInfo& d : disks_) {
-    if (d.ref == disk) d.gone = true;
-  }
+  if (DiskInfo* d = find_disk(disk)) d->gone = true;
 }
 
 uint64_t StripeStore::disks_gone() const {
   return static_cast<uint64_t>(std::count_if(disks_.begin(), disks_.end(), [](const DiskInfo& d) { return d.gone; }));
 }
 
-std::vector<DiskInfo> StripeStore::placement_candidates() const {
+std::vector<DiskInfo> StripeStore::disks_of_nodes(const std::function<bool(NodeId)>& usable) const {
   std::vector<DiskInfo> candidates = disks_;
-  for (DiskInfo& d : candidates) d.writable = d.writable && node_up(NodeId(d.ref.node));
+  for (DiskInfo& d : candidates) d.writable = d.writable && usable(NodeId(d.ref.node));
   return candidates;
 }
 
+std::vector<DiskInfo> StripeStore::placement_candidates() const {
+  return disks_of_nodes([this](NodeId node) { return node_up(node); });
+}
+
 Status StripeStore::can_place(const StorageClass& cls, const std::function<bool(NodeId)>& usable) const {
-  std::vector<DiskInfo> candidates = disks_;
-  for (DiskInfo& d : candidates) d.writable = d.writable && usable(NodeId(d.ref.node));
   PlacementRequest request{cls.k, cls.m, cls.level, 0, kFragmentHeaderBytesMax};
-  auto placed = pick_disks(candidates, request);
+  auto placed = pick_disks(disks_of_nodes(usable), request);
   return placed.is_ok() ? Status::ok() : placed.status();
 }
 
-std::vector<DiskInfo> StripeStore::without_laggards(std::vector<DiskInfo> disks) {
+void StripeStore::avoid_laggards(std::vector<DiskInfo>& candidates, const PlacementRequest& request) {
   const Instant now = rt_.now();
   std::erase_if(lagged_until_, [now](const auto& entry) { return entry.second <= now; });
-  for (DiskInfo& d : disks) {
+  if (lagged_until_.empty()) return;  // the common case: no second pick
+  std::vector<DiskInfo> brisk = candidates;
+  for (DiskInfo& d : brisk) {
     if (lagged_until_.count(d.ref)) d.writable = false;
   }
-  return disks;
+  if (pick_disks(brisk, request).is_ok()) candidates = std::move(brisk);
 }
 
 Result<const ReedSolomon*> StripeStore::codec(uint32_t k, uint32_t m) {
@@ -121,8 +127,7 @@ Task<Result<proto::StripeRecord>> StripeStore::place_and_write(std::string objec
   constexpr int kPlacementAttemptsMax = 2;
   // Disks that lagged lately are left out while a placement exists without them.
   std::vector<DiskInfo> candidates = placement_candidates();
-  std::vector<DiskInfo> brisk = without_laggards(candidates);
-  if (pick_disks(brisk, request).is_ok()) candidates = std::move(brisk);
+  avoid_laggards(candidates, request);
   Status last;
   for (int attempt = 0; attempt < kPlacementAttemptsMax; ++attempt) {
     auto placement = pick_disks(candidates, request);
@@ -174,8 +179,7 @@ Task<Result<std::string>> StripeStore::fetch_fragment(const std::string& object,
   }
   return [](Task<Result<std::string>> read, DamageFlag damaged) -> Task<Result<std::string>> {
     Result<std::string> r = co_await std::move(read);
-    const Code code = r.code();
-    if (code == Code::kNotFound || code == Code::kCorrupt || code == Code::kDiskGone) *damaged = true;
+    if (read_proves_lost(r.code())) *damaged = true;
     co_return r;
   }(tessera::get_fragment(rpc_, node, part.fragments(static_cast<int>(i)).disk(),
                           fragment_id(object, fragment_version, part.number(), i), config_.fragment_deadline,

@@ -145,8 +145,12 @@ class StripeStore {
   void on_slot_succeeded(const std::shared_ptr<WriteRound>& round);
   void watch_lag(const std::shared_ptr<WriteRound>& round, uint32_t i, Duration d);
   static constexpr uint32_t kSlotMovesMax = 3;
-  // disks, with those whose writes lagged in the last kLaggardFor unwritable.
-  std::vector<DiskInfo> without_laggards(std::vector<DiskInfo> disks);
+  // Turns unwritable the candidates whose writes lagged in the last
+  // kLaggardFor, unless no placement for request would be left.
+  void avoid_laggards(std::vector<DiskInfo>& candidates, const PlacementRequest& request);
+  DiskInfo* find_disk(const DiskRef& ref);  // nullptr for a disk not listed
+  // The disks, writable only on nodes for which usable() holds.
+  std::vector<DiskInfo> disks_of_nodes(const std::function<bool(NodeId)>& usable) const;
   static constexpr Duration kLaggardFor = Duration::seconds(10);
   // damaged: set when the fragment is found missing, corrupt or on a gone
   // disk (shared: a read may end before its hedges do).
@@ -167,6 +171,7 @@ class StripeStore {
   Runtime& rt_;
   RpcEndpoint& rpc_;
   std::vector<DiskInfo> disks_;
+  std::map<DiskRef, size_t> disk_index_;  // where each disk is in disks_
   StripeConfig config_;
   std::map<std::pair<uint32_t, uint32_t>, ReedSolomon> codecs_;
   std::function<bool(NodeId)> node_up_;
