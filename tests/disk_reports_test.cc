@@ -59,11 +59,7 @@ class DiskReportsTest : public ::testing::Test {
   T run(Task<T> task) {
     return testing::run_in_sim(world, rt0, std::move(task));
   }
-  void wait_beats() { run(sleep_for(rt0, Duration::millis(350))); }
-  static Task<bool> sleep_for(Runtime& rt, Duration d) {
-    co_await sleep(rt, d);
-    co_return true;
-  }
+  void wait_beats() { testing::pass_time_in_sim(world, rt0, Duration::millis(350)); }
   Status put(const std::string& key, size_t bytes) {
     auto bucket = run(gateway->metadata()->get_bucket("b"));
     std::string body(bytes, 'x');

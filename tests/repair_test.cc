@@ -42,11 +42,6 @@ class RepairTest : public testing::GatewayFixture, public ::testing::WithParamIn
                                                               static_cast<uint32_t>(f)))};
   }
   Result<std::string> blob(const Where& w) { return run(disks[w.disk]->read(w.blob)); }
-  Task<bool> sleep_task(Duration d) {
-    co_await sleep(rt0, d);
-    co_return true;
-  }
-  void sleep_for(Duration d) { run(sleep_task(d)); }
   Repairer::PassResult pass() {
     auto r = run(repairer.pass());
     EXPECT_TRUE(r.is_ok()) << r.status().to_string();
@@ -90,7 +85,7 @@ TEST_P(RepairTest, AGetThatFindsAFragmentLostHealsItWithoutAPass) {
   ASSERT_TRUE(run(disks[lost.disk]->remove(lost.blob)).is_ok());
   EXPECT_EQ(get("k").value(), bytes);  // parity stands in
   EXPECT_EQ(repairer.progress().heals_queued, 1u);
-  sleep_for(Duration::seconds(1));
+  testing::pass_time_in_sim(world, rt0, Duration::seconds(1));
   EXPECT_EQ(repairer.progress().stripes_healed_on_read, 1u);
   EXPECT_EQ(repairer.progress().passes, 0u);
   EXPECT_EQ(blob(lost).value(), original);

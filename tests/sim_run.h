@@ -25,6 +25,14 @@ T run_in_sim(sim::SimWorld& world, sim::SimRuntime& rt, Task<T> task) {
   return std::move(*out);
 }
 
+// Lets virtual time pass on rt's node (and every event due meanwhile run).
+inline void pass_time_in_sim(sim::SimWorld& world, sim::SimRuntime& rt, Duration d) {
+  run_in_sim(world, rt, [](Runtime& rt, Duration d) -> Task<bool> {
+    co_await sleep(rt, d);
+    co_return true;
+  }(rt, d));
+}
+
 // Models with uniform latency in [min_us, max_us] for every link class and
 // for reads and writes: small, fast worlds for unit tests.
 inline proto::NetworkModel uniform_network(uint64_t min_us, uint64_t max_us) {

@@ -1,7 +1,8 @@
 // RpcEndpoint: request/response with deadlines over an unreliable Network.
 // Every call ends in exactly one outcome: the response, or kTimeout at the
 // deadline or as soon as the network says the connection to the callee
-// broke (the request may or may not have been served: no answer either way). Late, duplicated and stale responses (from a previous
+// broke (the request may or may not have been served: no answer either
+// way). Late, duplicated and stale responses (from a previous
 // incarnation of this node, or from the wrong peer) are dropped and counted.
 // A request the network delivers twice is served once (handlers need not be
 // idempotent): the second copy is dropped while the first's call id is
