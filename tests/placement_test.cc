@@ -8,6 +8,7 @@
 #include <map>
 
 #include "core/placement/placement.h"
+#include "core/placement/placement_index.h"
 
 namespace tessera {
 namespace {
@@ -142,6 +143,73 @@ TEST(Placement, EmbeddedDefaultFourteenDisksOneNode) {
   auto r = pick_disks(disks, PlacementRequest{10, 4, FailureDomain::kDisk, 7, 100});
   ASSERT_TRUE(r.is_ok()) << r.status().to_string();
   EXPECT_TRUE(placement_keeps_rule(disks, r.value(), 4, FailureDomain::kDisk));
+}
+
+// An index kept up to date disk by disk picks what one built afresh from
+// the same disks picks: updates keep the order exact.
+RC_GTEST_PROP(PlacementIndexProps, UpdatedIndexPicksAsAFreshOne, ()) {
+  auto disks = build(Shape{3, 3, 2, 3}, uint64_t{1} << 30);
+  PlacementIndex index(disks);
+  const auto changes = *rc::gen::container<std::vector<std::tuple<size_t, uint64_t, bool>>>(
+      rc::gen::tuple(rc::gen::inRange<size_t>(0, disks.size()), rc::gen::inRange<uint64_t>(0, uint64_t{1} << 30),
+                     rc::gen::arbitrary<bool>()));
+  for (const auto& [i, used, gone] : changes) {
+    index.update(disks[i].ref, [&](DiskInfo& d) {
+      d.used_bytes = used;
+      d.gone = gone;
+    });
+  }
+  PlacementRequest req{4, 2, FailureDomain::kRack, *rc::gen::arbitrary<uint64_t>(), 100};
+  auto kept = index.pick(req);
+  auto fresh = PlacementIndex(index.disks()).pick(req);
+  RC_ASSERT(kept.is_ok() == fresh.is_ok());
+  if (!kept.is_ok()) return;
+  RC_ASSERT(kept.value() == fresh.value());
+  for (const DiskRef& ref : kept.value()) RC_ASSERT(!index.find(ref)->gone);
+}
+
+TEST(PlacementIndex, FilterLeavesOutNodesDisksAndDownNodes) {
+  PlacementIndex index(build(Shape{1, 4, 3, 2}, uint64_t{1} << 30));
+  PlacementFilter filter;
+  filter.nodes_out = {0};
+  filter.disks_out = {DiskRef{1, 0}, DiskRef{1, 1}};
+  filter.node_usable = [](uint32_t node) { return node != 2; };
+  PlacementRequest req{4, 2, FailureDomain::kRack, 0, 100};
+  for (uint64_t key = 0; key < 200; ++key) {
+    req.key = key;
+    auto picked = index.pick(req, filter);
+    ASSERT_TRUE(picked.is_ok()) << picked.status().to_string();
+    for (const DiskRef& ref : picked.value()) EXPECT_GT(ref.node, 2u);
+  }
+  // Rack 0 (nodes 0-2) left out entirely: 3 racks of 2 fragments still hold 4+2.
+  req.k = 5;
+  auto refused = index.pick(req, filter);
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_NE(refused.status().message().find("3 racks with writable disks can take only 6"), std::string::npos)
+      << refused.status().message();
+}
+
+TEST(PlacementIndex, ReplacementPrefersANodeThePartDoesNotUse) {
+  PlacementIndex index(build(Shape{1, 3, 3, 2}, uint64_t{1} << 30));
+  PlacementRequest req{4, 2, FailureDomain::kRack, 9, 100};
+  auto placed = index.pick(req);
+  ASSERT_TRUE(placed.is_ok());
+  std::vector<DiskRef> kept(placed.value().begin() + 1, placed.value().end());
+  auto to = index.pick_replacement(kept, req);
+  ASSERT_TRUE(to.is_ok()) << to.status().to_string();
+  for (const DiskRef& ref : kept) EXPECT_NE(ref.node, to.value().node);
+  kept.push_back(to.value());
+  EXPECT_TRUE(index.keeps_rule(kept, req.m, req.level));
+  kept.pop_back();
+  // With every other node's disks full, the one left shares a node.
+  for (const DiskInfo& d : std::vector<DiskInfo>(index.disks())) {
+    const bool used = std::any_of(kept.begin(), kept.end(), [&](const DiskRef& r) { return r.node == d.ref.node; });
+    if (!used) index.update(d.ref, [](DiskInfo& x) { x.used_bytes = x.capacity_bytes; });
+  }
+  to = index.pick_replacement(kept, req);
+  ASSERT_TRUE(to.is_ok()) << to.status().to_string();
+  EXPECT_TRUE(std::any_of(kept.begin(), kept.end(), [&](const DiskRef& r) { return r.node == to.value().node; }));
+  EXPECT_EQ(std::find(kept.begin(), kept.end(), to.value()), kept.end());
 }
 
 }  // namespace

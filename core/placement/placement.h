@@ -59,15 +59,15 @@ struct PlacementRequest {
 
 // disks: the whole topology, any order. Returns k+m disks (fragment i goes
 // to element i), or kUnavailable with a message naming the missing resource.
+// (A PlacementIndex, placement_index.h, keeps the order between picks.)
 Result<std::vector<DiskRef>> pick_disks(const std::vector<DiskInfo>& disks,
                                         const PlacementRequest& request);
 
-// Repair: a disk for one fragment of a part whose other fragments stay on
-// `kept`. The new set keeps rules 1 and 2; among such disks it prefers one
-// on a node the part does not use yet (rule 3), then the least filled,
-// then the rendezvous hash of (request.key, disk). kUnavailable when none.
-Result<DiskRef> pick_replacement(const std::vector<DiskInfo>& disks, const std::vector<DiskRef>& kept,
-                                 const PlacementRequest& request);
+// The rules' terms: a disk's failure domain at a level; its fill in steps
+// of 2^-20 of capacity; whether it may take a fragment of `bytes`.
+uint64_t failure_domain_of(const DiskInfo& disk, FailureDomain level);
+uint64_t fill_step(const DiskInfo& disk);
+bool eligible(const DiskInfo& disk, uint64_t bytes);
 
 // True when no disk holds two fragments and no domain at `level` holds more
 // than m: the rule the placement checker verifies for every committed part.

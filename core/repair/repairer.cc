@@ -282,11 +282,8 @@ bool Repairer::choose_targets(Rebuild& r) {
   r.before.assign(part.fragments().begin(), part.fragments().end());
   r.after = r.before;
   // Nor a disk this pass found gone.
-  std::vector<DiskInfo> candidates = stripes_.placement_candidates();
-  for (DiskInfo& d : candidates) {
-    auto inv = inventory_.find(d.ref);
-    d.writable = d.writable && !(inv != inventory_.end() && inv->second.failed);
-  }
+  PlacementFilter filter = stripes_.live_disks();
+  filter.disks_out = disks_failed_;
   for (uint32_t i : r.bad) {
     if (r.state[i] != FragmentState::kDiskGone) {
       r.targets.push_back(r.loc(i));
@@ -299,7 +296,7 @@ bool Repairer::choose_targets(Rebuild& r) {
     }
     PlacementRequest request{r.k, r.m, r.s.level, placement_key(r.s.object, r.s.fragment_version, part.number()),
                              part.fragment_bytes() + kFragmentHeaderBytesMax};
-    auto pick = pick_replacement(candidates, kept, request);
+    auto pick = stripes_.placement().pick_replacement(kept, request, filter);
     if (!pick.is_ok()) return false;
     r.after[i].set_node(pick.value().node);
     r.after[i].set_disk(pick.value().disk);
@@ -309,8 +306,9 @@ bool Repairer::choose_targets(Rebuild& r) {
   ASSERT(r.targets.size() == r.bad.size() && r.moved.size() == r.bad.size());
   // Moves keep the rule of a stripe that kept it (one written by a broken
   // variant may not have).
-  const bool held = placement_keeps_rule(stripes_.disks(), refs_of(r.before), r.m, r.s.level);
-  INVARIANT(invariant::kPlacement, !held || placement_keeps_rule(stripes_.disks(), refs_of(r.after), r.m, r.s.level));
+  const PlacementIndex& placement = stripes_.placement();
+  const bool held = placement.keeps_rule(refs_of(r.before), r.m, r.s.level);
+  INVARIANT(invariant::kPlacement, !held || placement.keeps_rule(refs_of(r.after), r.m, r.s.level));
   return true;
 }
 
@@ -379,6 +377,7 @@ Task<Result<Repairer::PassResult>> Repairer::pass() {
   }
   progress_.pass_stripes_total = stripes.size();
   inventory_.clear();
+  disks_failed_.clear();
   std::vector<DiskRef> disks;
   for (const DiskInfo& d : stripes_.disks()) {
     if (stripes_.node_up(NodeId(d.ref.node))) disks.push_back(d.ref);
@@ -387,7 +386,10 @@ Task<Result<Repairer::PassResult>> Repairer::pass() {
   std::vector<Task<Status>> fetches;
   for (size_t i = 0; i < disks.size(); ++i) fetches.push_back(fetch_inventory(disks[i], &found[i]));
   co_await when_all(stripes_.runtime(), std::move(fetches));
-  for (size_t i = 0; i < disks.size(); ++i) inventory_[disks[i]] = std::move(found[i]);
+  for (size_t i = 0; i < disks.size(); ++i) {
+    if (found[i].failed) disks_failed_.insert(disks[i]);
+    inventory_[disks[i]] = std::move(found[i]);
+  }
 
   // Damaged stripes, fewest survivors first (stable: metadata order).
   std::vector<std::pair<uint32_t, size_t>> damaged;
@@ -412,6 +414,7 @@ Task<Result<Repairer::PassResult>> Repairer::pass() {
   for (bool w : whole) ++(w ? result.repaired : result.unresolved);
   co_await sweep_orphans(stripes);
   inventory_.clear();
+  disks_failed_.clear();
   ++progress_.passes;
   progress_.in_pass = false;
   co_return result;

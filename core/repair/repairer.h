@@ -129,6 +129,7 @@ class Repairer {
   std::vector<StorageClass> classes_;
   RepairConfig config_;
   std::map<DiskRef, DiskInventory> inventory_;
+  std::set<DiskRef> disks_failed_;  // those inventory_ found gone
   OrphanSweep sweep_;
   Progress progress_;
   bool broken_rebuild_ = false;

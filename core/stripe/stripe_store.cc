@@ -24,68 +24,58 @@ std::vector<std::string> fragment_blob_names(const std::string& object, uint64_t
 StripeStore::StripeStore(Runtime& rt, RpcEndpoint& rpc, std::vector<DiskInfo> disks, StripeConfig config)
     : rt_(rt), rpc_(rpc), disks_(std::move(disks)), config_(config) {
   ASSERT(config_.fragment_deadline.us > 0);
-  for (size_t i = 0; i < disks_.size(); ++i) {
-    const bool added = disk_index_.emplace(disks_[i].ref, i).second;
-    ASSERT(added && "a disk listed twice");
-  }
-}
-
-DiskInfo* StripeStore::find_disk(const DiskRef& ref) {
-  auto it = disk_index_.find(ref);
-  return it == disk_index_.end() ? nullptr : &disks_[it->second];
 }
 
 void StripeStore::add_usage(const DiskRef& disk, uint64_t bytes) {
-  DiskInfo* d = find_disk(disk);
-  ASSERT(d != nullptr && "bytes written to a disk placement does not know");
-  d->used_bytes = std::min(d->capacity_bytes, d->used_bytes + bytes);
-  if (d->free_bytes != UINT64_MAX) d->free_bytes -= std::min(d->free_bytes, bytes);
+  const bool known = disks_.update(disk, [bytes](DiskInfo& d) {
+    d.used_bytes = std::min(d.capacity_bytes, d.used_bytes + bytes);
+    if (d.free_bytes != UINT64_MAX) d.free_bytes -= std::min(d.free_bytes, bytes);
+  });
+  ASSERT(known && "bytes written to a disk placement does not know");
 }
 
 void StripeStore::report_disks(NodeId node, const google::protobuf::RepeatedPtrField<proto::DiskReport>& disks) {
   for (const proto::DiskReport& r : disks) {
-    DiskInfo* d = find_disk(DiskRef{node.value, r.disk()});
-    if (d == nullptr) continue;  // a disk the cluster file does not list
-    d->gone = r.gone();
-    if (d->gone) continue;
-    d->used_bytes = std::min(d->capacity_bytes, r.used_bytes());
-    d->free_bytes = r.free_bytes();
+    // A disk the cluster file does not list is not updated.
+    disks_.update(DiskRef{node.value, r.disk()}, [&r](DiskInfo& d) {
+      d.gone = r.gone();
+      if (d.gone) return;
+      d.used_bytes = std::min(d.capacity_bytes, r.used_bytes());
+      d.free_bytes = r.free_bytes();
+    });
   }
 }
 
 void StripeStore::mark_gone(const DiskRef& disk) {
-  if (DiskInfo* d = find_disk(disk)) d->gone = true;
+  disks_.update(disk, [](DiskInfo& d) { d.gone = true; });
 }
 
 uint64_t StripeStore::disks_gone() const {
-  return static_cast<uint64_t>(std::count_if(disks_.begin(), disks_.end(), [](const DiskInfo& d) { return d.gone; }));
+  const std::vector<DiskInfo>& all = disks_.disks();
+  return static_cast<uint64_t>(std::count_if(all.begin(), all.end(), [](const DiskInfo& d) { return d.gone; }));
 }
 
-std::vector<DiskInfo> StripeStore::disks_of_nodes(const std::function<bool(NodeId)>& usable) const {
-  std::vector<DiskInfo> candidates = disks_;
-  for (DiskInfo& d : candidates) d.writable = d.writable && usable(NodeId(d.ref.node));
-  return candidates;
-}
-
-std::vector<DiskInfo> StripeStore::placement_candidates() const {
-  return disks_of_nodes([this](NodeId node) { return node_up(node); });
+PlacementFilter StripeStore::live_disks() const {
+  PlacementFilter filter;
+  if (node_up_) filter.node_usable = [this](uint32_t node) { return node_up(NodeId(node)); };
+  return filter;
 }
 
 Status StripeStore::can_place(const StorageClass& cls, const std::function<bool(NodeId)>& usable) const {
   PlacementRequest request{cls.k, cls.m, cls.level, 0, kFragmentHeaderBytesMax};
-  auto placed = pick_disks(disks_of_nodes(usable), request);
+  PlacementFilter filter;
+  filter.node_usable = [&usable](uint32_t node) { return usable(NodeId(node)); };
+  auto placed = disks_.pick(request, filter);
   return placed.is_ok() ? Status::ok() : placed.status();
 }
 
-void StripeStore::avoid_laggards(std::vector<DiskInfo>& candidates, const PlacementRequest& request) {
+void StripeStore::avoid_laggards(PlacementFilter& filter, const PlacementRequest& request) {
   const Instant now = rt_.now();
   std::erase_if(lagged_until_, [now](const auto& entry) { return entry.second <= now; });
   if (lagged_until_.empty()) return;  // the common case: no second pick
-  std::vector<DiskInfo> brisk = candidates;
-  for (DiskInfo& d : brisk) {
-    if (lagged_until_.count(d.ref)) d.writable = false;
-  }
-  if (pick_disks(brisk, request).is_ok()) candidates = std::move(brisk);
+  PlacementFilter brisk = filter;
+  for (const auto& [disk, until] : lagged_until_) brisk.disks_out.insert(disk);
+  if (disks_.pick(request, brisk).is_ok()) filter = std::move(brisk);
 }
 
 Result<const ReedSolomon*> StripeStore::codec(uint32_t k, uint32_t m) {
@@ -126,20 +116,20 @@ Task<Result<proto::StripeRecord>> StripeStore::place_and_write(std::string objec
   // One placement, and at most one re-placement away from disks that failed.
   constexpr int kPlacementAttemptsMax = 2;
   // Disks that lagged lately are left out while a placement exists without them.
-  std::vector<DiskInfo> candidates = placement_candidates();
-  avoid_laggards(candidates, request);
+  PlacementFilter filter = live_disks();
+  avoid_laggards(filter, request);
   Status last;
   for (int attempt = 0; attempt < kPlacementAttemptsMax; ++attempt) {
-    auto placement = pick_disks(candidates, request);
+    auto placement = disks_.pick(request, filter);
     if (!placement.is_ok()) co_return placement.status();
     INVARIANT(invariant::kPlacement, placement.value().size() == cls.k + cls.m &&
-                                         placement_keeps_rule(candidates, placement.value(), cls.m, cls.level));
+                                         disks_.keeps_rule(placement.value(), cls.m, cls.level));
     std::vector<uint32_t> failed;
     std::vector<DiskRef> at = placement.value();  // fragments that moved change it
-    last = co_await write_fragments(base, encoded, digests, at, candidates, request, failed);
+    last = co_await write_fragments(base, encoded, digests, at, filter, request, failed);
     if (failed.empty()) {
       INVARIANT(invariant::kCommitLast, last.is_ok() || broken_.commit_before_fragments);
-      INVARIANT(invariant::kPlacement, placement_keeps_rule(candidates, at, cls.m, cls.level));
+      INVARIANT(invariant::kPlacement, disks_.keeps_rule(at, cls.m, cls.level));
       proto::StripeRecord part;
       part.set_number(number);
       part.set_size(size);
@@ -156,11 +146,7 @@ Task<Result<proto::StripeRecord>> StripeStore::place_and_write(std::string objec
     }
     // A failed write most often means its node is down or cut off: avoid
     // the whole node in the next placement.
-    for (uint32_t i : failed) {
-      for (DiskInfo& d : candidates) {
-        if (d.ref.node == at[i].node) d.writable = false;
-      }
-    }
+    for (uint32_t i : failed) filter.nodes_out.insert(at[i].node);
   }
   co_return Status(Code::kUnavailable,
                    "stripe " + std::to_string(number) + ": fragment writes failed: " + last.to_string());

@@ -22,7 +22,7 @@
 #include "core/broken_variants.h"
 #include "core/codec/reed_solomon.h"
 #include "core/codec/sha256.h"
-#include "core/placement/placement.h"
+#include "core/placement/placement_index.h"
 #include "core/rpc/rpc_endpoint.h"
 #include "core/stripe/storage_class.h"
 #include "metadata.pb.h"
@@ -80,9 +80,10 @@ class StripeStore {
   void set_liveness(std::function<bool(NodeId)> node_up) { node_up_ = std::move(node_up); }
   void set_broken(const BrokenVariants& broken) { broken_ = broken; }
   bool node_up(NodeId node) const { return !node_up_ || node_up_(node); }
-  const std::vector<DiskInfo>& disks() const { return disks_; }
-  // The disks as placement may choose them now: writable, on nodes up.
-  std::vector<DiskInfo> placement_candidates() const;
+  const std::vector<DiskInfo>& disks() const { return disks_.disks(); }
+  const PlacementIndex& placement() const { return disks_; }
+  // What placement may choose now: disks on nodes up.
+  PlacementFilter live_disks() const;
   // Ok when a stripe of cls could be placed on the disks of nodes for
   // which usable() holds; else why not (readiness).
   Status can_place(const StorageClass& cls, const std::function<bool(NodeId)>& usable) const;
@@ -129,14 +130,14 @@ class StripeStore {
                                                     uint64_t size);
   // Writes every fragment of one placement (stripe_write.cc). A fragment
   // whose write fails, or lags, moves to a replacement disk: placement and
-  // candidates (nodes that failed turn unwritable) are updated; failed
+  // filter (disks and nodes that failed are left out) are updated; failed
   // lists the fragments that found no disk.
   struct SlotSignal;
   struct Slot;
   struct WriteRound;
   Task<Status> write_fragments(const proto::FragmentId& base, const EncodedPart& encoded,
                                const std::vector<Sha256>& digests, std::vector<DiskRef>& placement,
-                               std::vector<DiskInfo>& candidates, const PlacementRequest& request,
+                               PlacementFilter& filter, const PlacementRequest& request,
                                std::vector<uint32_t>& failed);
   Task<Status> run_slot(std::shared_ptr<WriteRound> round, uint32_t i, proto::FragmentId base,
                         const EncodedPart& encoded, const std::vector<Sha256>& digests);
@@ -145,12 +146,9 @@ class StripeStore {
   void on_slot_succeeded(const std::shared_ptr<WriteRound>& round);
   void watch_lag(const std::shared_ptr<WriteRound>& round, uint32_t i, Duration d);
   static constexpr uint32_t kSlotMovesMax = 3;
-  // Turns unwritable the candidates whose writes lagged in the last
-  // kLaggardFor, unless no placement for request would be left.
-  void avoid_laggards(std::vector<DiskInfo>& candidates, const PlacementRequest& request);
-  DiskInfo* find_disk(const DiskRef& ref);  // nullptr for a disk not listed
-  // The disks, writable only on nodes for which usable() holds.
-  std::vector<DiskInfo> disks_of_nodes(const std::function<bool(NodeId)>& usable) const;
+  // Leaves out the disks whose writes lagged in the last kLaggardFor,
+  // unless no placement for request would be left.
+  void avoid_laggards(PlacementFilter& filter, const PlacementRequest& request);
   static constexpr Duration kLaggardFor = Duration::seconds(10);
   // damaged: set when the fragment is found missing, corrupt or on a gone
   // disk (shared: a read may end before its hedges do).
@@ -170,8 +168,7 @@ class StripeStore {
 
   Runtime& rt_;
   RpcEndpoint& rpc_;
-  std::vector<DiskInfo> disks_;
-  std::map<DiskRef, size_t> disk_index_;  // where each disk is in disks_
+  PlacementIndex disks_;  // fill, state and placement order of every disk
   StripeConfig config_;
   std::map<std::pair<uint32_t, uint32_t>, ReedSolomon> codecs_;
   std::function<bool(NodeId)> node_up_;

@@ -48,7 +48,7 @@ struct StripeStore::Slot {
 
 struct StripeStore::WriteRound {
   std::vector<DiskRef> at;           // each slot's disk as it stands
-  std::vector<DiskInfo> candidates;  // disks (nodes) that failed or lagged turn unwritable
+  PlacementFilter filter;  // disks (nodes) that failed or lagged are left out
   PlacementRequest request;
   std::vector<Slot> slots;
   uint32_t succeeded = 0;
@@ -117,12 +117,14 @@ bool StripeStore::move_slot(const std::shared_ptr<WriteRound>& round, uint32_t i
   const bool node_answered = !failed || (failed->code() != Code::kTimeout && failed->code() != Code::kUnavailable);
   if (failed && failed->code() == Code::kDiskGone) mark_gone(from);  // for every later stripe too
   if (!failed) lagged_until_[from] = rt_.now() + kLaggardFor;        // and a slow one for a while
-  for (DiskInfo& d : round->candidates) {
-    if (d.ref == from || (!node_answered && d.ref.node == from.node)) d.writable = false;
+  if (node_answered) {
+    round->filter.disks_out.insert(from);
+  } else {
+    round->filter.nodes_out.insert(from.node);
   }
   std::vector<DiskRef> kept = round->at;
   kept.erase(kept.begin() + i);
-  auto to = pick_replacement(round->candidates, kept, round->request);
+  auto to = disks_.pick_replacement(kept, round->request, round->filter);
   if (!to.is_ok()) return false;
   round->at[i] = to.value();
   ++stats_.fragment_writes_moved;
@@ -160,7 +162,7 @@ Task<Status> StripeStore::run_slot(std::shared_ptr<WriteRound> round, uint32_t i
 
 Task<Status> StripeStore::write_fragments(const proto::FragmentId& base, const EncodedPart& encoded,
                                           const std::vector<Sha256>& digests, std::vector<DiskRef>& placement,
-                                          std::vector<DiskInfo>& candidates, const PlacementRequest& request,
+                                          PlacementFilter& filter, const PlacementRequest& request,
                                           std::vector<uint32_t>& failed) {
   // Each payload is its fragment's blob as it will lie on disk: built off
   // the loop, with the only copy of the bytes on the way to the disk.
@@ -189,7 +191,7 @@ Task<Status> StripeStore::write_fragments(const proto::FragmentId& base, const E
   }
   auto round = std::make_shared<WriteRound>();
   round->at = placement;
-  round->candidates = candidates;
+  round->filter = filter;
   round->request = request;
   round->slots = std::vector<Slot>(placement.size());
   round->started = rt_.now();
@@ -217,7 +219,7 @@ Task<Status> StripeStore::write_fragments(const proto::FragmentId& base, const E
     }
   }
   placement = round->at;
-  candidates = round->candidates;
+  filter = round->filter;
   co_return last;
 }
 
