@@ -188,6 +188,53 @@ TEST_P(RepairTest, BeyondToleranceIsReportedAndNothingIsWritten) {
   EXPECT_FALSE(get("k").is_ok());
 }
 
+// Lost beyond doubt (every fragment answered for: 1 good of the 2 needed):
+// the fragments are marked lost, a GET says the object is lost (500, not a
+// retryable 503), the report lists it and later passes do not re-read it.
+// Fragments that come back clear the marks.
+TEST_P(RepairTest, AStripeFoundLostIsMarkedReportedAndReadAsLost) {
+  const std::string bytes = body(900, 'l');
+  ASSERT_TRUE(put("k", bytes).is_ok());
+  const Where a = where("k", 0, 0), b = where("k", 0, 2);
+  const std::string a_bytes = blob(a).value(), b_bytes = blob(b).value();
+  ASSERT_TRUE(run(disks[a.disk]->remove(a.blob)).is_ok());
+  ASSERT_TRUE(run(disks[b.disk]->remove(b.blob)).is_ok());
+  const auto first = pass();
+  EXPECT_EQ(first.unresolved, 1u);
+  ASSERT_EQ(first.lost.size(), 1u);
+  EXPECT_EQ(first.lost[0].owner.key, "k");
+  EXPECT_EQ(first.lost[0].fragments_left, 1u);
+  EXPECT_EQ(repairer.progress().stripes_marked_lost, 1u);
+  auto v = run(metadata.get_object("b", "k"));
+  ASSERT_TRUE(v.is_ok());
+  EXPECT_TRUE(v.value().stripes(0).fragments(0).lost());
+  EXPECT_FALSE(v.value().stripes(0).fragments(1).lost());
+  EXPECT_TRUE(v.value().stripes(0).fragments(2).lost());
+  auto got = get("k");
+  ASSERT_FALSE(got.is_ok());
+  EXPECT_EQ(got.code(), Code::kInternal);
+  EXPECT_EQ(got.status().reason(), "InternalError");
+  EXPECT_NE(got.status().message().find("b/k (version"), std::string::npos) << got.status().message();
+  EXPECT_NE(got.status().message().find("is lost: stripe 1 has 1 of the 2 fragments"), std::string::npos)
+      << got.status().message();
+  const uint64_t reads = gateway.stats().fragments_read + gateway.stats().fragment_read_failures;
+  const auto second = pass();
+  EXPECT_EQ(second.damaged, 0u);
+  EXPECT_EQ(second.lost.size(), 1u);
+  EXPECT_EQ(gateway.stats().fragments_read + gateway.stats().fragment_read_failures, reads);
+  EXPECT_EQ(repairer.progress().stripes_marked_lost, 1u);
+  EXPECT_EQ(repairer.progress().stripes_lost, 1u);
+  // The fragments come back (a disk remounted): the next pass rewrites them and clears the marks.
+  ASSERT_TRUE(run(disks[a.disk]->write(a.blob, a_bytes, Durability::kSync)).is_ok());
+  ASSERT_TRUE(run(disks[b.disk]->write(b.blob, b_bytes, Durability::kSync)).is_ok());
+  const auto third = pass();
+  EXPECT_EQ(third.repaired, 1u);
+  EXPECT_TRUE(third.lost.empty());
+  v = run(metadata.get_object("b", "k"));
+  for (const auto& f : v.value().stripes(0).fragments()) EXPECT_FALSE(f.lost());
+  EXPECT_EQ(get("k").value(), bytes);
+}
+
 TEST_P(RepairTest, OrphansGoAfterTheGraceAndReferencedFragmentsStay) {
   RepairConfig config;
   config.orphan_grace = Duration::seconds(10);

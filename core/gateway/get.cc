@@ -30,12 +30,25 @@ struct StripeRead {
   uint64_t offset = 0;  // of the stripe in the object
 };
 
-Task<Status> fetch_into(Task<Result<std::string>> read, Result<std::string>* out) {
-  *out = co_await std::move(read);
-  co_return out->is_ok() ? Status::ok() : out->status();
-}
-
 }  // namespace
+
+// One stripe's bytes into *out. A read that found a fragment lost sends the
+// stripe to repair (heal on read), whether or not parity covered it; one
+// that failed on a stripe repair found lost says the object is lost.
+Task<Status> ObjectGateway::fetch_stripe(const proto::ObjectVersion& v, const proto::StripeRecord& part,
+                                         Result<std::string>* out) {
+  bool damaged = false;
+  *out = co_await stripes_.read(object_id(v.bucket(), v.key()), v.fragment_version(), part, &damaged);
+  if (damaged && on_damaged_) on_damaged_(v, part);
+  if (out->is_ok()) co_return Status::ok();
+  if (!stripe_lost(part)) co_return out->status();
+  co_return Status(Code::kInternal,
+                   "object " + v.bucket() + "/" + v.key() + " (version " +
+                       (v.version_id().empty() ? std::string("null") : v.version_id()) + ") is lost: stripe " +
+                       std::to_string(part.number()) + " has " + std::to_string(fragments_left(part)) + " of the " +
+                       std::to_string(part.k()) + " fragments it needs; repair found the others gone",
+                   "InternalError");
+}
 
 Task<Status> ObjectGateway::read_object(const proto::ObjectVersion& v, ByteRange range, ByteSink& sink) {
   ASSERT(range.first <= range.last && range.last < v.size());
@@ -48,19 +61,14 @@ Task<Status> ObjectGateway::read_object(const proto::ObjectVersion& v, ByteRange
   }
   if (offset != v.size()) co_return Status(Code::kCorrupt, "object's stripes do not add up to its size");
   ASSERT(!wanted.empty() && "a range inside the object touches at least one stripe");
-  const std::string object = object_id(v.bucket(), v.key());
-  // Whether each stripe's read found a fragment lost: it goes to repair
-  // at once (heal on read), the GET going on with parity.
-  auto damaged = std::make_unique<bool[]>(wanted.size());
   // Fetch stripe i+1 while stripe i goes to the sink.
   Result<std::string> current = std::string();
   if (!wanted.empty()) {
-    Status s = co_await fetch_into(stripes_.read(object, v.fragment_version(), *wanted[0].part, &damaged[0]), &current);
+    Status s = co_await fetch_stripe(v, *wanted[0].part, &current);
     if (!s.is_ok()) co_return s;
   }
   for (size_t i = 0; i < wanted.size(); ++i) {
     const StripeRead& r = wanted[i];
-    if (damaged[i] && on_damaged_) on_damaged_(v, *r.part);
     std::string bytes = std::move(current).value();
     if (bytes.size() != r.part->size()) co_return Status(Code::kCorrupt, "stripe decoded to the wrong size");
     const uint64_t from = std::max(range.first, r.offset) - r.offset;
@@ -71,8 +79,7 @@ Task<Status> ObjectGateway::read_object(const proto::ObjectVersion& v, ByteRange
     std::vector<Task<Status>> both;
     both.push_back(sink.write(std::move(bytes)));
     if (i + 1 < wanted.size()) {
-      both.push_back(
-          fetch_into(stripes_.read(object, v.fragment_version(), *wanted[i + 1].part, &damaged[i + 1]), &current));
+      both.push_back(fetch_stripe(v, *wanted[i + 1].part, &current));
     }
     for (const Status& s : co_await when_all(rt_, std::move(both))) {
       if (!s.is_ok()) co_return s;

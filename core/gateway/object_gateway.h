@@ -91,7 +91,9 @@ class ObjectGateway {
   // The version to read: not found (NoSuchKey) when the newest is a delete
   // marker; a delete marker named by version_id is MethodNotAllowed.
   Task<Result<proto::ObjectVersion>> head_object(std::string bucket, std::string key, std::string version_id = "");
-  // Streams bytes [range.first, range.last] of version into sink.
+  // Streams bytes [range.first, range.last] of version into sink. A stripe
+  // repair found lost fails it with kInternal (S3 500 InternalError) naming
+  // the object and the loss, not a retryable kUnavailable.
   Task<Status> read_object(const proto::ObjectVersion& version, ByteRange range, ByteSink& sink);
   Task<Result<DeleteResult>> delete_object(std::string bucket, std::string key, std::string version_id = "");
 
@@ -128,6 +130,9 @@ class ObjectGateway {
   // Written stripes that will never be committed become garbage (best
   // effort: if even that fails, the orphan sweep finds them).
   Task<void> discard(const std::string& bucket, const std::string& key, std::vector<proto::StripeRecord> stripes);
+  // One stripe of v read into *out: heal on read, and a loss named as one.
+  Task<Status> fetch_stripe(const proto::ObjectVersion& v, const proto::StripeRecord& part,
+                            Result<std::string>* out);
   Task<void> stripe_job(StripePipeline* pipeline, StripeJob* job);
   Task<Status> run_stripe(StripeJob* job);
 

@@ -11,11 +11,15 @@ using namespace kv_store_util;
 
 namespace {
 
+// with_lost: the lost marks must match too (a change to write), not only
+// where the fragments are (the compare of the compare-and-set).
 bool same_locations(const google::protobuf::RepeatedPtrField<proto::FragmentLocation>& a,
-                    const std::vector<proto::FragmentLocation>& b) {
+                    const std::vector<proto::FragmentLocation>& b, bool with_lost) {
   if (static_cast<size_t>(a.size()) != b.size()) return false;
   for (size_t i = 0; i < b.size(); ++i) {
-    if (a[static_cast<int>(i)].node() != b[i].node() || a[static_cast<int>(i)].disk() != b[i].disk()) return false;
+    const proto::FragmentLocation& f = a[static_cast<int>(i)];
+    if (f.node() != b[i].node() || f.disk() != b[i].disk()) return false;
+    if (with_lost && f.lost() != b[i].lost()) return false;
   }
   return true;
 }
@@ -27,10 +31,10 @@ Status move_in(google::protobuf::RepeatedPtrField<proto::StripeRecord>& stripes,
                const std::vector<proto::FragmentLocation>& updated, bool* changed) {
   for (proto::StripeRecord& stripe : stripes) {
     if (stripe.fragment_version() != fragment_version || stripe.number() != number) continue;
-    if (!same_locations(stripe.fragments(), expected)) {
+    if (!same_locations(stripe.fragments(), expected, false)) {
       return Status(Code::kFailedPrecondition, "the stripe's locations changed");
     }
-    *changed = !same_locations(stripe.fragments(), updated);
+    *changed = !same_locations(stripe.fragments(), updated, true);
     if (*changed) {
       stripe.clear_fragments();
       for (const auto& loc : updated) *stripe.add_fragments() = loc;

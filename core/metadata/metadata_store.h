@@ -225,7 +225,10 @@ class MetadataStore {
   // of owner the locations `updated` if it still has `expected` (both rows
   // of a newest version). kNotFound when the owner or the stripe is gone
   // (it became garbage), kFailedPrecondition when its locations changed.
-  // With updated == expected it only checks and writes nothing.
+  // `updated` also carries lost marks (FragmentLocation.lost): repair
+  // marks what it found gone in a stripe it cannot rebuild, and clears the
+  // mark of a fragment it rebuilt. With updated == expected, marks and all,
+  // it only checks and writes nothing.
   virtual Task<Status> move_stripe(StripeOwner owner, uint64_t fragment_version, uint32_t number,
                                    std::vector<proto::FragmentLocation> expected,
                                    std::vector<proto::FragmentLocation> updated) = 0;

@@ -185,6 +185,12 @@ Task<bool> Repairer::rebuild(const Stripe& s, bool from_reads) {
   r.from_reads = from_reads;
   co_await read_fragments(r);
   if (r.bad.empty()) co_return !r.unresolved;
+  if (r.good < r.k && !r.unresolved) {
+    // Every fragment was found good or gone, and fewer than k are good: lost.
+    ++progress_.stripes_unrepairable;
+    co_await mark_lost(r);
+    co_return false;
+  }
   bool placed = r.good >= r.k;
   if (placed) placed = co_await decode(r);
   if (placed) placed = choose_targets(r);
@@ -227,7 +233,8 @@ Task<void> Repairer::read_fragments(Rebuild& r) {
     if (r.got[i].is_ok() && r.got[i].value().size() == fragment_bytes) {
       r.present[i] = reinterpret_cast<const uint8_t*>(r.got[i].value().data());
       ++r.good;
-      if (r.state[i] == FragmentState::kCorrupt) r.bad.push_back(i);
+      // Reported corrupt, or marked lost once: written back, which clears it.
+      if (r.state[i] == FragmentState::kCorrupt || r.s.part.fragments(static_cast<int>(i)).lost()) r.bad.push_back(i);
     } else if (r.got[i].is_ok() || read_proves_lost(code) || r.state[i] == FragmentState::kMissing ||
                r.state[i] == FragmentState::kDiskGone) {
       r.bad.push_back(i);
@@ -326,11 +333,46 @@ Task<bool> Repairer::write_fragments(Rebuild& r) {
   r.moved_bytes += r.bad.size() * r.s.part.fragment_bytes();
   bool all_written = true;
   for (size_t b = 0; b < r.bad.size(); ++b) {
-    if (r.wrote[b].is_ok()) continue;
+    if (r.wrote[b].is_ok()) {
+      r.after[r.bad[b]].set_lost(false);  // it exists again
+      continue;
+    }
     all_written = false;
     if (r.moved[b]) r.after[r.bad[b]] = r.before[r.bad[b]];  // not moved after all
   }
   co_return all_written;
+}
+
+Task<void> Repairer::mark_lost(Rebuild& r) {
+  const proto::StripeRecord& part = r.s.part;
+  r.before.assign(part.fragments().begin(), part.fragments().end());
+  r.after = r.before;
+  for (uint32_t i : r.lost) r.after[i].set_lost(true);
+  proto::StripeRecord marked = part;
+  for (uint32_t i = 0; i < r.n; ++i) *marked.mutable_fragments(static_cast<int>(i)) = r.after[i];
+  ASSERT(stripe_lost(marked));
+  Status committed = co_await metadata_.move_stripe(r.s.owner, part.fragment_version(), part.number(),
+                                                    r.before, r.after);
+  if (!committed.is_ok()) co_return;  // changed or gone meanwhile, or no answer: the next pass sees
+  if (!stripe_lost(part)) ++progress_.stripes_marked_lost;
+  report_lost(r.s, marked);
+}
+
+void Repairer::report_lost(const Stripe& s, const proto::StripeRecord& part) {
+  const StripeOwner& o = s.owner;
+  const LostKey key{o.bucket, o.key, o.version, o.upload_id, o.upload_part, s.fragment_version, part.number()};
+  const LostStripe lost{o, s.fragment_version, part.number(), fragments_left(part), part.k()};
+  // During a pass into the pass's own report (it replaces the last one at
+  // the end); between passes (a heal) straight into the report.
+  auto& report = progress_.in_pass ? pass_lost_ : lost_;
+  if (report.size() < kLostReportMax || report.count(key)) report[key] = lost;
+  progress_.stripes_lost = lost_.size();
+}
+
+std::vector<Repairer::LostStripe> Repairer::lost_stripes() const {
+  std::vector<LostStripe> out;
+  for (const auto& [key, lost] : lost_) out.push_back(lost);
+  return out;
 }
 
 // Commits the moves (or, with none, checks the stripe is still referenced)
@@ -376,6 +418,7 @@ Task<Result<Repairer::PassResult>> Repairer::pass() {
     co_return listed;
   }
   progress_.pass_stripes_total = stripes.size();
+  pass_lost_.clear();
   inventory_.clear();
   disks_failed_.clear();
   std::vector<DiskRef> disks;
@@ -399,7 +442,13 @@ Task<Result<Repairer::PassResult>> Repairer::pass() {
     for (uint32_t f = 0; f < static_cast<uint32_t>(stripes[i].part.fragments_size()); ++f) {
       const FragmentState st = state_of(stripes[i], f);
       survivors += st == FragmentState::kOk ? 1 : 0;
-      hurt = hurt || st == FragmentState::kMissing || st == FragmentState::kCorrupt || st == FragmentState::kDiskGone;
+      hurt = hurt || st == FragmentState::kMissing || st == FragmentState::kCorrupt || st == FragmentState::kDiskGone ||
+             stripes[i].part.fragments(static_cast<int>(f)).lost();
+    }
+    // Found lost before, and no more of it came back: reported, not re-read.
+    if (stripe_lost(stripes[i].part) && survivors < stripes[i].part.k()) {
+      report_lost(stripes[i], stripes[i].part);
+      continue;
     }
     if (hurt) damaged.emplace_back(survivors, i);
   }
@@ -413,6 +462,10 @@ Task<Result<Repairer::PassResult>> Repairer::pass() {
       co_await for_each_bounded(stripes_.runtime(), damaged.size(), config_.stripes_in_parallel, std::move(repair_one));
   for (bool w : whole) ++(w ? result.repaired : result.unresolved);
   co_await sweep_orphans(stripes);
+  lost_ = std::move(pass_lost_);
+  pass_lost_.clear();
+  progress_.stripes_lost = lost_.size();
+  result.lost = lost_stripes();
   inventory_.clear();
   disks_failed_.clear();
   ++progress_.passes;

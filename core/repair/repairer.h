@@ -59,15 +59,29 @@ class Repairer {
     uint64_t fragments_rebuilt = 0;    // written in place
     uint64_t fragments_moved = 0;      // written to another disk
     uint64_t stripes_unrepairable = 0; // fewer than k readable, or nowhere to write
+    uint64_t stripes_marked_lost = 0;  // of those, found with fewer than k anywhere: marked lost
+    uint64_t stripes_lost = 0;         // in the lost report now
     uint64_t orphans_pending = 0;      // unreferenced fragments waiting out the grace
     uint64_t orphans_deleted = 0;      // in all passes
     uint64_t heals_queued = 0;         // stripes GETs found damaged
     uint64_t stripes_healed_on_read = 0;  // of those, made whole by the heal
   };
+  // A stripe found lost: fewer than k of its fragments exist anywhere (every
+  // other one is missing, corrupt or on a gone disk). Repair marks its
+  // fragments lost in the metadata (GETs then fail with a loss, not a
+  // retryable 503) and lists it here.
+  struct LostStripe {
+    StripeOwner owner;
+    uint64_t fragment_version = 0;
+    uint32_t number = 0;
+    uint32_t fragments_left = 0;
+    uint32_t k = 0;
+  };
   struct PassResult {
     uint64_t damaged = 0;     // stripes found damaged
     uint64_t repaired = 0;    // of those, made whole
     uint64_t unresolved = 0;  // not made whole (unrepairable, or a node did not answer)
+    std::vector<LostStripe> lost;  // the lost report after the pass
   };
 
   // A stripe the metadata references, and where it is referenced.
@@ -90,6 +104,11 @@ class Repairer {
   // each that ran.
   Task<void> run(Duration interval, std::function<void(const PassResult&)> on_pass = nullptr);
   const Progress& progress() const { return progress_; }
+
+  // The lost-objects report: the lost stripes the last pass found, and
+  // those marked since; at most kLostReportMax, in metadata order.
+  std::vector<LostStripe> lost_stripes() const;
+  static constexpr size_t kLostReportMax = 10000;
 
   // Heal on read (heal_on_read.cc): a stripe of v that a GET found with a
   // fragment missing, corrupt or on a gone disk is rebuilt at once, ahead
@@ -120,6 +139,10 @@ class Repairer {
   Task<bool> decode(Rebuild& r);
   bool choose_targets(Rebuild& r);
   Task<bool> write_fragments(Rebuild& r);
+  // Marks what r found gone lost (every other fragment good): fewer than k
+  // exist.
+  Task<void> mark_lost(Rebuild& r);
+  void report_lost(const Stripe& s, const proto::StripeRecord& part);
   Task<Status> commit(Rebuild& r);
   // Deletes fragments unreferenced in every pass for orphan_grace.
   Task<Status> sweep_orphans(const std::vector<Stripe>& stripes);
@@ -130,6 +153,9 @@ class Repairer {
   RepairConfig config_;
   std::map<DiskRef, DiskInventory> inventory_;
   std::set<DiskRef> disks_failed_;  // those inventory_ found gone
+  // The lost report, by owner and stripe; the pass's own until it ends.
+  using LostKey = std::tuple<std::string, std::string, uint64_t, std::string, uint32_t, uint64_t, uint32_t>;
+  std::map<LostKey, LostStripe> lost_, pass_lost_;
   OrphanSweep sweep_;
   Progress progress_;
   bool broken_rebuild_ = false;

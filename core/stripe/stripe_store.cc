@@ -21,6 +21,15 @@ std::vector<std::string> fragment_blob_names(const std::string& object, uint64_t
   return names;
 }
 
+uint32_t fragments_left(const proto::StripeRecord& stripe) {
+  return static_cast<uint32_t>(std::count_if(stripe.fragments().begin(), stripe.fragments().end(),
+                                             [](const proto::FragmentLocation& f) { return !f.lost(); }));
+}
+
+bool stripe_lost(const proto::StripeRecord& stripe) {
+  return stripe.fragments_size() > 0 && fragments_left(stripe) < stripe.k();
+}
+
 StripeStore::StripeStore(Runtime& rt, RpcEndpoint& rpc, std::vector<DiskInfo> disks, StripeConfig config)
     : rt_(rt), rpc_(rpc), disks_(std::move(disks)), config_(config) {
   ASSERT(config_.fragment_deadline.us > 0);
@@ -251,6 +260,7 @@ Task<Result<std::string>> StripeStore::read(const std::string& object, uint64_t 
   auto flag = std::make_shared<bool>(false);
   Result<std::string> r = co_await read_stripe(object, fragment_version_fallback, part, flag);
   if (damaged) *damaged = *flag;
+  if (!r.is_ok() && r.code() != Code::kCorrupt) ++stats_.stripe_reads_failed;
   co_return r;
 }
 

@@ -48,6 +48,11 @@ struct DiskInventory {
 std::vector<std::string> fragment_blob_names(const std::string& object, uint64_t fragment_version,
                                              const proto::StripeRecord& stripe);
 
+// Fragments of a stripe repair has not found lost; a stripe with fewer
+// than k of them is lost (repair confirmed it, FragmentLocation.lost).
+uint32_t fragments_left(const proto::StripeRecord& stripe);
+bool stripe_lost(const proto::StripeRecord& stripe);
+
 struct StripeConfig {
   Duration fragment_deadline = Duration::seconds(5);
   // Hedged reads: parity fetches start this long after the data fetches
@@ -69,7 +74,8 @@ class StripeStore {
     uint64_t fragment_writes_lagged = 0;  // of those, lagged
     uint64_t fragments_read = 0;
     uint64_t fragment_read_failures = 0;
-    uint64_t parts_decoded = 0;  // stripes that needed parity
+    uint64_t parts_decoded = 0;         // stripes that needed parity
+    uint64_t stripe_reads_failed = 0;   // fewer than k fragments could be read
   };
 
   // disks: the cluster's disks as placement sees them.

@@ -28,6 +28,8 @@ void add_repair_metrics(const Repairer& repairer, std::map<std::string, double>&
   g["tessera_repair_pass_stripes_done"] = static_cast<double>(p.pass_stripes_done);
   g["tessera_repair_stripes_repaired_total"] = static_cast<double>(p.stripes_repaired);
   g["tessera_repair_stripes_unrepairable_total"] = static_cast<double>(p.stripes_unrepairable);
+  g["tessera_stripes_lost"] = static_cast<double>(p.stripes_lost);
+  g["tessera_stripes_marked_lost_total"] = static_cast<double>(p.stripes_marked_lost);
   g["tessera_fragments_repaired_total{how=\"in_place\"}"] = static_cast<double>(p.fragments_rebuilt);
   g["tessera_fragments_repaired_total{how=\"moved\"}"] = static_cast<double>(p.fragments_moved);
   g["tessera_orphan_fragments_pending"] = static_cast<double>(p.orphans_pending);
@@ -42,6 +44,7 @@ void add_gateway_metrics(const ObjectGateway& gateway, const GarbageCollector& c
   g["tessera_fragments_read_total"] = static_cast<double>(st.fragments_read);
   g["tessera_fragment_read_failures_total"] = static_cast<double>(st.fragment_read_failures);
   g["tessera_stripes_decoded_total"] = static_cast<double>(st.parts_decoded);
+  g["tessera_stripe_reads_failed_total"] = static_cast<double>(st.stripe_reads_failed);
   g["tessera_fragments_collected_total"] = static_cast<double>(collector.fragments_collected());
 }
 
@@ -87,6 +90,23 @@ Task<void> track_readiness(AsioRuntime& rt, RemoteMetadataStore* metadata, const
   }
 }
 
+// Names the first lost objects; the count is in tessera_stripes_lost.
+std::string lost_report_line(const std::vector<Repairer::LostStripe>& lost) {
+  constexpr size_t kNamedMax = 20;
+  std::string line = std::to_string(lost.size()) + " stripes are lost (fewer than k fragments exist anywhere); " +
+                     "GETs of them fail with InternalError:";
+  for (size_t i = 0; i < std::min(lost.size(), kNamedMax); ++i) {
+    const Repairer::LostStripe& s = lost[i];
+    line += " " + s.owner.bucket + "/" + s.owner.key;
+    line += s.owner.upload_id.empty() ? " (version " + std::to_string(s.owner.version) + ")"
+                                      : " (upload " + s.owner.upload_id + " part " + std::to_string(s.owner.upload_part) + ")";
+    line += " stripe " + std::to_string(s.number) + ": " + std::to_string(s.fragments_left) + " of " +
+            std::to_string(s.k) + ";";
+  }
+  if (lost.size() > kNamedMax) line += " and " + std::to_string(lost.size() - kNamedMax) + " more";
+  return line;
+}
+
 }  // namespace
 
 void log_line(const std::string& level, const std::string& msg) {
@@ -101,6 +121,7 @@ void plan_background(const ServerOptions& o, NodePlan& plan) {
   plan.repair.orphan_grace = Duration::seconds(o.orphan_grace_s);
   plan.repair_interval = Duration::seconds(o.repair_interval_s);
   plan.on_repair_pass = [](const Repairer::PassResult& r) {
+    if (!r.lost.empty()) log_line("error", lost_report_line(r.lost));
     if (r.damaged == 0) return;
     log_line(r.unresolved > 0 ? "warn" : "info", "repair pass: " + std::to_string(r.damaged) + " damaged stripes, " +
                                                      std::to_string(r.repaired) + " made whole, " +
