@@ -96,6 +96,17 @@ void FaultInjector::apply(const proto::ScheduledFault& fault) {
       }
       break;
     }
+    case proto::ScheduledFault::kNodeLoss: {
+      const uint32_t n = fault.node_loss().node();
+      if (!cluster_.up(n)) break;
+      ++stats_.node_losses;
+      crash(n, 0);
+      for (uint32_t d = 0; d < cluster_.disks_per_node(); ++d) {
+        ++stats_.disk_losses;
+        cluster_.disk(n, d).kill();
+      }
+      break;
+    }
     case proto::ScheduledFault::kZoneLoss:
       ++stats_.zone_losses;
       for (uint32_t n = 0; n < cluster_.size(); ++n) {
@@ -175,6 +186,7 @@ std::string FaultInjector::describe() const {
          " partitions=" + std::to_string(stats_.partitions) +
          " disk_losses=" + std::to_string(stats_.disk_losses) +
          " rack_losses=" + std::to_string(stats_.rack_losses) +
+         " node_losses=" + std::to_string(stats_.node_losses) +
          " zone_losses=" + std::to_string(stats_.zone_losses) +
          " bitrots=" + std::to_string(stats_.bitrots) +
          " replicas_replaced=" + std::to_string(stats_.replicas_replaced) +

@@ -28,6 +28,7 @@ class FaultInjector {
     uint64_t disk_losses = 0;
     uint64_t bitrots = 0;
     uint64_t rack_losses = 0;
+    uint64_t node_losses = 0;
     uint64_t zone_losses = 0;
     uint64_t replicas_replaced = 0;  // metadata replicas lost and replaced by a spare
     uint64_t slow_disks = 0;

@@ -75,6 +75,9 @@ std::string validate_schedule(const proto::Scenario& s, uint32_t nodes) {
       case proto::ScheduledFault::kZoneLoss:
         if (f.zone_loss().zone() >= s.topology().zones()) return where + "zone does not exist";
         break;
+      case proto::ScheduledFault::kNodeLoss:
+        if (f.node_loss().node() >= nodes) return where + "node does not exist";
+        break;
       case proto::ScheduledFault::kReplaceMetadataReplica: {
         const auto& w = s.workload().objects();
         if (w.metadata_replicas() == 0 || w.metadata_spares() == 0) {

@@ -43,12 +43,13 @@ Task<void> Heartbeater::send_loop() {
   }
 }
 
-PeerState Heartbeater::state(NodeId peer) const {
+Duration Heartbeater::silent_for(NodeId peer) const {
   auto it = last_heard_.find(peer);
-  const Instant last = it == last_heard_.end() ? started_ : it->second;
-  const Duration silent = rt_.now() - last;
-  return silent > config_.interval * config_.suspect_after_missed ? PeerState::kSuspect
-                                                                   : PeerState::kUp;
+  return rt_.now() - (it == last_heard_.end() ? started_ : it->second);
+}
+
+PeerState Heartbeater::state(NodeId peer) const {
+  return silent_for(peer) > suspect_after() ? PeerState::kSuspect : PeerState::kUp;
 }
 
 bool Heartbeater::heard(NodeId peer) const {

@@ -35,6 +35,11 @@ class Heartbeater {
   // Stricter: a heartbeat from peer arrived, lately (a new node's view
   // before the first beats counts everyone up; this counts nobody).
   bool heard(NodeId peer) const;
+  // How long peer has been silent (since this heartbeater started, for one
+  // never heard from).
+  Duration silent_for(NodeId peer) const;
+  // The silence after which a peer is suspect.
+  Duration suspect_after() const { return config_.interval * config_.suspect_after_missed; }
   uint64_t heartbeats_received() const { return received_; }
   // What each beat carries beyond its header (a storage node: its disks),
   // and what to do with a beat that arrived (a gateway: note them).

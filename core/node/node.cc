@@ -94,9 +94,17 @@ void Node::build_gateway() {
   gateway_ = std::make_unique<ObjectGateway>(io_.rt, rpc_, *metadata_, plan_.cluster_disks, std::move(config));
   gateway_->set_broken(plan_.broken);
   if (heartbeats_) {
-    // Placement and reads skip a node the failure detector does not hear.
+    // Placement and reads skip a node the failure detector does not hear;
+    // repair rebuilds what a node out for good held.
+    std::set<NodeId> storage_nodes;
+    for (const DiskInfo& d : plan_.cluster_disks) storage_nodes.insert(NodeId(d.ref.node));
+    cluster_map_ = std::make_unique<ClusterMap>(io_.rt, *heartbeats_,
+                                                std::vector<NodeId>(storage_nodes.begin(), storage_nodes.end()),
+                                                plan_.cluster_map, plan_.heartbeat.interval);
+    const ClusterMap* map = cluster_map_.get();
+    gateway_->set_liveness([map](NodeId node) { return map->state(node) == NodeState::kUp; });
+    gateway_->stripes().set_node_out([map](NodeId node) { return map->state(node) == NodeState::kOut; });
     Heartbeater* detector = heartbeats_.get();
-    gateway_->set_liveness([detector](NodeId node) { return detector->state(node) == PeerState::kUp; });
     // Storage nodes' beats carry their disks' fill and state.
     StripeStore* stripes = &gateway_->stripes();
     detector->set_on_beat([stripes](NodeId from, const proto::Heartbeat& hb) { stripes->report_disks(from, hb.disks()); });

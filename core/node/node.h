@@ -17,6 +17,7 @@
 #include "core/consensus/replicated_kv.h"
 #include "core/gateway/object_gateway.h"
 #include "core/gc/garbage_collector.h"
+#include "core/membership/cluster_map.h"
 #include "core/membership/heartbeat.h"
 #include "core/metadata/metadata_service.h"
 #include "core/repair/repairer.h"
@@ -65,6 +66,9 @@ struct NodePlan {
   // failure detector (every node counts as up).
   std::vector<NodeId> heartbeat_peers;
   HeartbeatConfig heartbeat;
+  // A gateway's view of its storage nodes over the detector: when a silent
+  // node counts out, and repair rebuilds what it held.
+  ClusterMapConfig cluster_map;
   uint64_t incarnation = 0;
   BrokenVariants broken;  // test only
 };
@@ -95,6 +99,8 @@ class Node {
   Scrubber* scrubber() { return scrubber_.get(); }
   StorageService* storage() { return storage_.get(); }
   Heartbeater* heartbeats() { return heartbeats_.get(); }
+  // A gateway's storage nodes up, down or out (nullptr without a detector).
+  const ClusterMap* cluster_map() const { return cluster_map_.get(); }
   RaftReplica* replica() { return replica_.get(); }
   const NodePlan& plan() const { return plan_; }
   // Readiness of a gateway: ok once the storage nodes it has heard from
@@ -113,6 +119,7 @@ class Node {
   NodePlan plan_;
   RpcEndpoint rpc_;
   std::unique_ptr<Heartbeater> heartbeats_;
+  std::unique_ptr<ClusterMap> cluster_map_;
   std::unique_ptr<StorageService> storage_;
   std::unique_ptr<RaftReplica> replica_;
   std::unique_ptr<ReplicatedKv> replicated_kv_;

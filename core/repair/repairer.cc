@@ -126,6 +126,7 @@ Task<Status> Repairer::fetch_inventory(DiskRef disk, DiskInventory* out) {
 
 Repairer::FragmentState Repairer::state_of(const Stripe& s, uint32_t index) const {
   const auto& loc = s.part.fragments(static_cast<int>(index));
+  if (stripes_.node_out(NodeId(loc.node()))) return FragmentState::kNodeOut;
   auto it = inventory_.find(DiskRef{loc.node(), loc.disk()});
   if (it == inventory_.end() || !it->second.answered) return FragmentState::kUnknown;
   if (it->second.failed) return FragmentState::kDiskGone;
@@ -160,6 +161,7 @@ struct Repairer::Rebuild {
   std::vector<const uint8_t*> present;
   uint32_t good = 0;
   bool unresolved = false;  // a fragment neither good nor known lost
+  bool presumed = false;    // a fragment on an out node counted lost: no proof of loss
   std::vector<std::string> rebuilt;  // rebuilt[b]: the bytes of bad[b]
   std::vector<proto::FragmentLocation> before, after;
   std::vector<DiskRef> targets;  // targets[b]: where bad[b] goes
@@ -185,7 +187,7 @@ Task<bool> Repairer::rebuild(const Stripe& s, bool from_reads) {
   r.from_reads = from_reads;
   co_await read_fragments(r);
   if (r.bad.empty()) co_return !r.unresolved;
-  if (r.good < r.k && !r.unresolved) {
+  if (r.good < r.k && !r.unresolved && !r.presumed) {
     // Every fragment was found good or gone, and fewer than k are good: lost.
     ++progress_.stripes_unrepairable;
     co_await mark_lost(r);
@@ -218,7 +220,7 @@ Task<void> Repairer::read_fragments(Rebuild& r) {
     // what the reads find decides.
     r.state[i] = r.from_reads ? FragmentState::kOk : state_of(r.s, i);
     const bool reachable = r.state[i] != FragmentState::kUnknown && r.state[i] != FragmentState::kDiskGone &&
-                           stripes_.node_up(NodeId(r.loc(i).node));
+                           r.state[i] != FragmentState::kNodeOut && stripes_.node_up(NodeId(r.loc(i).node));
     if (reachable) {
       reads.push_back(stripes_.get_fragment(r.loc(i), r.id(i)));
     } else {
@@ -235,6 +237,10 @@ Task<void> Repairer::read_fragments(Rebuild& r) {
       ++r.good;
       // Reported corrupt, or marked lost once: written back, which clears it.
       if (r.state[i] == FragmentState::kCorrupt || r.s.part.fragments(static_cast<int>(i)).lost()) r.bad.push_back(i);
+    } else if (r.state[i] == FragmentState::kNodeOut) {
+      r.bad.push_back(i);
+      r.lost.push_back(i);
+      r.presumed = true;
     } else if (r.got[i].is_ok() || read_proves_lost(code) || r.state[i] == FragmentState::kMissing ||
                r.state[i] == FragmentState::kDiskGone) {
       r.bad.push_back(i);
@@ -282,8 +288,8 @@ Task<bool> Repairer::decode(Rebuild& r) {
   co_return true;
 }
 
-// Where each bad fragment goes: in place, or for a gone disk a replacement
-// that keeps the placement rule. false when there is none.
+// Where each bad fragment goes: in place, or for a gone disk or an out node
+// a replacement that keeps the placement rule. false when there is none.
 bool Repairer::choose_targets(Rebuild& r) {
   const proto::StripeRecord& part = r.s.part;
   r.before.assign(part.fragments().begin(), part.fragments().end());
@@ -292,7 +298,7 @@ bool Repairer::choose_targets(Rebuild& r) {
   PlacementFilter filter = stripes_.live_disks();
   filter.disks_out = disks_failed_;
   for (uint32_t i : r.bad) {
-    if (r.state[i] != FragmentState::kDiskGone) {
+    if (r.state[i] != FragmentState::kDiskGone && r.state[i] != FragmentState::kNodeOut) {
       r.targets.push_back(r.loc(i));
       r.moved.push_back(false);
       continue;
@@ -443,6 +449,7 @@ Task<Result<Repairer::PassResult>> Repairer::pass() {
       const FragmentState st = state_of(stripes[i], f);
       survivors += st == FragmentState::kOk ? 1 : 0;
       hurt = hurt || st == FragmentState::kMissing || st == FragmentState::kCorrupt || st == FragmentState::kDiskGone ||
+             st == FragmentState::kNodeOut ||
              stripes[i].part.fragments(static_cast<int>(f)).lost();
     }
     // Found lost before, and no more of it came back: reported, not re-read.

@@ -15,7 +15,8 @@
 //     meanwhile (overwritten, deleted, an upload completed), moved copies
 //     are deleted again; in-place ones are left to the garbage collector.
 // A fragment on a node that does not answer is not rebuilt (the node may
-// come back); it only counts against the stripe's survivors.
+// come back); it only counts against the stripe's survivors, until the
+// cluster map counts the node out: then it is rebuilt on another disk.
 //
 // The same inventories drive the orphan sweep (core/gc/orphan_sweep.h),
 // with orphan_grace.
@@ -123,7 +124,9 @@ class Repairer {
 
  private:
   using Stripe = ReferencedStripe;
-  enum class FragmentState { kOk, kUnknown, kMissing, kCorrupt, kDiskGone };
+  // kNodeOut: on a node the cluster map counts out (silent past its
+  // grace): rebuilt elsewhere like a gone disk's, but never proof of loss.
+  enum class FragmentState { kOk, kUnknown, kMissing, kCorrupt, kDiskGone, kNodeOut };
 
   // Always ok: a disk that does not answer is left unknown (when_all needs a value).
   Task<Status> fetch_inventory(DiskRef disk, DiskInventory* out);

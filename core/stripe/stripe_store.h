@@ -86,6 +86,10 @@ class StripeStore {
   void set_liveness(std::function<bool(NodeId)> node_up) { node_up_ = std::move(node_up); }
   void set_broken(const BrokenVariants& broken) { broken_ = broken; }
   bool node_up(NodeId node) const { return !node_up_ || node_up_(node); }
+  // Nodes down for good (ClusterMap's out): repair rebuilds their
+  // fragments elsewhere. Default: none.
+  void set_node_out(std::function<bool(NodeId)> node_out) { node_out_ = std::move(node_out); }
+  bool node_out(NodeId node) const { return node_out_ && node_out_(node); }
   const std::vector<DiskInfo>& disks() const { return disks_.disks(); }
   const PlacementIndex& placement() const { return disks_; }
   // What placement may choose now: disks on nodes up.
@@ -178,6 +182,7 @@ class StripeStore {
   StripeConfig config_;
   std::map<std::pair<uint32_t, uint32_t>, ReedSolomon> codecs_;
   std::function<bool(NodeId)> node_up_;
+  std::function<bool(NodeId)> node_out_;
   BrokenVariants broken_;
   std::map<DiskRef, Instant> lagged_until_;  // a fragment write there lagged
   Stats stats_;

@@ -36,6 +36,13 @@ void add_repair_metrics(const Repairer& repairer, std::map<std::string, double>&
   g["tessera_orphan_fragments_deleted_total"] = static_cast<double>(p.orphans_deleted);
 }
 
+void add_cluster_map_metrics(const ClusterMap& map, std::map<std::string, double>& g) {
+  g["tessera_cluster_map_version"] = static_cast<double>(map.version());
+  for (const auto& [state, count] : map.counts()) {
+    g[std::string("tessera_storage_nodes{state=\"") + node_state_name(state) + "\"}"] = static_cast<double>(count);
+  }
+}
+
 void add_gateway_metrics(const ObjectGateway& gateway, const GarbageCollector& collector,
                          std::map<std::string, double>& g) {
   const auto& st = gateway.stats();
@@ -120,6 +127,7 @@ void plan_background(const ServerOptions& o, NodePlan& plan) {
   plan.repair.bytes_per_second = uint64_t{std::max<uint32_t>(1, o.repair_mib_s)} << 20;
   plan.repair.orphan_grace = Duration::seconds(o.orphan_grace_s);
   plan.repair_interval = Duration::seconds(o.repair_interval_s);
+  plan.cluster_map.out_after = Duration::seconds(o.node_out_s);
   plan.on_repair_pass = [](const Repairer::PassResult& r) {
     if (!r.lost.empty()) log_line("error", lost_report_line(r.lost));
     if (r.damaged == 0) return;
@@ -154,6 +162,7 @@ Result<FrontEnd> start_front_end(boost::asio::io_context& io, AsioRuntime& rt, c
     if (node.scrubber()) add_scrub_metrics(*node.scrubber(), g);
     if (node.plan().background) add_repair_metrics(*node.repairer(), g);
     add_gateway_metrics(*node.gateway(), *node.collector(), g);
+    if (node.cluster_map()) add_cluster_map_metrics(*node.cluster_map(), g);
     return g;
   });
   if (Status s = f.server->listen(address, port); !s.is_ok()) return s;

@@ -106,6 +106,8 @@ po::options_description options_for(prod::ServerOptions& o) {
       ("orphan-grace-s", po::value<uint32_t>(&o.orphan_grace_s)->default_value(o.orphan_grace_s),
        "repair also deletes fragments nothing has referenced for this long, e.g. of PUTs that died "
        "before their commit; keep it above the longest upload (0: off)")  //
+      ("node-out-s", po::value<uint32_t>(&o.node_out_s)->default_value(o.node_out_s),
+       "seconds a storage node may be silent before repair rebuilds its fragments elsewhere (0: never)")  //
       ("repair-mib-s", po::value<uint32_t>(&o.repair_mib_s)->default_value(o.repair_mib_s),
        "repair's budget of fragment bytes read and written, MiB/s")  //
       ("scrub-interval-s", po::value<uint32_t>(&o.scrub_interval_s)->default_value(o.scrub_interval_s),

@@ -34,6 +34,10 @@ struct ServerOptions {
   // long (a PUT that died before its commit); longer than any PUT (0: off).
   uint32_t orphan_grace_s = 86400;
   uint32_t repair_mib_s = 64;
+  // A storage node silent this long counts out: repair rebuilds what it
+  // held on other disks (Ceph's mon_osd_down_out_interval); one back
+  // sooner (a restart, a flap) was only down (0: never out).
+  uint32_t node_out_s = 600;
   uint32_t scrub_interval_s = 86400;
   uint32_t scrub_mib_s = 16;
   // What one S3 client may hold (s3::HttpLimits).

@@ -131,6 +131,7 @@ NodePlan gateway_plan(const NodeContext& ctx, Shared& s) {
   p.repair_interval = Duration::millis(static_cast<int64_t>(c.repair_interval_ms()));
   p.heartbeat_peers = s.storage_nodes;
   p.heartbeat = heartbeat_config(c);
+  p.cluster_map.out_after = Duration::millis(static_cast<int64_t>(c.node_out_after_ms()));
   p.incarnation = ctx.incarnation;
   p.broken = s.broken;
   return p;
