@@ -106,6 +106,11 @@ void SimCluster::restart(uint32_t i) {
   ASSERT(i < size());
   if (up(i)) return;
   boot(i);
+  // A restarted gateway knows no disk state and a restarted storage node
+  // reports anew: the checkers time what placement could know from here.
+  for (auto& node : nodes_) {
+    for (auto& d : node->disks) d->restart_death_clock();
+  }
 }
 
 void SimCluster::shutdown() {

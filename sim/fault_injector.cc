@@ -27,6 +27,14 @@ void FaultInjector::arm() {
     const auto node = static_cast<uint32_t>(random_.below(cluster_.size()));
     at(when, 0x100 + node, [this, node, down = rates.crash_downtime_ms()] { crash(node, down); });
   }
+  for (uint32_t i = 0; i < rates.bitrots(); ++i) {
+    const uint64_t when = random_.below(window);
+    const auto node = static_cast<uint32_t>(1 + random_.below(cluster_.size() - 1));
+    const auto disk = static_cast<uint32_t>(random_.below(cluster_.disks_per_node()));
+    at(when, 0x500 + node, [this, node, disk] {
+      if (!healed_ && cluster_.disk(node, disk).rot_at_rest()) ++stats_.bitrots;
+    });
+  }
   for (uint32_t i = 0; i < rates.partitions(); ++i) {
     const uint64_t when = random_.below(window);
     const auto zone = static_cast<uint32_t>(random_.below(cluster_.zone_count()));

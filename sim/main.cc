@@ -28,7 +28,9 @@ int main(int argc, char** argv) {
       "broken-variant", po::value<std::string>(),
       "run a deliberately broken protocol variant (commit_before_fragments, placement_ignores_racks, "
       "read_skips_checksum, repair_rebuilds_wrong_bytes, get_ignores_conditions, "
-      "range_past_its_end, echo_wrong_token) to see the checkers catch it");
+      "range_past_its_end, placement_ignores_disk_state, scrub_skips_verification, reads_from_any_replica, "
+      "commit_without_quorum, votes_not_persisted, count_old_terms, echo_wrong_token) to see the checkers "
+      "catch it");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, opts), vm);

@@ -200,7 +200,7 @@ std::string validate_scenario(const proto::Scenario& s) {
   }
   if (!(p = validate_workload(s, nodes)).empty()) return p;
   const auto& r = s.fault_rates();
-  if (r.crashes() > kRateFaultsMax || r.partitions() > kRateFaultsMax) {
+  if (r.crashes() > kRateFaultsMax || r.partitions() > kRateFaultsMax || r.bitrots() > kRateFaultsMax) {
     return "fault_rates: at most " + std::to_string(kRateFaultsMax) + " faults of a kind";
   }
   if (r.crash_downtime_ms() > kPhaseMsMax || r.partition_ms() > kPhaseMsMax) {
@@ -208,6 +208,7 @@ std::string validate_scenario(const proto::Scenario& s) {
   }
   if (r.partitions() > 0 && s.topology().zones() < 2) return "fault_rates.partitions needs 2+ zones";
   if (r.partitions() > 0 && r.partition_ms() == 0) return "fault_rates.partition_ms must be positive";
+  if (r.bitrots() > 0 && nodes < 2) return "fault_rates.bitrots needs a node besides node 0";
   return validate_schedule(s, static_cast<uint32_t>(nodes));
 }
 

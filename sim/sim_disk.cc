@@ -1,7 +1,6 @@
 #include "sim/sim_disk.h"
 
 #include <algorithm>
-
 #include <utility>
 
 #include "sim/latency.h"
@@ -27,6 +26,8 @@ void SimDisk::flip_bit(std::string& bytes) {
 
 Task<Status> SimDisk::write(std::string name, std::string data, Durability durability) {
   if (!valid_blob_name(name)) co_return Status(Code::kInvalidArgument, "bad blob name: " + name);
+  // How long it had been dead when the write came: what placement knew.
+  if (dead_) longest_dead_write_ = std::max(longest_dead_write_, rt_.now() - died_at_);
   co_await sleep(rt_, latency(model_.write()));
   if (dead_) co_return Status(Code::kDiskGone, "disk is gone");
   auto it = blobs_.find(name);
@@ -36,6 +37,7 @@ Task<Status> SimDisk::write(std::string name, std::string data, Durability durab
   }
   ++stats_.writes;
   used_bytes_ = used_bytes_ - old_size + data.size();
+  peak_used_bytes_ = std::max(peak_used_bytes_, used_bytes_);
   Blob& blob = blobs_[name];
   blob.data = std::move(data);
   if (durability == Durability::kSync) blob.durable = blob.data;
@@ -123,6 +125,7 @@ std::vector<std::string> SimDisk::names() const {
 }
 
 void SimDisk::kill() {
+  if (!dead_) died_at_ = rt_.now();
   dead_ = true;
   blobs_.clear();
   used_bytes_ = 0;

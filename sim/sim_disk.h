@@ -49,6 +49,14 @@ class SimDisk final : public Disk {
   std::vector<std::string> names() const;  // checkers only
 
   uint64_t used_bytes() const { return used_bytes_; }
+  uint64_t peak_used_bytes() const { return peak_used_bytes_; }  // the most it held at once
+  // The longest a write came after the disk died (checkers: placement
+  // must stop choosing a dead disk once it could know).
+  Duration longest_dead_write() const { return longest_dead_write_; }
+  void restart_death_clock() {
+    if (dead_) died_at_ = rt_.now();
+  }
+  uint64_t capacity_bytes() const { return capacity_bytes_; }
   size_t blob_count() const { return blobs_.size(); }
   const Stats& stats() const { return stats_; }
 
@@ -66,6 +74,9 @@ class SimDisk final : public Disk {
   Random random_;
   std::map<std::string, Blob> blobs_;
   uint64_t used_bytes_ = 0;
+  uint64_t peak_used_bytes_ = 0;
+  Instant died_at_;
+  Duration longest_dead_write_{0};
   bool dead_ = false;
   Duration slowdown_{0};
   Stats stats_;

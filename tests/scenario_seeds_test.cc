@@ -112,6 +112,24 @@ TEST(Checkers, RepairThatRebuildsWrongBytesIsReported) {
       << v;
 }
 
+// Reports of gone disks and writes that found them gone ignored: the dead
+// disks' fill stays frozen, so placement keeps choosing them, and writes
+// keep reaching disks dead for seconds (per-fragment moves hide it from
+// clients: only the disk-level check sees it).
+TEST(Checkers, PlacementThatIgnoresDiskStateIsReported) {
+  const std::string v = first_violation("dead_disks_placement", "placement_ignores_disk_state", 3);
+  EXPECT_EQ(v.rfind("placement:", 0), 0u) << v;
+  EXPECT_NE(v.find("after it died"), std::string::npos) << v;
+}
+
+// Rot at rest in old versions (which final reads do not touch) is found
+// only by scrubbing: the audit of every referenced stripe sees it.
+TEST(Checkers, ScrubThatSkipsVerificationIsReported) {
+  const std::string v = first_violation("bitrot_storm", "scrub_skips_verification", 3);
+  EXPECT_EQ(v.rfind("repair:", 0), 0u) << v;
+  EXPECT_NE(v.find("does not verify"), std::string::npos) << v;
+}
+
 TEST(Checkers, GetThatIgnoresConditionsIsReported) {
   const std::string v = first_violation("s3_semantics", "get_ignores_conditions", 3);
   EXPECT_EQ(v.rfind("read_after_write:", 0), 0u) << v;

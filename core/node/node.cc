@@ -37,6 +37,7 @@ void Node::build_storage() {
   }
   if (plan_.scrub.bytes_per_second == 0) return;
   scrubber_ = std::make_unique<Scrubber>(io_.rt, *storage_, io_.disks, plan_.scrub);
+  scrubber_->set_skip_verification(plan_.broken.scrub_skips_verification);
   io_.rt.spawn(scrubber_->run(plan_.on_scrub_pass));
 }
 

@@ -42,6 +42,9 @@ class Scrubber {
   // takes longer), until the runtime stops; on_pass (if any) after each.
   Task<void> run(std::function<void(const Progress&)> on_pass = nullptr);
   const Progress& progress() const { return progress_; }
+  // Test only: read every fragment, verify none (a broken variant the
+  // simulator's repair audit must catch).
+  void set_skip_verification(bool skip) { skip_verification_ = skip; }
 
  private:
   // Whether the blob verifies; a missing blob (deleted meanwhile) does.
@@ -52,6 +55,7 @@ class Scrubber {
   std::vector<Disk*> disks_;
   ScrubConfig config_;
   Progress progress_;
+  bool skip_verification_ = false;
 };
 
 }  // namespace tessera

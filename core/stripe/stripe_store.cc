@@ -46,7 +46,8 @@ void StripeStore::add_usage(const DiskRef& disk, uint64_t bytes) {
 void StripeStore::report_disks(NodeId node, const google::protobuf::RepeatedPtrField<proto::DiskReport>& disks) {
   for (const proto::DiskReport& r : disks) {
     // A disk the cluster file does not list is not updated.
-    disks_.update(DiskRef{node.value, r.disk()}, [&r](DiskInfo& d) {
+    disks_.update(DiskRef{node.value, r.disk()}, [&r, this](DiskInfo& d) {
+      if (r.gone() && broken_.placement_ignores_disk_state) return;  // broken: its fill frozen, still chosen
       d.gone = r.gone();
       if (d.gone) return;
       d.used_bytes = std::min(d.capacity_bytes, r.used_bytes());
@@ -56,6 +57,7 @@ void StripeStore::report_disks(NodeId node, const google::protobuf::RepeatedPtrF
 }
 
 void StripeStore::mark_gone(const DiskRef& disk) {
+  if (broken_.placement_ignores_disk_state) return;
   disks_.update(disk, [](DiskInfo& d) { d.gone = true; });
 }
 

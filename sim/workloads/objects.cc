@@ -43,6 +43,7 @@ struct Shared {
   std::vector<Repairer::ReferencedStripe> audit;
   Repairer::Progress repair_progress;
   StripeStore::Stats stripes;  // the gateway's last incarnation's
+  uint64_t disk_fill_peak_pct = 0;  // the fullest any storage disk was, of its capacity
 };
 
 HeartbeatConfig heartbeat_config(const proto::ObjectsWorkload& c) {
@@ -272,6 +273,8 @@ const std::vector<std::pair<std::string, bool BrokenVariants::*>> kObjectsBroken
     {"repair_rebuilds_wrong_bytes", &BrokenVariants::repair_rebuilds_wrong_bytes},
     {"get_ignores_conditions", &BrokenVariants::get_ignores_conditions},
     {"range_past_its_end", &BrokenVariants::range_past_its_end},
+    {"placement_ignores_disk_state", &BrokenVariants::placement_ignores_disk_state},
+    {"scrub_skips_verification", &BrokenVariants::scrub_skips_verification},
     {"reads_from_any_replica", &BrokenVariants::reads_from_any_replica},
     {"commit_without_quorum", &BrokenVariants::commit_without_quorum},
     {"votes_not_persisted", &BrokenVariants::votes_not_persisted},
@@ -373,6 +376,7 @@ class ObjectsWorkloadImpl final : public Workload {
   }
   Duration verification_time() const override { return verification_; }
   void check(SimCluster& cluster, Violations& out) override {
+    check_disks(cluster, out);
     out.merge(shared_.checker.violations());
     out.merge(shared_.consensus.violations());
     check_replica_states(cluster, out);
@@ -406,10 +410,33 @@ class ObjectsWorkloadImpl final : public Workload {
            " fragment_writes_lagged=" + std::to_string(shared_.stripes.fragment_writes_lagged) +
            " orphans_deleted=" + std::to_string(r.orphans_deleted) +
            " heals_on_read=" + std::to_string(r.stripes_healed_on_read) + "/" + std::to_string(r.heals_queued) +
-           " stripes_audited=" + std::to_string(shared_.audit.size());
+           " stripes_audited=" + std::to_string(shared_.audit.size()) +
+           " disk_fill_peak_pct=" + std::to_string(shared_.disk_fill_peak_pct);
   }
 
  private:
+  // The fullest any disk got; and no fragment write to a disk dead longer
+  // than the gateway needs to learn it (two heartbeats, or a write that
+  // fails at its deadline, twice over): placement knows disk state.
+  void check_disks(SimCluster& cluster, Violations& out) {
+    const Duration learn = heartbeat_config(shared_.config).interval * 2 +
+                           Duration::millis(static_cast<int64_t>(shared_.config.fragment_deadline_ms())) * 2;
+    for (NodeId n : shared_.storage_nodes) {
+      for (uint32_t d = 0; d < cluster.disks_per_node(); ++d) {
+        const sim::SimDisk& disk = cluster.disk(n.value, d);
+        shared_.disk_fill_peak_pct = std::max(shared_.disk_fill_peak_pct,
+                                              disk.peak_used_bytes() * 100 / std::max<uint64_t>(1, disk.capacity_bytes()));
+        if (disk.longest_dead_write() > learn) {
+          out.add(invariant::kPlacement, "a fragment write went to node " + std::to_string(n.value) + " disk " +
+                                             std::to_string(d) + " " +
+                                             std::to_string(disk.longest_dead_write().millis_count()) +
+                                             " ms after it died (placement should know within " +
+                                             std::to_string(learn.millis_count()) + " ms)");
+        }
+      }
+    }
+  }
+
   // Replicas at the same applied index hold the same state machine.
   void check_replica_states(SimCluster& cluster, Violations& out) {
     std::map<uint64_t, std::pair<uint32_t, uint64_t>> by_index;  // applied -> (node, hash)

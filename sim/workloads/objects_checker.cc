@@ -51,7 +51,8 @@ ObjectsChecker::WriteHandle ObjectsChecker::begin_write(uint32_t key, bool is_pu
   return WriteHandle{key, writes.size() - 1};
 }
 
-void ObjectsChecker::end_write(WriteHandle h, bool committed, Instant now, const std::string& etag) {
+void ObjectsChecker::end_write(WriteHandle h, bool committed, Instant now, const std::string& etag,
+                               const std::string& why) {
   Write& w = history_[h.key][h.index];
   if (w.state != State::kInFlight) return;  // already turned into a maybe by a crash
   w.end = now;
@@ -66,7 +67,8 @@ void ObjectsChecker::end_write(WriteHandle h, bool committed, Instant now, const
   }
   if (!committed && w.is_put && w.start >= puts_required_from_) {
     violations_.add("availability", "PUT of key " + std::to_string(h.key) + " begun at " +
-                                        std::to_string(w.start.us / 1000) + " ms failed");
+                                        std::to_string(w.start.us / 1000) + " ms failed" +
+                                        (why.empty() ? "" : ": " + why));
   }
 }
 

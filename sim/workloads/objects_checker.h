@@ -64,7 +64,9 @@ class ObjectsChecker {
                           bool multipart = false);
   // etag: the committed version's, when known (a PUT's reply): it must be
   // the one S3 gives those bytes.
-  void end_write(WriteHandle h, bool committed, Instant now, const std::string& etag = "");
+  // why: a failure's reason, for the availability violation it may be.
+  void end_write(WriteHandle h, bool committed, Instant now, const std::string& etag = "",
+                 const std::string& why = "");
   // A conditional write refused by its precondition: nothing was written
   // (and no availability is owed). The caller then checks, with
   // check_get, that a value it could have met refuses it.

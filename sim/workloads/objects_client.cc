@@ -103,7 +103,7 @@ bool ObjectsClient::end_put(uint32_t key, ObjectsChecker::WriteHandle h, const S
     ctx_.checker.end_write_unknown(h);
     return false;
   }
-  ctx_.checker.end_write(h, a.ok(), rt_.now(), a.ok() ? etag : "");
+  ctx_.checker.end_write(h, a.ok(), rt_.now(), a.ok() ? etag : "", a.ok() ? "" : a.status.to_string());
   if (a.ok() && ctx_.config.versioned()) {
     ctx_.checker.record_version(key, a.version_id(), put_id, size, start, rt_.now());
   }
