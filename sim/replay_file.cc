@@ -1,5 +1,6 @@
 #include "sim/replay_file.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 
@@ -106,6 +107,7 @@ Result<proto::Replay> record_run(const proto::Scenario& scenario, const std::str
   replay.set_events(result.events);
   replay.set_final_hash(result.hash);
   replay.set_violations(result.violation_count);
+  for (const std::string& v : result.violations) replay.add_violation_messages(v);
   if (result_out) *result_out = std::move(result);
   return replay;
 }
@@ -145,9 +147,12 @@ ReplayReport replay_run(const proto::Replay& replay, const proto::RunOptions& op
                      hex64(replay.final_hash());
   } else {
     report.reproduced = true;
+    const bool same = std::equal(report.result.violations.begin(), report.result.violations.end(),
+                                 replay.violation_messages().begin(), replay.violation_messages().end());
     report.message = "reproduced: " + std::to_string(replay.events()) + " events, hash " +
                      hex64(replay.final_hash()) + ", violations " +
-                     std::to_string(report.result.violation_count);
+                     std::to_string(report.result.violation_count) +
+                     (same ? " (as recorded)" : " (the recorded ones differ: the checkers changed)");
   }
   return report;
 }

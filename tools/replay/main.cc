@@ -3,7 +3,10 @@
 // (exit 1); bad input exits 2 with one line naming the problem. With
 // --rerun it runs the file's scenario and seed on this build and exits 0
 // when the run has no violations (a regression stays fixed), whatever the
-// event order: what CI does with scenarios/regressions/.
+// event order: what CI does with scenarios/regressions/. Either way it
+// prints the violations recorded and those of this run. With --shrink OUT
+// it searches for a smaller run (fewer faults, lower rates, fewer clients)
+// that still fails the same checker on the same seed, and records it.
 #include <boost/program_options.hpp>
 
 #include <iostream>
@@ -12,9 +15,36 @@
 #include "sim/build_info.h"
 #include "sim/replay_file.h"
 #include "sim/runner.h"
+#include "sim/shrink.h"
 
 namespace po = boost::program_options;
 using namespace tessera;
+
+namespace {
+
+// Exit 0 with the shrunk run recorded to out; 1 when the run does not fail.
+int shrink(const proto::Replay& replay, const proto::RunOptions& options, const std::string& out) {
+  const sim::ShrinkResult r = sim::shrink_run(replay.scenario(), replay.seed(), options, 60);
+  if (!r.failed_at_all) {
+    std::cout << "nothing to shrink: the run has no violation on this build\n";
+    return 1;
+  }
+  sim::RunResult result;
+  auto shrunk = sim::record_run(r.scenario, replay.scenario_path(), replay.seed(), options, &result);
+  if (!shrunk.is_ok()) {
+    std::cerr << "tessera-replay: " << shrunk.status().message() << "\n";
+    return 2;
+  }
+  if (Status s = sim::write_replay_file(out, shrunk.value()); !s.is_ok()) {
+    std::cerr << "tessera-replay: " << s.message() << "\n";
+    return 2;
+  }
+  std::cout << "shrunk: " << r.summary << "; recorded to " << out << "\n";
+  for (const auto& v : result.violations) std::cout << "violation: " << v << "\n";
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   po::options_description opts(
@@ -24,6 +54,8 @@ int main(int argc, char** argv) {
       ("help,h", "show this help")
       ("file", po::value<std::string>(), "the replay file (tessera-sim --record)")
       ("rerun", "run the file's scenario and seed on this build; exit 1 on any violation")
+      ("shrink", po::value<std::string>(),
+       "record to this file the smallest run found that still fails the same checker (at most 60 runs)")
       ("inject-nondeterminism-at", po::value<uint64_t>(),
        "test only: perturb the replay at this event to show divergence is caught");
   po::positional_options_description positional;
@@ -54,6 +86,8 @@ int main(int argc, char** argv) {
               << ", replaying on build " << build_id() << "; divergence may come from the code change\n";
   }
   proto::RunOptions options = replay.value().options();
+  for (const auto& v : replay.value().violation_messages()) std::cout << "recorded violation: " << v << "\n";
+  if (vm.count("shrink")) return shrink(replay.value(), options, vm["shrink"].as<std::string>());
   if (vm.count("rerun")) {
     const sim::RunResult r = sim::run_scenario(replay.value().scenario(), replay.value().seed(), options);
     for (const auto& v : r.violations) std::cout << "violation: " << v << "\n";
@@ -65,5 +99,6 @@ int main(int argc, char** argv) {
   }
   sim::ReplayReport report = sim::replay_run(replay.value(), options);
   std::cout << report.message << std::endl;
+  for (const auto& v : report.result.violations) std::cout << "violation: " << v << "\n";
   return report.reproduced ? 0 : 1;
 }
