@@ -62,6 +62,7 @@ RunResult run_scenario(const proto::Scenario& scenario, uint64_t seed,
   SimCluster cluster(world, scenario, seed);
   std::unique_ptr<Workload> workload = make_workload(scenario, nodes, options);
   cluster.on_crash([&](uint32_t node) { workload->on_crash(node, world.now()); });
+  workload->attach(cluster);
   FaultInjector faults(world, cluster, scenario, seed);
   faults.set_metadata_group(workload->metadata_group(), [&] { return workload->metadata_leader(cluster); });
   faults.set_metadata_replacement([&] { return workload->metadata_follower(cluster); },

@@ -44,6 +44,9 @@ class Workload {
   virtual ~Workload() = default;
   virtual AppFactory factory() = 0;
   virtual void on_crash(uint32_t node, Instant now) {}
+  // The cluster the workload runs on, before any node boots (checkers that
+  // need the ground truth: which disks live, which nodes are up).
+  virtual void attach(SimCluster& cluster) {}
   // The nodes of the workload's metadata group, and the one leading it now.
   virtual std::vector<uint32_t> metadata_group() const { return {}; }
   virtual std::optional<uint32_t> metadata_leader(SimCluster& cluster) { return std::nullopt; }

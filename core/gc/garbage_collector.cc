@@ -15,19 +15,24 @@ Task<bool> GarbageCollector::collect_record(const proto::GarbageRecord& g) {
   ASSERT(g.stripes_size() > 0 && "inline stripes never become garbage records");
   const std::string object = object_id(g.bucket(), g.key());
   std::vector<Task<Status>> deletes;
+  std::vector<std::pair<DiskRef, uint64_t>> freed;  // each delete's disk and bytes
   for (const proto::StripeRecord& stripe : g.stripes()) {
     const uint64_t version = fragment_version_of(stripe, g.fragment_version());
     for (int i = 0; i < stripe.fragments_size(); ++i) {
       const auto& loc = stripe.fragments(i);
+      freed.emplace_back(DiskRef{loc.node(), loc.disk()}, stripe.fragment_bytes() + kFragmentHeaderBytesMax);
       deletes.push_back(stripes_.delete_fragment(
           DiskRef{loc.node(), loc.disk()}, fragment_id(object, version, stripe.number(), static_cast<uint32_t>(i))));
     }
   }
   bool all = true;
-  for (const Status& s : co_await when_all(stripes_.runtime(), std::move(deletes))) {
+  const std::vector<Status> results = co_await when_all(stripes_.runtime(), std::move(deletes));
+  for (size_t i = 0; i < results.size(); ++i) {
     // Already gone counts as deleted: a pass may have died half-way.
-    if (s.is_ok() || s.code() == Code::kNotFound) {
+    if (results[i].is_ok() || results[i].code() == Code::kNotFound) {
       ++fragments_collected_;
+      // Placement sees the room at once, not a heartbeat later.
+      if (results[i].is_ok()) stripes_.release_usage(freed[i].first, freed[i].second);
     } else {
       all = false;
     }

@@ -43,6 +43,13 @@ void StripeStore::add_usage(const DiskRef& disk, uint64_t bytes) {
   ASSERT(known && "bytes written to a disk placement does not know");
 }
 
+void StripeStore::release_usage(const DiskRef& disk, uint64_t bytes) {
+  disks_.update(disk, [bytes](DiskInfo& d) {
+    d.used_bytes -= std::min(d.used_bytes, bytes);
+    if (d.free_bytes != UINT64_MAX) d.free_bytes = std::min(d.capacity_bytes, d.free_bytes + bytes);
+  });
+}
+
 void StripeStore::report_disks(NodeId node, const google::protobuf::RepeatedPtrField<proto::DiskReport>& disks) {
   for (const proto::DiskReport& r : disks) {
     // A disk the cluster file does not list is not updated.
@@ -137,6 +144,9 @@ Task<Result<proto::StripeRecord>> StripeStore::place_and_write(std::string objec
                                          disks_.keeps_rule(placement.value(), cls.m, cls.level));
     std::vector<uint32_t> failed;
     std::vector<DiskRef> at = placement.value();  // fragments that moved change it
+    // Counted as they are placed, so stripes placed meanwhile spread over
+    // other disks; a write that fails over-counts until the next report.
+    for (const DiskRef& ref : at) add_usage(ref, request.fragment_bytes);
     last = co_await write_fragments(base, encoded, digests, at, filter, request, failed);
     if (failed.empty()) {
       INVARIANT(invariant::kCommitLast, last.is_ok() || broken_.commit_before_fragments);
@@ -151,7 +161,6 @@ Task<Result<proto::StripeRecord>> StripeStore::place_and_write(std::string objec
         auto* loc = part.add_fragments();
         loc->set_node(ref.node);
         loc->set_disk(ref.disk);
-        add_usage(ref, request.fragment_bytes);
       }
       co_return part;
     }

@@ -99,6 +99,8 @@ class StripeStore {
   Status can_place(const StorageClass& cls, const std::function<bool(NodeId)>& usable) const;
   // bytes more now lie on disk (a fragment and its header room).
   void add_usage(const DiskRef& disk, uint64_t bytes);
+  // bytes less lie on disk (a fragment deleted): until the next report.
+  void release_usage(const DiskRef& disk, uint64_t bytes);
   // A storage node's report of its disks (every heartbeat): true fill
   // after restarts, deletes and GC, and which are gone.
   void report_disks(NodeId node, const google::protobuf::RepeatedPtrField<proto::DiskReport>& disks);

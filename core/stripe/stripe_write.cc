@@ -127,6 +127,7 @@ bool StripeStore::move_slot(const std::shared_ptr<WriteRound>& round, uint32_t i
   auto to = disks_.pick_replacement(kept, round->request, round->filter);
   if (!to.is_ok()) return false;
   round->at[i] = to.value();
+  add_usage(to.value(), round->request.fragment_bytes);
   ++stats_.fragment_writes_moved;
   if (!failed) ++stats_.fragment_writes_lagged;
   ++slot.attempt;

@@ -4,6 +4,7 @@
 
 #include "core/metadata/metadata_group_admin.h"
 #include "core/node/node.h"
+#include "sim/cluster.h"
 #include "sim/workloads/consensus_checker.h"
 #include "sim/workloads/objects_checker.h"
 #include "sim/workloads/objects_client.h"
@@ -45,6 +46,28 @@ struct Shared {
   StripeStore::Stats stripes;  // the gateway's last incarnation's
   uint64_t disk_fill_peak_pct = 0;  // the fullest any storage disk was, of its capacity
 };
+
+// The ground truth for availability: whether the stripes of a PUT of size
+// bytes have a placement on the disks that live, with room, on nodes up.
+bool placement_exists(SimCluster& cluster, const Shared& s, size_t size) {
+  const auto& c = s.config;
+  if (size <= c.inline_bytes_max()) return true;  // inline: no disk needed
+  const uint64_t stripe = std::min<uint64_t>(size, c.part_bytes());
+  const uint64_t fragment = (stripe + c.k() - 1) / c.k() + kFragmentHeaderBytesMax;
+  // Near full, PUTs in flight hold room the disks do not show yet (the
+  // gateway counts it, the truth cannot): nothing is owed once the live
+  // disks are 90% full, and a disk's room counts above 10% of it.
+  std::vector<DiskInfo> truth = s.disks;
+  uint64_t used = 0, capacity = 0;
+  for (DiskInfo& d : truth) {
+    const sim::SimDisk& disk = cluster.disk(d.ref.node, d.ref.disk);
+    d.writable = cluster.up(d.ref.node) && !disk.dead();
+    if (d.writable) used += disk.used_bytes(), capacity += d.capacity_bytes;
+    d.used_bytes = std::min(disk.used_bytes() + d.capacity_bytes / 10, d.capacity_bytes);
+  }
+  if (used * 10 > capacity * 9) return false;
+  return PlacementIndex(std::move(truth)).pick(PlacementRequest{c.k(), c.m(), s.level, 0, fragment}).is_ok();
+}
 
 HeartbeatConfig heartbeat_config(const proto::ObjectsWorkload& c) {
   HeartbeatConfig h;
@@ -231,7 +254,13 @@ class GatewayApp final : public NodeApp {
       }
     }
     shared_.repair_damaged_left = repairer_.progress().pass_stripes_damaged;
-    Status listed = co_await repairer_.referenced_stripes(shared_.audit);
+    // The listing for the audit crosses the same lossy network: a lost
+    // message is retried, not taken for a leak or a loss.
+    Status listed = Status(Code::kUnavailable, "not listed");
+    for (uint32_t attempt = 0; attempt < kFinalReadAttempts && !listed.is_ok(); ++attempt) {
+      shared_.audit.clear();
+      listed = co_await repairer_.referenced_stripes(shared_.audit);
+    }
     if (!listed.is_ok()) shared_.repair_converged = false;  // reported as not converged
     shared_.repair_progress = repairer_.progress();
     shared_.stripes = node_.gateway()->stripes().stats();
@@ -313,6 +342,12 @@ class ObjectsWorkloadImpl final : public Workload {
     deadline_ = Duration::millis(static_cast<int64_t>(shared_.config.fragment_deadline_ms()));
     verification_ = Duration::millis(static_cast<int64_t>(scenario.liveness_ms()));
     shared_.verification_time = verification_;
+  }
+
+  void attach(SimCluster& cluster) override {
+    SimCluster* c = &cluster;
+    const Shared* s = &shared_;
+    shared_.checker.set_placement_exists([c, s](size_t size) { return placement_exists(*c, *s, size); });
   }
 
   AppFactory factory() override {

@@ -48,6 +48,7 @@ ObjectsChecker::WriteHandle ObjectsChecker::begin_write(uint32_t key, bool is_pu
   auto& writes = history_[key];
   const std::string etag = is_put ? expected_etag(put_id, size, multipart, upload_part_bytes_) : "";
   writes.push_back(Write{is_put, put_id, size, multipart, now, kNever, State::kInFlight, etag});
+  if (is_put && placement_exists_ && now >= puts_required_from_) writes.back().placeable = placement_exists_(size);
   return WriteHandle{key, writes.size() - 1};
 }
 
@@ -65,9 +66,13 @@ void ObjectsChecker::end_write(WriteHandle h, bool committed, Instant now, const
   for (LeaderCrash& c : leader_crashes_) {
     if (committed && !c.next_ack) c.next_ack = now;
   }
-  if (!committed && w.is_put && w.start >= puts_required_from_) {
+  if (!committed && w.is_put && w.start >= puts_required_from_ && placement_exists_ &&
+      !(w.placeable && placement_exists_(w.size))) {
+    ++puts_without_placement_;  // no placement existed: nothing was owed
+  } else if (!committed && w.is_put && w.start >= puts_required_from_) {
     violations_.add("availability", "PUT of key " + std::to_string(h.key) + " begun at " +
                                         std::to_string(w.start.us / 1000) + " ms failed" +
+                                        (placement_exists_ ? " though a placement existed" : "") +
                                         (why.empty() ? "" : ": " + why));
   }
 }
@@ -322,6 +327,7 @@ std::string ObjectsChecker::stats() const {
          " reads_not_found=" + std::to_string(reads_not_found_) + " reads_failed=" + std::to_string(reads_failed_) +
          " lists=" + std::to_string(lists_) + " versioned_reads=" + std::to_string(versioned_reads_) +
          " final_reads_ok=" + std::to_string(final_ok_) + " writes_refused=" + std::to_string(writes_refused_) +
+         " puts_without_placement=" + std::to_string(puts_without_placement_) +
          put_latencies() + leader_kill_gaps() + counted();
 }
 

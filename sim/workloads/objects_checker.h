@@ -52,6 +52,7 @@ class ObjectsChecker {
     Instant end;
     State state;
     std::string etag;  // what S3 must answer for these bytes
+    bool placeable = true;  // a PUT: a placement existed when it began
     std::string body() const { return make_body(put_id, size); }
     // The S3 parts of a multipart value (one for a single PUT).
     uint32_t parts(uint64_t part_bytes) const;
@@ -82,8 +83,12 @@ class ObjectsChecker {
   // write was acknowledged (leader_kill_to_write_ms).
   void leader_crashed(Instant now) { leader_crashes_.push_back(LeaderCrash{now, std::nullopt}); }
   void set_late_commits(bool late) { late_commits_ = late; }
-  // A PUT begun at or after from that fails is an availability violation.
+  // A PUT begun at or after from that fails is an availability violation,
+  // unless placement_exists (the ground truth: live disks with room on
+  // nodes that are up, for the fragments of a PUT of size bytes) says no
+  // placement existed when it began or when it failed.
   void require_puts_from(Instant from) { puts_required_from_ = from; }
+  void set_placement_exists(std::function<bool(size_t size)> exists) { placement_exists_ = std::move(exists); }
   void check_read(uint32_t key, Instant start, Instant end, const Result<std::string>& result);
   // A GET of key during [start, end] whose answer fits(w) says a value
   // could have given (w.is_put false: the key absent). wrote, for answers
@@ -163,6 +168,8 @@ class ObjectsChecker {
   uint64_t versioned_reads_ = 0;
   uint64_t next_put_id_ = 1;
   Violations violations_;
+  std::function<bool(size_t)> placement_exists_;
+  uint64_t puts_without_placement_ = 0;  // failed when none existed: owed nothing
   Instant puts_required_from_{INT64_MAX};
   uint64_t reads_ok_ = 0, reads_not_found_ = 0, reads_failed_ = 0, writes_acked_ = 0, writes_failed_ = 0,
            writes_maybe_ = 0, final_ok_ = 0, lists_ = 0, writes_refused_ = 0;
