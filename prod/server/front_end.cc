@@ -52,6 +52,12 @@ void add_gateway_metrics(const ObjectGateway& gateway, const GarbageCollector& c
   g["tessera_fragment_read_failures_total"] = static_cast<double>(st.fragment_read_failures);
   g["tessera_stripes_decoded_total"] = static_cast<double>(st.parts_decoded);
   g["tessera_stripe_reads_failed_total"] = static_cast<double>(st.stripe_reads_failed);
+  // Placement's view of the disks: what they hold (true after restarts and
+  // GC: heartbeats carry it) and how many are gone.
+  uint64_t used = 0;
+  for (const DiskInfo& d : gateway.stripes().disks()) used += d.used_bytes;
+  g["tessera_placement_used_bytes"] = static_cast<double>(used);
+  g["tessera_placement_disks_gone"] = static_cast<double>(gateway.stripes().disks_gone());
   g["tessera_fragments_collected_total"] = static_cast<double>(collector.fragments_collected());
 }
 

@@ -10,7 +10,8 @@ kill -9 a gateway in the middle of an upload and show nothing partial
 is visible (through the other gateway, which keeps serving) and a retried
 upload succeeds; kill -9 the metadata node: the gateways answer 503 and
 /ready says so, then all is back after its restart; stop and restart the
-whole cluster and read everything back.
+whole cluster and read everything back, the restarted gateway's placement
+seeing what the disks hold.
 
 Usage: cluster_faults_test.py PATH/TO/tessera-server
 """
@@ -26,7 +27,7 @@ import botocore
 from botocore.config import Config
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from loopback_cluster import prepare_cluster, ready  # noqa: E402
+from loopback_cluster import fragment_bytes, metric, prepare_cluster, ready  # noqa: E402
 from s3test_util import body, check, failures  # noqa: E402
 
 ACCESS, SECRET = "CLUSTERACCESSKEY0001", "clustersecret000000000000000000000000001"
@@ -178,6 +179,16 @@ def main():
         check(r.returncode == 0, "cluster restarts")
         bad = [k for k, v in acked.items() if s3.get_object(Bucket="faults", Key=k)["Body"].read() != v]
         check(not bad, f"after a full restart, {len(acked)} objects read back byte-exact ({bad[:3]})")
+        # A restarted gateway's placement sees what the disks hold (their
+        # nodes' heartbeats say it), not zero.
+        truth, seen = fragment_bytes(data), None
+        for _ in range(50):
+            seen = metric(ports[0], "tessera_placement_used_bytes")
+            if seen is not None and abs(seen - truth) <= truth * 0.01:
+                break
+            time.sleep(0.1)
+        check(truth > 0 and seen is not None and abs(seen - truth) <= truth * 0.01,
+              f"after a restart the gateway's fill is what the disks hold ({seen} vs {truth} bytes)")
     finally:
         sh("stop", data)
         shutil.rmtree(tmp, ignore_errors=True)

@@ -37,6 +37,24 @@ def ready(port):
         return 0
 
 
+def metric(port, name):
+    """A gauge from a gateway's /metrics, or None."""
+    try:
+        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    except OSError:
+        return None
+    m = re.search(r"^" + re.escape(name) + r" (\S+)$", text, re.M)
+    return float(m.group(1)) if m else None
+
+
+def fragment_bytes(data):
+    """What the fragment blobs under a cluster's data directory hold."""
+    total = 0
+    for root, _, files in os.walk(data):
+        total += sum(os.path.getsize(os.path.join(root, f)) for f in files if f.startswith("f-"))
+    return total
+
+
 def prepare_cluster(server, cluster_file, access, secret):
     """(tmp dir, cluster file path, data dir, sh): the checked-in cluster
     moved to free ports (RPC 191NN -> base + NN, S3 190NN -> base + 22 + NN),
