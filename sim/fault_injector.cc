@@ -55,7 +55,12 @@ void FaultInjector::apply(const proto::ScheduledFault& fault) {
   if (healed_) return;
   switch (fault.fault_case()) {
     case proto::ScheduledFault::kPartition:
-      partition(fault.partition());
+      scheduled_partitions_.push_back(partition(fault.partition()));
+      break;
+    case proto::ScheduledFault::kHealPartition:
+      if (fault.heal_partition() < scheduled_partitions_.size() && scheduled_partitions_[fault.heal_partition()] != 0) {
+        cluster_.network().heal_partition(scheduled_partitions_[fault.heal_partition()]);
+      }
       break;
     case proto::ScheduledFault::kHealPartitions:
       cluster_.network().heal_partitions();
@@ -177,6 +182,7 @@ void FaultInjector::replace_metadata_replica(const proto::ReplaceMetadataReplica
 void FaultInjector::heal_all() {
   healed_ = true;
   cluster_.network().heal_partitions();
+  cluster_.network().heal_loss();
   for (uint32_t n = 0; n < cluster_.size(); ++n) {
     for (uint32_t d = 0; d < cluster_.disks_per_node(); ++d) {
       if (cluster_.disk(n, d).dead()) cluster_.disk(n, d).replace();

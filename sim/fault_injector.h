@@ -71,6 +71,7 @@ class FaultInjector {
   Stats stats_;
   std::vector<uint32_t> metadata_group_;
   std::set<uint32_t> decommissioned_;  // replaced metadata replicas: not restarted at heal
+  std::vector<uint64_t> scheduled_partitions_;  // the schedule's partitions in order (0: none made)
   std::function<std::optional<uint32_t>()> metadata_leader_;
   std::function<std::optional<uint32_t>()> metadata_follower_;
   std::function<void(uint32_t gone, Duration catch_up)> replace_metadata_;

@@ -88,6 +88,15 @@ std::string validate_schedule(const proto::Scenario& s, uint32_t nodes) {
       }
       case proto::ScheduledFault::kHealPartitions:
         break;
+      case proto::ScheduledFault::kHealPartition: {
+        int partitions_before = 0;
+        for (const auto& g : s.schedule()) partitions_before += g.has_partition() && g.at_ms() < f.at_ms() ? 1 : 0;
+        if (static_cast<int>(f.heal_partition()) >= partitions_before) {
+          return where + "heal_partition " + std::to_string(f.heal_partition()) +
+                 " names no partition made before it";
+        }
+        break;
+      }
       case proto::ScheduledFault::FAULT_NOT_SET:
         return where + "no fault given";
     }
@@ -194,6 +203,10 @@ std::string validate_scenario(const proto::Scenario& s) {
   if (s.safety_ms() == 0) return "safety_ms must be positive";
   if (s.safety_ms() > kPhaseMsMax || s.liveness_ms() > kPhaseMsMax) {
     return "safety_ms and liveness_ms must be at most " + std::to_string(kPhaseMsMax);
+  }
+  for (const proto::LinkLoss& l : s.network().link_loss()) {
+    if (l.a() >= nodes || l.b() >= nodes || l.a() == l.b()) return "network.link_loss: a and b must be two nodes";
+    if (const std::string p = check_ppm(l.loss_ppm(), "network.link_loss.loss_ppm"); !p.empty()) return p;
   }
   if (s.network().reorder_delay_max_us() > kLatencyUsMax) {
     return "network.reorder_delay_max_us must be at most " + std::to_string(kLatencyUsMax);

@@ -1,5 +1,7 @@
 #include "sim/sim_network.h"
 
+#include <algorithm>
+
 #include <utility>
 
 #include "sim/hash.h"
@@ -72,6 +74,16 @@ uint64_t SimNetwork::add_partition(std::vector<bool> side_a, bool one_way) {
   return id;
 }
 
+uint32_t SimNetwork::link_loss_ppm(uint32_t from, uint32_t to) const {
+  uint32_t ppm = 0;
+  for (const proto::LinkLoss& l : model_.link_loss()) {
+    if ((l.a() == from && l.b() == to) || (!l.one_way() && l.a() == to && l.b() == from)) {
+      ppm = std::max(ppm, l.loss_ppm());
+    }
+  }
+  return ppm;
+}
+
 void SimNetwork::heal_partition(uint64_t id) {
   std::erase_if(partitions_, [id](const Partition& p) { return p.id == id; });
 }
@@ -104,7 +116,7 @@ void SimNetwork::send(uint32_t from, uint32_t to, Message msg) {
     connected_[to].insert(from);
   }
   Random& rng = streams_[from];
-  if (rng.chance_ppm(model_.loss_ppm())) {
+  if (!loss_stopped_ && (rng.chance_ppm(model_.loss_ppm()) || rng.chance_ppm(link_loss_ppm(from, to)))) {
     ++stats_.lost;
     return;
   }

@@ -50,6 +50,8 @@ class SimNetwork {
   uint64_t add_partition(std::vector<bool> side_a, bool one_way);
   void heal_partition(uint64_t id);
   void heal_partitions() { partitions_.clear(); }
+  // Faults healed: loss_ppm and link_loss stop when the model says so.
+  void heal_loss() { loss_stopped_ = model_.loss_stops_at_heal(); }
   size_t partition_count() const { return partitions_.size(); }
   bool blocked(uint32_t from, uint32_t to) const;
 
@@ -69,7 +71,9 @@ class SimNetwork {
   void report_broken(uint32_t at, uint32_t peer, Duration delay);
 
   SimWorld& world_;
+  uint32_t link_loss_ppm(uint32_t from, uint32_t to) const;
   proto::NetworkModel model_;
+  bool loss_stopped_ = false;
   std::vector<NodeLocation> locations_;
   std::vector<Random> streams_;  // one per sender
   std::vector<Network::Receiver> receivers_;

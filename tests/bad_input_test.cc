@@ -55,6 +55,21 @@ TEST(ScenarioFile, ImpossibleTopologiesAreNamed) {
   EXPECT_NE(error_of(s).find("exceeds the maximum"), std::string::npos);
 }
 
+TEST(ScenarioFile, LinkLossAndPartialHealsNameWhatIsWrong) {
+  std::string s = kMinimal;
+  s += "network { link_loss { a: 0 b: 7 loss_ppm: 10 } }";
+  EXPECT_NE(error_of(s).find("network.link_loss: a and b must be two nodes"), std::string::npos);
+  s = kMinimal;
+  s += "network { link_loss { a: 0 b: 1 loss_ppm: 2000000 } }";
+  EXPECT_NE(error_of(s).find("link_loss.loss_ppm must be at most 1000000"), std::string::npos);
+  s = kMinimal;
+  s += "schedule { at_ms: 10 heal_partition: 0 }";
+  EXPECT_NE(error_of(s).find("heal_partition 0 names no partition made before it"), std::string::npos);
+  s = kMinimal;
+  s += "schedule { at_ms: 5 partition { nodes_a: [1] } } schedule { at_ms: 10 heal_partition: 0 }";
+  EXPECT_TRUE(parse_scenario(s, "f").is_ok());
+}
+
 TEST(ScenarioFile, ValuesThatWouldOverflowOrExhaustMemoryAreRefused) {
   std::string s = kMinimal;
   s.replace(s.find("calls_in_flight_max: 1"), 22, "calls_in_flight_max: 1 body_bytes: 4000000000");

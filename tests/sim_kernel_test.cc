@@ -194,6 +194,35 @@ TEST(SimNetwork, LossAndDuplicationFollowTheModel) {
   EXPECT_EQ(dead.stats().lost, 10u);
 }
 
+// Loss on one link (one way here) drops only that link's messages, and
+// stops at the heal when the model says so.
+TEST(SimNetwork, LinkLossHitsItsLinkAndStopsAtTheHeal) {
+  SimWorld world(3);
+  proto::NetworkModel model;
+  auto* link = model.add_link_loss();
+  link->set_a(0);
+  link->set_b(1);
+  link->set_loss_ppm(1000000);
+  link->set_one_way(true);
+  model.set_loss_stops_at_heal(true);
+  SimNetwork net(world, model, {{0, 0}, {0, 0}, {0, 0}}, 1);
+  std::map<uint32_t, int> got;
+  for (uint32_t n = 0; n < 3; ++n) net.set_receiver(n, [&got, n](NodeId, Message) { ++got[n]; });
+  for (int i = 0; i < 10; ++i) {
+    net.send(0, 1, Message{});
+    net.send(1, 0, Message{});
+    net.send(0, 2, Message{});
+  }
+  world.run_until(Instant{1000000});
+  EXPECT_EQ(got[1], 0);
+  EXPECT_EQ(got[0], 10) << "one way: the other direction is clean";
+  EXPECT_EQ(got[2], 10);
+  net.heal_loss();
+  for (int i = 0; i < 10; ++i) net.send(0, 1, Message{});
+  world.run_until(Instant{2000000});
+  EXPECT_EQ(got[1], 10);
+}
+
 TEST(SimCluster, BuildsATopologyOfThreeHundredNodes) {
   auto scenario = load_scenario(std::string(TESSERA_SOURCE_DIR) + "/scenarios/rpc_partition.textproto");
   ASSERT_TRUE(scenario.is_ok()) << scenario.status().to_string();
