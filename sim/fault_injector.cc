@@ -65,17 +65,9 @@ void FaultInjector::apply(const proto::ScheduledFault& fault) {
     case proto::ScheduledFault::kHealPartitions:
       cluster_.network().heal_partitions();
       break;
-    case proto::ScheduledFault::kCrash: {
-      std::optional<uint32_t> node = fault.crash().node();
-      if (fault.crash().metadata_leader()) node = metadata_leader_ ? metadata_leader_() : std::nullopt;
-      if (node && fault.crash().lose_kv() && cluster_.up(*node)) {
-        crash(*node, fault.crash().restart_after_ms());
-        cluster_.lose_kv(*node);
-      } else if (node) {
-        crash(*node, fault.crash().restart_after_ms());
-      }
+    case proto::ScheduledFault::kCrash:
+      apply_crash(fault.crash());
       break;
-    }
     case proto::ScheduledFault::kDiskLoss:
       ++stats_.disk_losses;
       cluster_.disk(fault.disk_loss().node(), fault.disk_loss().disk()).kill();
@@ -100,26 +92,15 @@ void FaultInjector::apply(const proto::ScheduledFault& fault) {
       const uint32_t rack = fault.rack_loss().zone() * scenario_.topology().racks_per_zone() + fault.rack_loss().rack();
       ++stats_.rack_losses;
       for (uint32_t n = 0; n < cluster_.size(); ++n) {
-        if (cluster_.location(n).rack != rack) continue;
-        crash(n, 0);
-        for (uint32_t d = 0; d < cluster_.disks_per_node(); ++d) {
-          ++stats_.disk_losses;
-          cluster_.disk(n, d).kill();
-        }
+        if (cluster_.location(n).rack == rack) lose_node(n);
       }
       break;
     }
-    case proto::ScheduledFault::kNodeLoss: {
-      const uint32_t n = fault.node_loss().node();
-      if (!cluster_.up(n)) break;
+    case proto::ScheduledFault::kNodeLoss:
+      if (!cluster_.up(fault.node_loss().node())) break;
       ++stats_.node_losses;
-      crash(n, 0);
-      for (uint32_t d = 0; d < cluster_.disks_per_node(); ++d) {
-        ++stats_.disk_losses;
-        cluster_.disk(n, d).kill();
-      }
+      lose_node(fault.node_loss().node());
       break;
-    }
     case proto::ScheduledFault::kZoneLoss:
       ++stats_.zone_losses;
       for (uint32_t n = 0; n < cluster_.size(); ++n) {
@@ -131,6 +112,24 @@ void FaultInjector::apply(const proto::ScheduledFault& fault) {
       break;
     case proto::ScheduledFault::FAULT_NOT_SET:
       break;
+  }
+}
+
+void FaultInjector::apply_crash(const proto::CrashFault& fault) {
+  std::optional<uint32_t> node = fault.node();
+  if (fault.metadata_leader()) node = metadata_leader_ ? metadata_leader_() : std::nullopt;
+  if (!node) return;
+  const bool lose_kv = fault.lose_kv() && cluster_.up(*node);
+  crash(*node, fault.restart_after_ms());
+  if (lose_kv) cluster_.lose_kv(*node);
+}
+
+// The node crashes and its disks die with their data.
+void FaultInjector::lose_node(uint32_t node) {
+  crash(node, 0);
+  for (uint32_t d = 0; d < cluster_.disks_per_node(); ++d) {
+    ++stats_.disk_losses;
+    cluster_.disk(node, d).kill();
   }
 }
 

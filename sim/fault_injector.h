@@ -59,6 +59,8 @@ class FaultInjector {
  private:
   void at(uint64_t ms, uint64_t detail, Callback cb);
   void apply(const proto::ScheduledFault& fault);
+  void apply_crash(const proto::CrashFault& fault);
+  void lose_node(uint32_t node);
   void crash(uint32_t node, uint64_t restart_after_ms);
   uint64_t partition(const proto::PartitionFault& fault);  // the partition's id, 0 if none
   void replace_metadata_replica(const proto::ReplaceMetadataReplicaFault& fault);

@@ -190,7 +190,7 @@ Task<bool> Repairer::rebuild(const Stripe& s, bool from_reads) {
   if (r.good < r.k && !r.unresolved && !r.presumed) {
     // Every fragment was found good or gone, and fewer than k are good: lost.
     ++progress_.stripes_unrepairable;
-    co_await mark_lost(r);
+    co_await mark_lost(r.s, r.lost);
     co_return false;
   }
   bool placed = r.good >= r.k;
@@ -347,38 +347,6 @@ Task<bool> Repairer::write_fragments(Rebuild& r) {
     if (r.moved[b]) r.after[r.bad[b]] = r.before[r.bad[b]];  // not moved after all
   }
   co_return all_written;
-}
-
-Task<void> Repairer::mark_lost(Rebuild& r) {
-  const proto::StripeRecord& part = r.s.part;
-  r.before.assign(part.fragments().begin(), part.fragments().end());
-  r.after = r.before;
-  for (uint32_t i : r.lost) r.after[i].set_lost(true);
-  proto::StripeRecord marked = part;
-  for (uint32_t i = 0; i < r.n; ++i) *marked.mutable_fragments(static_cast<int>(i)) = r.after[i];
-  ASSERT(stripe_lost(marked));
-  Status committed = co_await metadata_.move_stripe(r.s.owner, part.fragment_version(), part.number(),
-                                                    r.before, r.after);
-  if (!committed.is_ok()) co_return;  // changed or gone meanwhile, or no answer: the next pass sees
-  if (!stripe_lost(part)) ++progress_.stripes_marked_lost;
-  report_lost(r.s, marked);
-}
-
-void Repairer::report_lost(const Stripe& s, const proto::StripeRecord& part) {
-  const StripeOwner& o = s.owner;
-  const LostKey key{o.bucket, o.key, o.version, o.upload_id, o.upload_part, s.fragment_version, part.number()};
-  const LostStripe lost{o, s.fragment_version, part.number(), fragments_left(part), part.k()};
-  // During a pass into the pass's own report (it replaces the last one at
-  // the end); between passes (a heal) straight into the report.
-  auto& report = progress_.in_pass ? pass_lost_ : lost_;
-  if (report.size() < kLostReportMax || report.count(key)) report[key] = lost;
-  progress_.stripes_lost = lost_.size();
-}
-
-std::vector<Repairer::LostStripe> Repairer::lost_stripes() const {
-  std::vector<LostStripe> out;
-  for (const auto& [key, lost] : lost_) out.push_back(lost);
-  return out;
 }
 
 // Commits the moves (or, with none, checks the stripe is still referenced)

@@ -142,9 +142,10 @@ class Repairer {
   Task<bool> decode(Rebuild& r);
   bool choose_targets(Rebuild& r);
   Task<bool> write_fragments(Rebuild& r);
-  // Marks what r found gone lost (every other fragment good): fewer than k
-  // exist.
-  Task<void> mark_lost(Rebuild& r);
+  // Lost stripes (lost_stripes.cc): marks the fragments of s found gone
+  // (every other one good, fewer than k of those) lost in the metadata,
+  // and lists s in the report.
+  Task<void> mark_lost(const Stripe& s, std::vector<uint32_t> gone);
   void report_lost(const Stripe& s, const proto::StripeRecord& part);
   Task<Status> commit(Rebuild& r);
   // Deletes fragments unreferenced in every pass for orphan_grace.

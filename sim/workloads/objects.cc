@@ -5,6 +5,7 @@
 #include "core/metadata/metadata_group_admin.h"
 #include "core/node/node.h"
 #include "sim/cluster.h"
+#include "sim/workloads/ground_truth.h"
 #include "sim/workloads/consensus_checker.h"
 #include "sim/workloads/objects_checker.h"
 #include "sim/workloads/objects_client.h"
@@ -46,28 +47,6 @@ struct Shared {
   StripeStore::Stats stripes;  // the gateway's last incarnation's
   uint64_t disk_fill_peak_pct = 0;  // the fullest any storage disk was, of its capacity
 };
-
-// The ground truth for availability: whether the stripes of a PUT of size
-// bytes have a placement on the disks that live, with room, on nodes up.
-bool placement_exists(SimCluster& cluster, const Shared& s, size_t size) {
-  const auto& c = s.config;
-  if (size <= c.inline_bytes_max()) return true;  // inline: no disk needed
-  const uint64_t stripe = std::min<uint64_t>(size, c.part_bytes());
-  const uint64_t fragment = (stripe + c.k() - 1) / c.k() + kFragmentHeaderBytesMax;
-  // Near full, PUTs in flight hold room the disks do not show yet (the
-  // gateway counts it, the truth cannot): nothing is owed once the live
-  // disks are 90% full, and a disk's room counts above 10% of it.
-  std::vector<DiskInfo> truth = s.disks;
-  uint64_t used = 0, capacity = 0;
-  for (DiskInfo& d : truth) {
-    const sim::SimDisk& disk = cluster.disk(d.ref.node, d.ref.disk);
-    d.writable = cluster.up(d.ref.node) && !disk.dead();
-    if (d.writable) used += disk.used_bytes(), capacity += d.capacity_bytes;
-    d.used_bytes = std::min(disk.used_bytes() + d.capacity_bytes / 10, d.capacity_bytes);
-  }
-  if (used * 10 > capacity * 9) return false;
-  return PlacementIndex(std::move(truth)).pick(PlacementRequest{c.k(), c.m(), s.level, 0, fragment}).is_ok();
-}
 
 HeartbeatConfig heartbeat_config(const proto::ObjectsWorkload& c) {
   HeartbeatConfig h;
@@ -347,7 +326,8 @@ class ObjectsWorkloadImpl final : public Workload {
   void attach(SimCluster& cluster) override {
     SimCluster* c = &cluster;
     const Shared* s = &shared_;
-    shared_.checker.set_placement_exists([c, s](size_t size) { return placement_exists(*c, *s, size); });
+    shared_.checker.set_placement_exists(
+        [c, s](size_t size) { return placement_exists(*c, s->disks, s->config, s->level, size); });
   }
 
   AppFactory factory() override {
@@ -450,26 +430,13 @@ class ObjectsWorkloadImpl final : public Workload {
   }
 
  private:
-  // The fullest any disk got; and no fragment write to a disk dead longer
-  // than the gateway needs to learn it (two heartbeats, or a write that
-  // fails at its deadline, twice over): placement knows disk state.
+  // No fragment write to a disk dead longer than the gateway needs to
+  // learn it (two heartbeats, or a write that fails at its deadline, twice
+  // over): placement knows disk state. And the fullest any disk got.
   void check_disks(SimCluster& cluster, Violations& out) {
     const Duration learn = heartbeat_config(shared_.config).interval * 2 +
                            Duration::millis(static_cast<int64_t>(shared_.config.fragment_deadline_ms())) * 2;
-    for (NodeId n : shared_.storage_nodes) {
-      for (uint32_t d = 0; d < cluster.disks_per_node(); ++d) {
-        const sim::SimDisk& disk = cluster.disk(n.value, d);
-        shared_.disk_fill_peak_pct = std::max(shared_.disk_fill_peak_pct,
-                                              disk.peak_used_bytes() * 100 / std::max<uint64_t>(1, disk.capacity_bytes()));
-        if (disk.longest_dead_write() > learn) {
-          out.add(invariant::kPlacement, "a fragment write went to node " + std::to_string(n.value) + " disk " +
-                                             std::to_string(d) + " " +
-                                             std::to_string(disk.longest_dead_write().millis_count()) +
-                                             " ms after it died (placement should know within " +
-                                             std::to_string(learn.millis_count()) + " ms)");
-        }
-      }
-    }
+    shared_.disk_fill_peak_pct = sim::check_disks(cluster, shared_.storage_nodes, learn, out);
   }
 
   // Replicas at the same applied index hold the same state machine.
