@@ -1,5 +1,6 @@
 #include "prod/s3/metrics.h"
 
+#include <cmath>
 #include <sstream>
 
 namespace tessera::prod::s3 {
@@ -35,7 +36,15 @@ std::string Metrics::render(const std::map<std::string, double>& extra) const {
   }
   out << "# TYPE tessera_s3_bytes_in_total counter\ntessera_s3_bytes_in_total " << bytes_in_ << "\n";
   out << "# TYPE tessera_s3_bytes_out_total counter\ntessera_s3_bytes_out_total " << bytes_out_ << "\n";
-  for (const auto& [name, value] : extra) out << name << " " << value << "\n";
+  for (const auto& [name, value] : extra) {
+    // Byte counts and the like exactly (a stream's default 6 digits round
+    // 296599134 to 2.96599e+08); fractions as they come.
+    if (value == std::floor(value) && std::fabs(value) < 9e15) {
+      out << name << " " << static_cast<int64_t>(value) << "\n";
+    } else {
+      out << name << " " << value << "\n";
+    }
+  }
   return out.str();
 }
 
