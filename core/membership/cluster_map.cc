@@ -32,13 +32,13 @@ Task<void> ClusterMap::refresh_loop() {
 }
 
 NodeState ClusterMap::state(NodeId node) const {
-  if (detector_.silent_for(node) <= detector_.suspect_after()) return NodeState::kUp;
+  if (detector_.state(node) == PeerState::kUp) return NodeState::kUp;
   return out_.count(node) ? NodeState::kOut : NodeState::kDown;
 }
 
 void ClusterMap::refresh() {
   // Out only while silent: one heard again is in at once.
-  std::erase_if(out_, [this](NodeId n) { return detector_.silent_for(n) <= detector_.suspect_after(); });
+  std::erase_if(out_, [this](NodeId n) { return detector_.state(n) == PeerState::kUp; });
   if (config_.out_after.us > 0) {
     const size_t out_max = std::max<size_t>(1, nodes_.size() * config_.out_percent_max / 100);
     // Longest silent first, so the cap keeps the likeliest dead.
