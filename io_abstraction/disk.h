@@ -33,6 +33,10 @@ class Disk {
   virtual Task<Result<std::vector<std::string>>> list(std::string prefix) = 0;
   // Now, without waiting: kDiskGone for a disk that is gone.
   virtual Result<DiskSpace> space() const = 0;
+  // Changes when another disk took this one's place (a replaced disk, a
+  // new file system mounted at its path): what was written through this
+  // object is no longer what it holds.
+  virtual uint64_t generation() const { return 0; }
 };
 
 // Names are restricted so that every implementation can store them as-is:

@@ -171,6 +171,12 @@ Result<DiskSpace> FileDisk::space() const {
   return DiskSpace{static_cast<uint64_t>(std::max<int64_t>(used, 0)), static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize};
 }
 
+uint64_t FileDisk::generation() const {
+  struct stat st;
+  if (::stat(root_.c_str(), &st) != 0) return 0;
+  return (static_cast<uint64_t>(st.st_dev) << 40) ^ static_cast<uint64_t>(st.st_ino);
+}
+
 Task<Status> FileDisk::write(std::string name, std::string data, Durability durability) {
   if (!valid_blob_name(name)) co_return Status(Code::kInvalidArgument, "bad blob name: " + name);
   co_return co_await executor_.run([&] { return write_blocking(name, data, durability); });

@@ -28,6 +28,9 @@ class FileDisk final : public Disk {
   // used: the blobs' bytes (summed at open, kept since); free: what the
   // file system has available.
   Result<DiskSpace> space() const override;
+  // The root directory's device and inode: another file system mounted at
+  // the path, or the directory made anew, is another disk. 0 while gone.
+  uint64_t generation() const override;
 
   const std::string& root() const { return root_; }
 

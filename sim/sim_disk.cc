@@ -134,6 +134,7 @@ void SimDisk::kill() {
 void SimDisk::replace() {
   kill();
   dead_ = false;
+  ++replacements_;
 }
 
 bool SimDisk::rot_at_rest() {

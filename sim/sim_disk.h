@@ -40,6 +40,7 @@ class SimDisk final : public Disk {
   void crash();                 // unsynced writes survive, vanish or tear
   void kill();                  // the disk is gone with all its data
   void replace();               // a new empty disk in the same slot
+  uint64_t generation() const override { return replacements_; }
   bool rot_at_rest();           // flips one bit in one stored blob; false if empty
   bool dead() const { return dead_; }
   // A gray disk: every operation takes this much longer (0: healthy again).
@@ -78,6 +79,7 @@ class SimDisk final : public Disk {
   Instant died_at_;
   Duration longest_dead_write_{0};
   bool dead_ = false;
+  uint64_t replacements_ = 0;
   Duration slowdown_{0};
   Stats stats_;
 };

@@ -224,9 +224,14 @@ TEST_P(RepairTest, AStripeFoundLostIsMarkedReportedAndReadAsLost) {
   EXPECT_EQ(gateway.stats().fragments_read + gateway.stats().fragment_read_failures, reads);
   EXPECT_EQ(repairer.progress().stripes_marked_lost, 1u);
   EXPECT_EQ(repairer.progress().stripes_lost, 1u);
-  // The fragments come back (a disk remounted): the next pass rewrites them and clears the marks.
+  // The fragments come back behind the node's back (a disk remounted).
+  // The node's inventory learns of them at its next listing (the
+  // scrubber's pass); then repair rewrites them and clears the marks.
   ASSERT_TRUE(run(disks[a.disk]->write(a.blob, a_bytes, Durability::kSync)).is_ok());
   ASSERT_TRUE(run(disks[b.disk]->write(b.blob, b_bytes, Durability::kSync)).is_ok());
+  EXPECT_EQ(pass().lost.size(), 1u);
+  ASSERT_TRUE(run(service->list_blobs(a.disk)).is_ok());
+  ASSERT_TRUE(run(service->list_blobs(b.disk)).is_ok());
   const auto third = pass();
   EXPECT_EQ(third.repaired, 1u);
   EXPECT_TRUE(third.lost.empty());

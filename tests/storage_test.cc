@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/codec/sha256.h"
+#include "core/repair/inventory_compare.h"
 #include "core/storage/fragment_format.h"
 #include "core/storage/storage_service.h"
 #include "sim/sim_disk.h"
@@ -129,6 +130,80 @@ TEST_F(StorageServiceTest, DeleteRemoves) {
   ASSERT_TRUE(put(0, 5, "gone soon").is_ok());
   ASSERT_TRUE(run(delete_fragment(client, NodeId(1), 0, id(5), Duration::seconds(1))).is_ok());
   EXPECT_EQ(get(0, 5).code(), Code::kNotFound);
+}
+
+// The node's Merkle inventory against what a caller expects on disk 0.
+class StorageInventoryTest : public StorageServiceTest {
+ protected:
+  Result<InventoryDiff> compare_disk0(const std::vector<uint32_t>& expected_indexes) {
+    InventoryTree expected;
+    for (uint32_t i : expected_indexes) expected.insert(fragment_blob_name(id(i)));
+    InventoryAsk ask = [this](proto::InventoryTreeRequest req) {
+      req.set_disk(0);
+      return ask_inventory_tree(client, NodeId(1), std::move(req), Duration::seconds(1));
+    };
+    InventoryDiff diff;
+    Status s = run(compare_inventory(expected, std::move(ask), &diff));
+    if (!s.is_ok()) return s;
+    return diff;
+  }
+  static std::vector<std::string> names(std::vector<uint32_t> indexes) {
+    std::vector<std::string> out;
+    for (uint32_t i : indexes) out.push_back(fragment_blob_name(id(i)));
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+};
+
+TEST_F(StorageInventoryTest, TheTreeFollowsPutsDeletesAndReads) {
+  for (uint32_t i = 0; i < 4; ++i) ASSERT_TRUE(put(0, i, "fragment " + std::to_string(i)).is_ok());
+  auto same = compare_disk0({0, 1, 2, 3});
+  ASSERT_TRUE(same.is_ok()) << same.status().to_string();
+  EXPECT_TRUE(same.value().missing.empty() && same.value().extra.empty());
+  EXPECT_EQ(same.value().messages, 1u);
+  ASSERT_TRUE(run(delete_fragment(client, NodeId(1), 0, id(1), Duration::seconds(1))).is_ok());
+  ASSERT_TRUE(put(0, 9, "unexpected").is_ok());
+  auto diff = compare_disk0({0, 1, 2, 3});
+  ASSERT_TRUE(diff.is_ok());
+  EXPECT_EQ(diff.value().missing, names({1}));
+  EXPECT_EQ(diff.value().extra, names({9}));
+  // Removed behind the node's back: a read that finds it gone tells the tree.
+  ASSERT_TRUE(run(d0.remove(fragment_blob_name(id(2)))).is_ok());
+  EXPECT_EQ(get(0, 2).code(), Code::kNotFound);
+  EXPECT_EQ(compare_disk0({0, 3, 9}).value().missing, names({}));
+  EXPECT_EQ(compare_disk0({0, 2, 3, 9}).value().missing, names({2}));
+}
+
+TEST_F(StorageInventoryTest, AListingBringsTheTreeInLineWithTheDisk) {
+  for (uint32_t i = 0; i < 3; ++i) ASSERT_TRUE(put(0, i, "x").is_ok());
+  ASSERT_TRUE(compare_disk0({0, 1, 2}).is_ok());  // built
+  ASSERT_TRUE(run(d0.remove(fragment_blob_name(id(0)))).is_ok());
+  EXPECT_TRUE(compare_disk0({0, 1, 2}).value().missing.empty());  // not seen yet
+  auto listed = run(service.list_blobs(0));
+  ASSERT_TRUE(listed.is_ok());
+  EXPECT_EQ(listed.value().size(), 2u);
+  EXPECT_EQ(compare_disk0({0, 1, 2}).value().missing, names({0}));
+}
+
+TEST_F(StorageInventoryTest, AGoneDiskIsReportedAndAReplacedOneIsListedAnew) {
+  for (uint32_t i = 0; i < 3; ++i) ASSERT_TRUE(put(0, i, "x").is_ok());
+  ASSERT_TRUE(compare_disk0({0, 1, 2}).is_ok());
+  d0.kill();
+  EXPECT_EQ(compare_disk0({0, 1, 2}).code(), Code::kDiskGone);
+  d0.replace();
+  auto fresh = compare_disk0({0, 1, 2});
+  ASSERT_TRUE(fresh.is_ok()) << fresh.status().to_string();
+  EXPECT_EQ(fresh.value().missing, names({0, 1, 2}));
+}
+
+TEST_F(StorageInventoryTest, CorruptFragmentsComeWithTheFirstAnswer) {
+  ASSERT_TRUE(put(0, 4, std::string(200, 'c')).is_ok());
+  ASSERT_TRUE(d0.rot_at_rest());
+  EXPECT_EQ(get(0, 4).code(), Code::kCorrupt);
+  auto diff = compare_disk0({4});
+  ASSERT_TRUE(diff.is_ok());
+  EXPECT_EQ(diff.value().corrupt, names({4}));
+  EXPECT_TRUE(diff.value().missing.empty());
 }
 
 TEST(FragmentFormat, HeaderNamingAnotherFragmentIsCorrupt) {

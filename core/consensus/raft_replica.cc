@@ -50,6 +50,15 @@ std::optional<NodeId> RaftReplica::leader_hint() const {
   return raft_node(raft_->leader());
 }
 
+std::string RaftReplica::describe() const {
+  if (!raft_) return "starting";
+  if (halted_) return "halted: it could not write its log, or its log conflicts with a committed entry";
+  if (raft_->recovering()) return "recovering: votes in no election until a leader has sent it the log";
+  if (raft_->role() == raft::Role::kLeader) return "leader";
+  if (raft_->leader() == 0) return "caught up, no leader heard";
+  return "caught up, follower of node " + std::to_string(raft_node(raft_->leader()).value);
+}
+
 Status RaftReplica::not_leader() const {
   const auto hint = leader_hint();
   return Status(Code::kUnavailable, hint ? "leader=" + std::to_string(hint->value) : "no leader", "NotLeader");

@@ -88,6 +88,11 @@ class RaftReplica {
   const raft::Raft* raft() const { return raft_.get(); }
   uint64_t applied_index() const { return applied_; }
   bool halted() const { return halted_; }
+  // What an operator needs to know of this replica, for a log line:
+  // "leader", "follower of node N", "recovering ..." (it votes in no
+  // election until a leader has sent it the log), "halted ...".
+  std::string describe() const;
+  NodeId id() const { return rpc_.self(); }
 
  private:
   struct Waiter;

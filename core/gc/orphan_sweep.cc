@@ -36,7 +36,7 @@ Task<Status> OrphanSweep::sweep(std::map<DiskRef, std::set<std::string>> referen
   for (const auto& [disk, inv] : inventory) {
     if (!inv.answered || inv.failed) continue;
     const auto& refs = referenced[disk];
-    for (const std::string& name : inv.names) {
+    for (const std::string& name : inv.extra) {
       if (refs.count(name) > 0) continue;
       auto key = std::make_pair(disk, name);
       auto it = orphan_seen_.find(key);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/gateway/gateway_util.h"
+#include "core/repair/inventory_compare.h"
 #include "core/storage/fragment_format.h"
 #include "core/storage/storage_service.h"
 #include "core/invariants.h"
@@ -36,7 +37,6 @@ Repairer::Repairer(StripeStore& stripes, MetadataStore& metadata, std::vector<St
       sweep_(stripes, metadata, config.orphan_grace) {
   ASSERT(!classes_.empty());
   ASSERT(config_.bytes_per_second > 0);
-  ASSERT(config_.inventory_page > 0);
   ASSERT(config_.stripes_in_parallel > 0);
 }
 
@@ -103,25 +103,28 @@ Task<Status> Repairer::referenced_stripes(std::vector<ReferencedStripe>& out) {
   co_return Status::ok();
 }
 
-Task<Status> Repairer::fetch_inventory(DiskRef disk, DiskInventory* out) {
-  std::string after;
-  for (;;) {
-    auto page = co_await stripes_.list_inventory(disk, after, config_.inventory_page);
-    if (!page.is_ok()) {
-      *out = DiskInventory{};  // no answer: nothing known about this disk
-      co_return Status::ok();
-    }
-    out->answered = true;
-    if (page.value().disk_failed()) {
-      out->failed = true;
-      stripes_.mark_gone(disk);  // the gateway's placement learns it too
-      co_return Status::ok();
-    }
-    for (const std::string& name : page.value().corrupt()) out->corrupt.insert(name);
-    for (const std::string& name : page.value().names()) out->names.insert(name);
-    if (!page.value().truncated() || page.value().names().empty()) co_return Status::ok();
-    after = page.value().names(page.value().names_size() - 1);
+Task<Status> Repairer::fetch_inventory(DiskRef disk, const InventoryTree* expected, DiskInventory* out) {
+  InventoryAsk ask = [this, disk](proto::InventoryTreeRequest request) {
+    return stripes_.ask_inventory_tree(disk, std::move(request));
+  };
+  InventoryDiff diff;
+  auto compared = co_await compare_inventory(*expected, std::move(ask), &diff);
+  progress_.inventory_messages += diff.messages;
+  progress_.inventory_bytes += diff.bytes;
+  if (compared.code() == Code::kDiskGone) {
+    out->answered = out->failed = true;
+    stripes_.mark_gone(disk);  // the gateway's placement learns it too
+    co_return Status::ok();
   }
+  if (!compared.is_ok()) {
+    *out = DiskInventory{};  // no answer: nothing known about this disk
+    co_return Status::ok();
+  }
+  out->answered = true;
+  out->missing.insert(diff.missing.begin(), diff.missing.end());
+  out->extra.insert(diff.extra.begin(), diff.extra.end());
+  out->corrupt.insert(diff.corrupt.begin(), diff.corrupt.end());
+  co_return Status::ok();
 }
 
 Repairer::FragmentState Repairer::state_of(const Stripe& s, uint32_t index) const {
@@ -132,7 +135,7 @@ Repairer::FragmentState Repairer::state_of(const Stripe& s, uint32_t index) cons
   if (it->second.failed) return FragmentState::kDiskGone;
   const std::string& name = s.blob_names[index];
   if (it->second.corrupt.count(name) > 0) return FragmentState::kCorrupt;
-  if (it->second.names.count(name) == 0) return FragmentState::kMissing;
+  if (it->second.missing.count(name) > 0) return FragmentState::kMissing;
   return FragmentState::kOk;
 }
 
@@ -399,9 +402,18 @@ Task<Result<Repairer::PassResult>> Repairer::pass() {
   for (const DiskInfo& d : stripes_.disks()) {
     if (stripes_.node_up(NodeId(d.ref.node))) disks.push_back(d.ref);
   }
+  // What each disk should hold, as the trees its storage node keeps.
+  std::map<DiskRef, InventoryTree> expected;
+  for (const DiskRef& d : disks) expected[d];
+  for (const Stripe& s : stripes) {
+    for (int i = 0; i < s.part.fragments_size(); ++i) {
+      auto it = expected.find(DiskRef{s.part.fragments(i).node(), s.part.fragments(i).disk()});
+      if (it != expected.end()) it->second.insert(s.blob_names[static_cast<size_t>(i)]);
+    }
+  }
   std::vector<DiskInventory> found(disks.size());
   std::vector<Task<Status>> fetches;
-  for (size_t i = 0; i < disks.size(); ++i) fetches.push_back(fetch_inventory(disks[i], &found[i]));
+  for (size_t i = 0; i < disks.size(); ++i) fetches.push_back(fetch_inventory(disks[i], &expected[disks[i]], &found[i]));
   co_await when_all(stripes_.runtime(), std::move(fetches));
   for (size_t i = 0; i < disks.size(); ++i) {
     if (found[i].failed) disks_failed_.insert(disks[i]);

@@ -4,9 +4,11 @@
 // One pass:
 //  1. collects every stripe the metadata references (object versions, and
 //     parts of uploads in progress);
-//  2. asks every storage node that is up for its inventory: the fragments
-//     each disk holds, those found corrupt (by reads or the scrubber), and
-//     whether the disk is gone;
+//  2. compares each disk of every storage node that is up with what the
+//     metadata expects on it, by Merkle tree (core/repair/inventory_compare.h:
+//     O(differences x log n) messages, not a listing): the fragments it
+//     lacks, those it holds unexpected, those found corrupt (by reads or
+//     the scrubber), and whether the disk is gone;
 //  3. orders the damaged stripes by surviving fragments, fewest first;
 //  4. for each, reads every reachable fragment (verified), decodes from any
 //     k, and writes each bad one back: in place when its disk is healthy,
@@ -36,6 +38,7 @@
 #include <vector>
 
 #include "core/gc/orphan_sweep.h"
+#include "core/storage/inventory_tree.h"
 #include "core/metadata/metadata_store.h"
 #include "core/stripe/stripe_store.h"
 
@@ -43,7 +46,6 @@ namespace tessera {
 
 struct RepairConfig {
   uint64_t bytes_per_second = 64u << 20;  // fragment bytes read and written
-  uint32_t inventory_page = 4096;
   uint32_t stripes_in_parallel = 8;
   Duration orphan_grace = Duration::micros(0);  // 0: no orphan sweep
 };
@@ -66,6 +68,8 @@ class Repairer {
     uint64_t orphans_deleted = 0;      // in all passes
     uint64_t heals_queued = 0;         // stripes GETs found damaged
     uint64_t stripes_healed_on_read = 0;  // of those, made whole by the heal
+    uint64_t inventory_messages = 0;   // Merkle comparison requests to storage nodes, in all passes
+    uint64_t inventory_bytes = 0;      // and their bytes, both ways
   };
   // A stripe found lost: fewer than k of its fragments exist anywhere (every
   // other one is missing, corrupt or on a gone disk). Repair marks its
@@ -129,7 +133,7 @@ class Repairer {
   enum class FragmentState { kOk, kUnknown, kMissing, kCorrupt, kDiskGone, kNodeOut };
 
   // Always ok: a disk that does not answer is left unknown (when_all needs a value).
-  Task<Status> fetch_inventory(DiskRef disk, DiskInventory* out);
+  Task<Status> fetch_inventory(DiskRef disk, const InventoryTree* expected, DiskInventory* out);
   FragmentState state_of(const Stripe& s, uint32_t index) const;
   // Rebuilds s; true when it is whole afterwards. repair() also counts it
   // as done in the pass's progress.

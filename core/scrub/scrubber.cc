@@ -33,7 +33,7 @@ Task<void> Scrubber::pass() {
   progress_.pass_blobs_done = 0;
   std::vector<std::vector<std::string>> names(disks_.size());
   for (size_t d = 0; d < disks_.size(); ++d) {
-    auto listed = co_await disks_[d]->list("f-");
+    auto listed = co_await storage_.list_blobs(static_cast<uint32_t>(d));  // keeps the inventory tree true
     if (!listed.is_ok()) continue;  // a gone disk has nothing to scrub; repair moves its fragments
     names[d] = std::move(listed).value();
     progress_.pass_blobs_total += names[d].size();

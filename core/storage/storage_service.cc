@@ -9,7 +9,7 @@
 namespace tessera {
 
 StorageService::StorageService(Runtime& rt, RpcEndpoint& rpc, std::vector<Disk*> disks, bool verify_reads)
-    : rt_(rt), disks_(std::move(disks)), verify_reads_(verify_reads), corrupt_(disks_.size()) {
+    : rt_(rt), disks_(std::move(disks)), verify_reads_(verify_reads), corrupt_(disks_.size()), inventory_(disks_) {
   // A put from this very node crossed no trust boundary: its checksum was
   // computed from these bytes in this process a moment ago.
   rpc.serve("storage.put", [this, self = rpc.self()](NodeId from, std::string payload) -> Task<Result<std::string>> {
@@ -23,6 +23,8 @@ StorageService::StorageService(Runtime& rt, RpcEndpoint& rpc, std::vector<Disk*>
             typed_handler<proto::DeleteFragmentRequest>([this](NodeId, auto r) { return remove(std::move(r)); }));
   rpc.serve("storage.inventory",
             typed_handler<proto::InventoryRequest>([this](NodeId, auto r) { return inventory(std::move(r)); }));
+  rpc.serve("storage.inventory_tree", typed_handler<proto::InventoryTreeRequest>(
+                                          [this](NodeId, auto r) { return inventory_tree(std::move(r)); }));
 }
 
 bool StorageService::report_corrupt(uint32_t disk, const std::string& blob_name) {
@@ -64,6 +66,7 @@ Task<Status> StorageService::put(std::string payload, bool verify) {
   if (s.is_ok()) {
     ++stats_.puts;
     corrupt_[request.disk()].erase(name);
+    inventory_.written(request.disk(), name);
   }
   co_return s;
 }
@@ -72,6 +75,7 @@ Task<Result<proto::GetFragmentResponse>> StorageService::get(proto::GetFragmentR
   auto d = disk(request.disk());
   if (!d.is_ok()) co_return d.status();
   Result<std::string> blob = co_await d.value()->read(fragment_blob_name(request.id()));
+  if (blob.code() == Code::kNotFound) inventory_.removed(request.disk(), fragment_blob_name(request.id()));
   if (!blob.is_ok()) co_return blob.status();
   ++stats_.gets;
   std::string bytes = std::move(blob).value();
@@ -98,7 +102,10 @@ Task<Status> StorageService::remove(proto::DeleteFragmentRequest request) {
     co_return Status(Code::kInvalidArgument, "not a fragment blob name: " + name);
   }
   Status s = co_await d.value()->remove(name);
-  if (s.is_ok() || s.code() == Code::kNotFound) corrupt_[request.disk()].erase(name);
+  if (s.is_ok() || s.code() == Code::kNotFound) {
+    corrupt_[request.disk()].erase(name);
+    inventory_.removed(request.disk(), name);
+  }
   co_return s;
 }
 
@@ -123,6 +130,29 @@ Task<Result<proto::InventoryResponse>> StorageService::inventory(proto::Inventor
   out.set_truncated(it != names.value().end());
   for (const std::string& name : corrupt_[request.disk()]) out.add_corrupt(name);
   co_return out;
+}
+
+Task<Result<proto::InventoryTreeResponse>> StorageService::inventory_tree(proto::InventoryTreeRequest request) {
+  auto d = disk(request.disk());
+  if (!d.is_ok()) co_return d.status();
+  ++stats_.inventories;
+  const uint32_t index = request.disk();
+  const bool root = request.levels_size() > 0 && request.levels(0) == 0 && !request.names();
+  auto r = co_await inventory_.answer(index, std::move(request));
+  if (r.is_ok() && root) {
+    for (const std::string& name : corrupt_[index]) r.value().add_corrupt(name);
+  }
+  co_return r;
+}
+
+Task<Result<std::vector<std::string>>> StorageService::list_blobs(uint32_t disk) {
+  ASSERT(disk < disks_.size());
+  return inventory_.list(disk);
+}
+
+Task<Result<proto::InventoryTreeResponse>> ask_inventory_tree(RpcEndpoint& rpc, NodeId node,
+                                                              proto::InventoryTreeRequest request, Duration deadline) {
+  co_return co_await call_message<proto::InventoryTreeResponse>(rpc, node, "storage.inventory_tree", request, deadline);
 }
 
 Task<Status> put_fragment(RpcEndpoint& rpc, NodeId node, std::string payload, Duration deadline) {

@@ -5,9 +5,11 @@
 //    (Durability::kSync);
 //  - get verifies magic, header, id, length and SHA-256, and reports any
 //    mismatch as kCorrupt: rot is never served as data;
-//  - inventory lists a disk's fragments a page at a time, with those found
-//    corrupt (by a read or the scrubber) since they were last written, so
-//    repair can compare what is here with what the metadata expects.
+//  - inventory_tree answers a Merkle comparison of a disk's fragments
+//    (core/storage/inventory_keeper.h) with those found corrupt (by a read
+//    or the scrubber) since they were last written, so repair compares
+//    what is here with what the metadata expects in O(differences)
+//    messages; inventory lists a disk's fragments a page at a time.
 // Hashing runs through Runtime::offload.
 #pragma once
 
@@ -18,6 +20,7 @@
 
 #include "core/codec/sha256.h"
 #include "core/rpc/rpc_endpoint.h"
+#include "core/storage/inventory_keeper.h"
 #include "io_abstraction/disk.h"
 #include "io_abstraction/runtime.h"
 #include "storage.pb.h"
@@ -45,6 +48,10 @@ class StorageService {
   Task<Result<proto::GetFragmentResponse>> get(proto::GetFragmentRequest request);
   Task<Status> remove(proto::DeleteFragmentRequest request);
   Task<Result<proto::InventoryResponse>> inventory(proto::InventoryRequest request);
+  Task<Result<proto::InventoryTreeResponse>> inventory_tree(proto::InventoryTreeRequest request);
+  // A disk's fragment blobs, listed now (the scrubber's pass): the
+  // inventory tree is brought in line with the listing.
+  Task<Result<std::vector<std::string>>> list_blobs(uint32_t disk);
 
   // The blob named on disk failed verification; reported by inventory
   // until it is written again or removed. False when it already was.
@@ -57,6 +64,7 @@ class StorageService {
   std::vector<Disk*> disks_;
   bool verify_reads_;
   std::vector<std::set<std::string>> corrupt_;  // per disk
+  InventoryKeeper inventory_;
   Stats stats_;
 };
 
@@ -81,6 +89,9 @@ Task<Result<std::string>> get_fragment(RpcEndpoint& rpc, NodeId node, uint32_t d
 // One page of a disk's inventory: names after `after`, at most limit.
 Task<Result<proto::InventoryResponse>> list_inventory(RpcEndpoint& rpc, NodeId node, uint32_t disk,
                                                       std::string after, uint32_t limit, Duration deadline);
+// One round of a Merkle comparison of a disk's inventory.
+Task<Result<proto::InventoryTreeResponse>> ask_inventory_tree(RpcEndpoint& rpc, NodeId node,
+                                                              proto::InventoryTreeRequest request, Duration deadline);
 // Deletes a fragment by the blob name an inventory listed.
 Task<Status> delete_blob(RpcEndpoint& rpc, NodeId node, uint32_t disk, std::string blob_name, Duration deadline);
 Task<Status> delete_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk,

@@ -322,6 +322,12 @@ Task<Status> StripeStore::delete_blob(DiskRef at, std::string name) {
   return tessera::delete_blob(rpc_, NodeId(at.node), at.disk, std::move(name), config_.fragment_deadline);
 }
 
+Task<Result<proto::InventoryTreeResponse>> StripeStore::ask_inventory_tree(DiskRef at,
+                                                                          proto::InventoryTreeRequest request) {
+  request.set_disk(at.disk);
+  return tessera::ask_inventory_tree(rpc_, NodeId(at.node), std::move(request), config_.fragment_deadline);
+}
+
 Task<Result<proto::InventoryResponse>> StripeStore::list_inventory(DiskRef at, std::string after, uint32_t max) {
   return tessera::list_inventory(rpc_, NodeId(at.node), at.disk, std::move(after), max, config_.fragment_deadline);
 }

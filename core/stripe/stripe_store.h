@@ -35,12 +35,14 @@ namespace tessera {
 // that placement reserves beside them).
 inline constexpr uint64_t kFragmentHeaderBytesMax = 1024;
 
-// What one disk's inventory said: whether it answered, whether the disk
-// is gone, the fragments it holds and those found corrupt.
+// What one disk's inventory said, against what the metadata expects
+// there: whether it answered, whether the disk is gone, the expected
+// fragments it lacks, those it holds unexpected, and those found corrupt.
 struct DiskInventory {
   bool answered = false;
   bool failed = false;
-  std::set<std::string> names;
+  std::set<std::string> missing;
+  std::set<std::string> extra;
   std::set<std::string> corrupt;
 };
 
@@ -134,6 +136,7 @@ class StripeStore {
   Task<Status> delete_fragment(DiskRef at, proto::FragmentId id);
   Task<Status> delete_blob(DiskRef at, std::string name);
   Task<Result<proto::InventoryResponse>> list_inventory(DiskRef at, std::string after, uint32_t max);
+  Task<Result<proto::InventoryTreeResponse>> ask_inventory_tree(DiskRef at, proto::InventoryTreeRequest request);
 
  private:
   Task<Result<proto::StripeRecord>> place_and_write(std::string object, const StorageClass& cls,

@@ -34,6 +34,8 @@ void add_repair_metrics(const Repairer& repairer, std::map<std::string, double>&
   g["tessera_fragments_repaired_total{how=\"moved\"}"] = static_cast<double>(p.fragments_moved);
   g["tessera_orphan_fragments_pending"] = static_cast<double>(p.orphans_pending);
   g["tessera_orphan_fragments_deleted_total"] = static_cast<double>(p.orphans_deleted);
+  g["tessera_repair_inventory_messages_total"] = static_cast<double>(p.inventory_messages);
+  g["tessera_repair_inventory_bytes_total"] = static_cast<double>(p.inventory_bytes);
 }
 
 void add_cluster_map_metrics(const ClusterMap& map, std::map<std::string, double>& g) {
@@ -102,6 +104,20 @@ Task<void> track_readiness(AsioRuntime& rt, RemoteMetadataStore* metadata, const
     co_await sleep(rt, s.is_ok() ? Duration::seconds(1) : Duration::millis(50));
   }
 }
+
+}  // namespace
+
+Task<void> log_replica_state(AsioRuntime& rt, const RaftReplica& replica) {
+  std::string was;
+  for (;;) {
+    const std::string now = replica.describe();
+    if (now != was) log_line(replica.halted() ? "error" : "info", "metadata replica " + std::to_string(replica.id().value) + ": " + now);
+    was = now;
+    co_await sleep(rt, Duration::millis(100));
+  }
+}
+
+namespace {
 
 // Names the first lost objects; the count is in tessera_stripes_lost.
 std::string lost_report_line(const std::vector<Repairer::LostStripe>& lost) {

@@ -17,6 +17,11 @@ namespace tessera::prod {
 
 void log_line(const std::string& level, const std::string& msg);
 
+// Logs the metadata replica's state each time it changes: leader,
+// follower, recovering after its disk was lost (it casts no vote until it
+// has caught up), halted.
+Task<void> log_replica_state(AsioRuntime& rt, const RaftReplica& replica);
+
 // The background settings of a node from the options: GC, repair (with its
 // orphan sweep), scrub, and the log lines each pass writes.
 void plan_background(const ServerOptions& o, NodePlan& plan);

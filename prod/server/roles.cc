@@ -141,6 +141,7 @@ int run_embedded(const ServerOptions& o) {
     if (!started.is_ok()) return fail(started.status().message());
     group = std::move(started).value();
     plan.metadata_group = group->ids;
+    for (auto& replica : group->replicas) rt.spawn(log_replica_state(rt, *replica->replica()));
   }
   Node node(NodeIo{rt, net, raw(disks.value()), kv.get()}, std::move(plan));
   const auto& disk_list = disks.value();
@@ -235,6 +236,7 @@ int run_cluster_node(const ServerOptions& o, const proto::ClusterFile& cluster, 
   const size_t cluster_disks = plan.cluster_disks.size();
   Node node(NodeIo{rt, net, raw(disks), kv.get()}, std::move(plan));
   const std::string where = self->address() + ":" + std::to_string(self->port());
+  if (node.replica()) rt.spawn(log_replica_state(rt, *node.replica()));
   if (!node.gateway()) {
     std::cout << "Tessera " << self->role() << " node " << node_id << " on " << where << " (in " << node_dir.string()
               << ")\n"

@@ -5,7 +5,8 @@ clusters/loopback-raft.textproto: a gateway, 3 metadata replicas, 6 storage).
 While a writer PUTs objects without pause, kill -9 each metadata replica in
 turn (the leader among them), restart it, and measure the longest stretch
 without a successful PUT. Then kill -9 a replica, delete its data directory
-and restart it: it rebuilds from the leader. Every acknowledged write reads
+and restart it: it rebuilds from the leader and logs when it has caught up,
+after which it and one other replica carry the group. Every acknowledged write reads
 back byte-exact, and nothing that failed is half visible.
 
 Usage: metadata_raft_test.py PATH/TO/tessera-server
@@ -25,6 +26,18 @@ from loopback_cluster import prepare_cluster, ready  # noqa: E402
 from s3test_util import body, check, failures  # noqa: E402
 
 ACCESS, SECRET = "RAFTACCESSKEY0000001", "raftsecret00000000000000000000000000001"
+
+
+def wait_for_line(log, offset, text, limit_s):
+    """Seconds until text appears in log past offset, or None after limit_s."""
+    start = time.monotonic()
+    while time.monotonic() - start < limit_s:
+        with open(log, errors="replace") as f:
+            f.seek(offset)
+            if text in f.read():
+                return time.monotonic() - start
+        time.sleep(0.2)
+    return None
 
 
 def main():
@@ -72,8 +85,13 @@ def main():
             time.sleep(3)
         sh("kill", "2", data)
         shutil.rmtree(os.path.join(data, "node2", "metadata"))
+        log2 = os.path.join(data, "node-2.log")
+        log_from = os.path.getsize(log2)
         sh("restart", "2", path, data)
-        time.sleep(5)
+        # A replica with an empty disk may not vote until it holds the log:
+        # its vote could elect a leader missing entries it had acknowledged.
+        recovered = wait_for_line(log2, log_from, "metadata replica 2: caught up", 120)
+        check(recovered is not None, f"the rebuilt replica 2 logs that it caught up (after {recovered} s)")
         sh("kill", "3", data)  # 1 and the rebuilt 2 must carry the group
         time.sleep(15)
         rebuilt_gap = longest_gap(time.monotonic() - 15)
