@@ -91,7 +91,8 @@ def main():
         # A replica with an empty disk may not vote until it holds the log:
         # its vote could elect a leader missing entries it had acknowledged.
         recovered = wait_for_line(log2, log_from, "metadata replica 2: caught up", 120)
-        check(recovered is not None, f"the rebuilt replica 2 logs that it caught up (after {recovered} s)")
+        took = "never" if recovered is None else f"after {recovered:.1f} s"
+        check(recovered is not None, f"the rebuilt replica 2 logs that it caught up ({took})")
         sh("kill", "3", data)  # 1 and the rebuilt 2 must carry the group
         time.sleep(15)
         rebuilt_gap = longest_gap(time.monotonic() - 15)
