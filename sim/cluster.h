@@ -67,6 +67,7 @@ class SimCluster {
   SimNetwork& network() { return network_; }
   SimDisk& disk(uint32_t node, uint32_t d) { return *nodes_[node]->disks[d]; }
   SimKv& kv(uint32_t node) { return *nodes_[node]->kv; }
+  SimRuntime& runtime(uint32_t node) { return *nodes_[node]->runtime; }
   uint32_t disks_per_node() const { return disks_per_node_; }
   NodeApp* app(uint32_t node) { return nodes_[node]->app.get(); }
   const NodeLocation& location(uint32_t node) const { return network_.location(node); }

@@ -110,6 +110,10 @@ void FaultInjector::apply(const proto::ScheduledFault& fault) {
     case proto::ScheduledFault::kReplaceMetadataReplica:
       replace_metadata_replica(fault.replace_metadata_replica());
       break;
+    case proto::ScheduledFault::kClockSkew:
+      ++stats_.clock_skews;
+      cluster_.runtime(fault.clock_skew().node()).set_clock_skew(fault.clock_skew().offset_ms());
+      break;
     case proto::ScheduledFault::FAULT_NOT_SET:
       break;
   }
@@ -204,7 +208,8 @@ std::string FaultInjector::describe() const {
          " bitrots=" + std::to_string(stats_.bitrots) +
          " replicas_replaced=" + std::to_string(stats_.replicas_replaced) +
          " slow_disks=" + std::to_string(stats_.slow_disks) +
-         " disk_replacements=" + std::to_string(stats_.disk_replacements);
+         " disk_replacements=" + std::to_string(stats_.disk_replacements) +
+         (stats_.clock_skews > 0 ? " clock_skews=" + std::to_string(stats_.clock_skews) : "");
 }
 
 }  // namespace tessera::sim

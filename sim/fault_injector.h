@@ -33,6 +33,7 @@ class FaultInjector {
     uint64_t replicas_replaced = 0;  // metadata replicas lost and replaced by a spare
     uint64_t slow_disks = 0;
     uint64_t disk_replacements = 0;
+    uint64_t clock_skews = 0;
   };
 
   FaultInjector(SimWorld& world, SimCluster& cluster, const proto::Scenario& scenario,

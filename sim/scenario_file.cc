@@ -78,6 +78,14 @@ std::string validate_schedule(const proto::Scenario& s, uint32_t nodes) {
       case proto::ScheduledFault::kNodeLoss:
         if (f.node_loss().node() >= nodes) return where + "node does not exist";
         break;
+      case proto::ScheduledFault::kClockSkew: {
+        constexpr int64_t kSkewMsMax = int64_t{365} * 24 * 3600 * 1000;  // a year either way
+        if (f.clock_skew().node() >= nodes) return where + "node does not exist";
+        if (f.clock_skew().offset_ms() > kSkewMsMax || f.clock_skew().offset_ms() < -kSkewMsMax) {
+          return where + "offset_ms is more than a year";
+        }
+        break;
+      }
       case proto::ScheduledFault::kReplaceMetadataReplica: {
         const auto& w = s.workload().objects();
         if (w.metadata_replicas() == 0 || w.metadata_spares() == 0) {

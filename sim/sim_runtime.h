@@ -16,7 +16,9 @@ class SimRuntime final : public Runtime {
 
   Instant now() const override { return world_.now(); }
   // 2026-01-01T00:00:00Z plus virtual time: the same for every seed.
-  int64_t unix_ms() const override { return 1767225600000 + world_.now().us / 1000; }
+  int64_t unix_ms() const override { return 1767225600000 + world_.now().us / 1000 + skew_ms_; }
+  // The wall clock reads this far off true time from now on (a clock_skew fault).
+  void set_clock_skew(int64_t offset_ms) { skew_ms_ = offset_ms; }
   void post_after(Duration delay, Callback cb) override {
     if (stopping_) return;  // posted by a destructor of a dying task
     world_.schedule(delay, EventKind::kTimer, node_, world_.incarnation(node_), 0, std::move(cb));
@@ -51,6 +53,7 @@ class SimRuntime final : public Runtime {
   Random random_;
   TaskRegistry roots_;
   bool stopping_ = false;
+  int64_t skew_ms_ = 0;
 };
 
 }  // namespace tessera::sim

@@ -70,6 +70,18 @@ TEST(ScenarioFile, LinkLossAndPartialHealsNameWhatIsWrong) {
   EXPECT_TRUE(parse_scenario(s, "f").is_ok());
 }
 
+TEST(ScenarioFile, ClockSkewNeedsANodeAndLessThanAYear) {
+  std::string s = kMinimal;
+  s += "schedule { at_ms: 1 clock_skew { node: 3 offset_ms: 10 } }";
+  EXPECT_NE(error_of(s).find("schedule[0]: node does not exist"), std::string::npos);
+  s = kMinimal;
+  s += "schedule { at_ms: 1 clock_skew { node: 1 offset_ms: -40000000000 } }";
+  EXPECT_NE(error_of(s).find("schedule[0]: offset_ms is more than a year"), std::string::npos);
+  s = kMinimal;
+  s += "schedule { at_ms: 1 clock_skew { node: 1 offset_ms: -3600000 } }";
+  EXPECT_TRUE(parse_scenario(s, "f").is_ok());
+}
+
 TEST(ScenarioFile, ValuesThatWouldOverflowOrExhaustMemoryAreRefused) {
   std::string s = kMinimal;
   s.replace(s.find("calls_in_flight_max: 1"), 22, "calls_in_flight_max: 1 body_bytes: 4000000000");

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "sim/cluster.h"
+#include "sim/fault_injector.h"
 #include "sim/scenario_file.h"
 #include "sim/sim_disk.h"
 #include "sim/sim_kv.h"
@@ -290,6 +291,34 @@ TEST(SimCluster, CrashDropsVolatileWorkAndRestartSeesDurableState) {
   world.run_until(Instant{30000});
   EXPECT_EQ(seen[0], "b");  // the synced boot record survived the crash
   EXPECT_GT(ticks[0], ticks_at_crash);
+}
+
+// A clock_skew fault moves one node's wall clock and nothing else: its
+// monotonic time, and every other node's clocks, stay true; a crash keeps
+// the skew, a later skew of 0 puts it right.
+TEST(SimCluster, ClockSkewMovesOneNodesWallClockOnly) {
+  auto scenario = parse_scenario(R"(
+    name: "t" topology { zones: 1 racks_per_zone: 1 nodes_per_rack: 2 }
+    workload { heartbeat { interval_ms: 1 peers: 1 suspect_after_missed: 1 } } safety_ms: 100
+    schedule { at_ms: 5 clock_skew { node: 1 offset_ms: -3600000 } }
+    schedule { at_ms: 8 crash { node: 1 restart_after_ms: 1 } }
+    schedule { at_ms: 20 clock_skew { node: 1 offset_ms: 0 } })", "t");
+  ASSERT_TRUE(scenario.is_ok()) << scenario.status().to_string();
+  SimWorld world(2);
+  SimCluster cluster(world, scenario.value(), 1);
+  std::map<uint32_t, int> ticks;
+  std::map<uint32_t, std::string> seen;
+  cluster.boot_all([&](NodeContext& ctx) { return std::make_unique<BootCounter>(ctx, ticks, seen); });
+  FaultInjector faults(world, cluster, scenario.value(), 1);
+  faults.arm();
+  const int64_t true_ms = cluster.runtime(0).unix_ms();
+  EXPECT_EQ(cluster.runtime(1).unix_ms(), true_ms);
+  world.run_until(Instant{12000});
+  EXPECT_EQ(cluster.runtime(1).unix_ms(), cluster.runtime(0).unix_ms() - 3600000);
+  EXPECT_EQ(cluster.runtime(1).now(), cluster.runtime(0).now());
+  world.run_until(Instant{25000});
+  EXPECT_EQ(cluster.runtime(1).unix_ms(), cluster.runtime(0).unix_ms());
+  EXPECT_EQ(cluster.runtime(0).unix_ms(), true_ms + 25);
 }
 
 }  // namespace
