@@ -183,6 +183,11 @@ TEST_F(StorageInventoryTest, AListingBringsTheTreeInLineWithTheDisk) {
   ASSERT_TRUE(listed.is_ok());
   EXPECT_EQ(listed.value().size(), 2u);
   EXPECT_EQ(compare_disk0({0, 1, 2}).value().missing, names({0}));
+  // Restored behind its back: seen once the last listing is old enough.
+  ASSERT_TRUE(run(d0.write(fragment_blob_name(id(0)), "x", Durability::kSync)).is_ok());
+  EXPECT_EQ(compare_disk0({0, 1, 2}).value().missing, names({0}));
+  testing::pass_time_in_sim(world, rt0, InventoryKeeper::kRelistAfter);
+  EXPECT_TRUE(compare_disk0({0, 1, 2}).value().missing.empty());
 }
 
 TEST_F(StorageInventoryTest, AGoneDiskIsReportedAndAReplacedOneIsListedAnew) {

@@ -6,7 +6,8 @@
 
 namespace tessera {
 
-InventoryKeeper::InventoryKeeper(std::vector<Disk*> disks) : disks_(std::move(disks)) {
+InventoryKeeper::InventoryKeeper(Runtime& rt, std::vector<Disk*> disks, Duration relist_after)
+    : rt_(rt), disks_(std::move(disks)), relist_after_(relist_after) {
   for (Disk* d : disks_) {
     kept_.push_back(std::make_unique<Kept>());
     kept_.back()->generation = d->generation();
@@ -54,10 +55,14 @@ Task<Result<std::vector<std::string>>> InventoryKeeper::list(uint32_t disk) {
   const uint64_t generation = k.generation;
   k.listing = true;
   k.touched.clear();
+  const Instant started = rt_.now();
   auto listed = co_await d->list("f-");
   Kept& after = *kept_[disk];  // the same entry, possibly reset meanwhile
   if (after.generation == generation && after.listing) {
-    if (listed.is_ok()) reconcile(after, listed.value());
+    if (listed.is_ok()) {
+      reconcile(after, listed.value());
+      after.listed_at = started;
+    }
     after.listing = false;
     after.touched.clear();
   }
@@ -70,7 +75,9 @@ Task<Result<proto::InventoryTreeResponse>> InventoryKeeper::answer(uint32_t disk
     r.set_disk_failed(true);
     co_return r;
   }
-  if (!current(disk).built) {
+  const bool root = request.levels_size() > 0 && request.levels(0) == 0 && !request.names();
+  const bool stale = root && rt_.now() - current(disk).listed_at >= relist_after_;
+  if (!current(disk).built || (stale && !current(disk).listing)) {
     if (current(disk).listing) {
       r.set_unavailable(true);
       co_return r;

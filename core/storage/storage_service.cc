@@ -9,7 +9,7 @@
 namespace tessera {
 
 StorageService::StorageService(Runtime& rt, RpcEndpoint& rpc, std::vector<Disk*> disks, bool verify_reads)
-    : rt_(rt), disks_(std::move(disks)), verify_reads_(verify_reads), corrupt_(disks_.size()), inventory_(disks_) {
+    : rt_(rt), disks_(std::move(disks)), verify_reads_(verify_reads), corrupt_(disks_.size()), inventory_(rt, disks_) {
   // A put from this very node crossed no trust boundary: its checksum was
   // computed from these bytes in this process a moment ago.
   rpc.serve("storage.put", [this, self = rpc.self()](NodeId from, std::string payload) -> Task<Result<std::string>> {
