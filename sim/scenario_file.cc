@@ -29,85 +29,91 @@ std::string check_ppm(uint32_t ppm, const char* name) {
   return "";
 }
 
-std::string validate_schedule(const proto::Scenario& s, uint32_t nodes) {
+// What is wrong with one scheduled fault, or "".
+std::string fault_problem(const proto::Scenario& s, const proto::ScheduledFault& f, uint32_t nodes) {
   const uint32_t disks = s.topology().disks_per_node();
+  switch (f.fault_case()) {
+    case proto::ScheduledFault::kPartition:
+      for (uint32_t z : f.partition().zones_a()) {
+        if (z >= s.topology().zones()) return "zone " + std::to_string(z) + " does not exist";
+      }
+      for (uint32_t n : f.partition().nodes_a()) {
+        if (n >= nodes) return "node " + std::to_string(n) + " does not exist";
+      }
+      break;
+    case proto::ScheduledFault::kCrash:
+      if (f.crash().node() >= nodes) return "node does not exist";
+      if (f.crash().restart_after_ms() > kPhaseMsMax) return "restart_after_ms is too large";
+      break;
+    case proto::ScheduledFault::kDiskLoss:
+      if (f.disk_loss().node() >= nodes || f.disk_loss().disk() >= disks) {
+        return "disk does not exist";
+      }
+      break;
+    case proto::ScheduledFault::kBitrot:
+      if (f.bitrot().node() >= nodes || f.bitrot().disk() >= disks) {
+        return "disk does not exist";
+      }
+      break;
+    case proto::ScheduledFault::kSlowDisk:
+      if (f.slow_disk().node() >= nodes || f.slow_disk().disk() >= disks) return "disk does not exist";
+      if (f.slow_disk().extra_ms() > kPhaseMsMax) return "extra_ms is too large";
+      break;
+    case proto::ScheduledFault::kDiskReplace:
+      if (f.disk_replace().node() >= nodes || f.disk_replace().disk() >= disks) {
+        return "disk does not exist";
+      }
+      break;
+    case proto::ScheduledFault::kRackLoss:
+      if (f.rack_loss().zone() >= s.topology().zones() || f.rack_loss().rack() >= s.topology().racks_per_zone()) {
+        return "rack does not exist";
+      }
+      break;
+    case proto::ScheduledFault::kZoneLoss:
+      if (f.zone_loss().zone() >= s.topology().zones()) return "zone does not exist";
+      break;
+    case proto::ScheduledFault::kNodeLoss:
+      if (f.node_loss().node() >= nodes) return "node does not exist";
+      break;
+    case proto::ScheduledFault::kClockSkew: {
+      constexpr int64_t kSkewMsMax = int64_t{365} * 24 * 3600 * 1000;  // a year either way
+      if (f.clock_skew().node() >= nodes) return "node does not exist";
+      if (f.clock_skew().offset_ms() > kSkewMsMax || f.clock_skew().offset_ms() < -kSkewMsMax) {
+        return "offset_ms is more than a year";
+      }
+      break;
+    }
+    case proto::ScheduledFault::kReplaceMetadataReplica: {
+      const auto& w = s.workload().objects();
+      if (w.metadata_replicas() == 0 || w.metadata_spares() == 0) {
+        return "replace_metadata_replica needs metadata_replicas and metadata_spares";
+      }
+      if (f.replace_metadata_replica().catch_up_ms() > kPhaseMsMax) return "catch_up_ms is too large";
+      break;
+    }
+    case proto::ScheduledFault::kHealPartitions:
+      break;
+    case proto::ScheduledFault::kHealPartition: {
+      int partitions_before = 0;
+      for (const auto& g : s.schedule()) partitions_before += g.has_partition() && g.at_ms() < f.at_ms() ? 1 : 0;
+      if (static_cast<int>(f.heal_partition()) >= partitions_before) {
+        return "heal_partition " + std::to_string(f.heal_partition()) +
+               " names no partition made before it";
+      }
+      break;
+    }
+    case proto::ScheduledFault::FAULT_NOT_SET:
+      return "no fault given";
+  }
+  return "";
+}
+
+std::string validate_schedule(const proto::Scenario& s, uint32_t nodes) {
   for (int i = 0; i < s.schedule_size(); ++i) {
     const auto& f = s.schedule(i);
     const std::string where = "schedule[" + std::to_string(i) + "]: ";
     if (f.at_ms() > s.safety_ms()) return where + "at_ms is after the safety phase";
-    switch (f.fault_case()) {
-      case proto::ScheduledFault::kPartition:
-        for (uint32_t z : f.partition().zones_a()) {
-          if (z >= s.topology().zones()) return where + "zone " + std::to_string(z) + " does not exist";
-        }
-        for (uint32_t n : f.partition().nodes_a()) {
-          if (n >= nodes) return where + "node " + std::to_string(n) + " does not exist";
-        }
-        break;
-      case proto::ScheduledFault::kCrash:
-        if (f.crash().node() >= nodes) return where + "node does not exist";
-        if (f.crash().restart_after_ms() > kPhaseMsMax) return where + "restart_after_ms is too large";
-        break;
-      case proto::ScheduledFault::kDiskLoss:
-        if (f.disk_loss().node() >= nodes || f.disk_loss().disk() >= disks) {
-          return where + "disk does not exist";
-        }
-        break;
-      case proto::ScheduledFault::kBitrot:
-        if (f.bitrot().node() >= nodes || f.bitrot().disk() >= disks) {
-          return where + "disk does not exist";
-        }
-        break;
-      case proto::ScheduledFault::kSlowDisk:
-        if (f.slow_disk().node() >= nodes || f.slow_disk().disk() >= disks) return where + "disk does not exist";
-        if (f.slow_disk().extra_ms() > kPhaseMsMax) return where + "extra_ms is too large";
-        break;
-      case proto::ScheduledFault::kDiskReplace:
-        if (f.disk_replace().node() >= nodes || f.disk_replace().disk() >= disks) {
-          return where + "disk does not exist";
-        }
-        break;
-      case proto::ScheduledFault::kRackLoss:
-        if (f.rack_loss().zone() >= s.topology().zones() || f.rack_loss().rack() >= s.topology().racks_per_zone()) {
-          return where + "rack does not exist";
-        }
-        break;
-      case proto::ScheduledFault::kZoneLoss:
-        if (f.zone_loss().zone() >= s.topology().zones()) return where + "zone does not exist";
-        break;
-      case proto::ScheduledFault::kNodeLoss:
-        if (f.node_loss().node() >= nodes) return where + "node does not exist";
-        break;
-      case proto::ScheduledFault::kClockSkew: {
-        constexpr int64_t kSkewMsMax = int64_t{365} * 24 * 3600 * 1000;  // a year either way
-        if (f.clock_skew().node() >= nodes) return where + "node does not exist";
-        if (f.clock_skew().offset_ms() > kSkewMsMax || f.clock_skew().offset_ms() < -kSkewMsMax) {
-          return where + "offset_ms is more than a year";
-        }
-        break;
-      }
-      case proto::ScheduledFault::kReplaceMetadataReplica: {
-        const auto& w = s.workload().objects();
-        if (w.metadata_replicas() == 0 || w.metadata_spares() == 0) {
-          return where + "replace_metadata_replica needs metadata_replicas and metadata_spares";
-        }
-        if (f.replace_metadata_replica().catch_up_ms() > kPhaseMsMax) return where + "catch_up_ms is too large";
-        break;
-      }
-      case proto::ScheduledFault::kHealPartitions:
-        break;
-      case proto::ScheduledFault::kHealPartition: {
-        int partitions_before = 0;
-        for (const auto& g : s.schedule()) partitions_before += g.has_partition() && g.at_ms() < f.at_ms() ? 1 : 0;
-        if (static_cast<int>(f.heal_partition()) >= partitions_before) {
-          return where + "heal_partition " + std::to_string(f.heal_partition()) +
-                 " names no partition made before it";
-        }
-        break;
-      }
-      case proto::ScheduledFault::FAULT_NOT_SET:
-        return where + "no fault given";
-    }
+    if (std::string problem = fault_problem(s, f, nodes); !problem.empty()) return where + problem;
   }
   return "";
 }
