@@ -108,7 +108,7 @@ Task<void> track_readiness(AsioRuntime& rt, RemoteMetadataStore* metadata, const
 }  // namespace
 
 Task<void> log_replica_state(AsioRuntime& rt, const RaftReplica& replica) {
-  std::string was;
+  std::string was = "starting";  // not logged: the first line is the server's banner
   for (;;) {
     const std::string now = replica.describe();
     if (now != was) log_line(replica.halted() ? "error" : "info", "metadata replica " + std::to_string(replica.id().value) + ": " + now);
