@@ -1,6 +1,7 @@
 """A loopback cluster from a checked-in cluster file, moved to free ports,
 for the integration tests that run one through scripts/cluster.sh."""
 import os
+import random
 import re
 import socket
 import subprocess
@@ -13,8 +14,12 @@ SCRIPT = os.path.join(REPO, "scripts/cluster.sh")
 
 
 def free_port_base(count):
-    """A base port with count free ports above it (best effort)."""
-    for base in range(21000, 60000, 97):
+    """A base port with count free ports above it (best effort). The scan
+    starts at a random place: two tests that start together (ctest -j)
+    must not both take the first free range before either binds it."""
+    bases = list(range(20000, 32000, 97))  # below Linux's ephemeral ports (32768-60999)
+    start = random.randrange(len(bases))
+    for base in bases[start:] + bases[:start]:
         ok = True
         for p in range(base, base + count):
             with socket.socket() as s:
