@@ -53,9 +53,12 @@ std::optional<NodeId> RaftReplica::leader_hint() const {
 std::string RaftReplica::describe() const {
   if (!raft_) return "starting";
   if (halted_) return "halted: it could not write its log, or its log conflicts with a committed entry";
-  if (raft_->recovering()) return "recovering: votes in no election until a leader has sent it the log";
+  if (raft_->recovering()) {
+    return "recovering (empty or damaged log): casts no vote until a leader has sent it the log, "
+           "or none is heard for an election timeout (a new group)";
+  }
   if (raft_->role() == raft::Role::kLeader) return "leader";
-  if (raft_->leader() == 0) return "caught up, no leader heard";
+  if (raft_->leader() == 0) return "votes, no leader heard yet";
   return "caught up, follower of node " + std::to_string(raft_node(raft_->leader()).value);
 }
 

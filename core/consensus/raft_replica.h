@@ -89,8 +89,8 @@ class RaftReplica {
   uint64_t applied_index() const { return applied_; }
   bool halted() const { return halted_; }
   // What an operator needs to know of this replica, for a log line:
-  // "leader", "follower of node N", "recovering ..." (it votes in no
-  // election until a leader has sent it the log), "halted ...".
+  // "leader", "caught up, follower of node N", "recovering ..." (it votes
+  // in no election until a leader has sent it the log), "halted ...".
   std::string describe() const;
   NodeId id() const { return rpc_.self(); }
 

