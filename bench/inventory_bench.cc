@@ -67,7 +67,7 @@ int main() {
   InventoryTree disk;
   for (uint64_t i = 0; i < kFragments; ++i) {
     disk.insert(blob(i));
-    listing_bytes += blob(i).size() + 2;  // a name in an InventoryResponse page
+    listing_bytes += blob(i).size() + 2;  // a name in a page of the old listing
   }
   const double build_s = seconds_since(start);
   const uint64_t rss = resident_bytes() - rss_before;

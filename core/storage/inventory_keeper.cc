@@ -25,14 +25,19 @@ InventoryKeeper::Kept& InventoryKeeper::current(uint32_t disk) {
   return k;
 }
 
+// Writes and removes skip the generation check (a stat() on a FileDisk):
+// a replaced disk is found at the next listing or comparison, which
+// starts its tree over and lists it.
 void InventoryKeeper::written(uint32_t disk, const std::string& name) {
-  Kept& k = current(disk);
+  ASSERT(disk < kept_.size());
+  Kept& k = *kept_[disk];
   k.tree.insert(name);
   if (k.listing) k.touched.insert(name);
 }
 
 void InventoryKeeper::removed(uint32_t disk, const std::string& name) {
-  Kept& k = current(disk);
+  ASSERT(disk < kept_.size());
+  Kept& k = *kept_[disk];
   k.tree.remove(name);
   if (k.listing) k.touched.insert(name);
 }
@@ -75,8 +80,7 @@ Task<Result<proto::InventoryTreeResponse>> InventoryKeeper::answer(uint32_t disk
     r.set_disk_failed(true);
     co_return r;
   }
-  const bool root = request.levels_size() > 0 && request.levels(0) == 0 && !request.names();
-  const bool stale = root && rt_.now() - current(disk).listed_at >= relist_after_;
+  const bool stale = asks_for_root(request) && rt_.now() - current(disk).listed_at >= relist_after_;
   if (!current(disk).built || (stale && !current(disk).listing)) {
     if (current(disk).listing) {
       r.set_unavailable(true);

@@ -85,6 +85,12 @@ class InventoryTree {
   std::vector<std::vector<Element>> buckets_;          // [prefix at depth_]
 };
 
+// Whether request asks for the root's children: the first round of a
+// comparison (which the storage node answers with its corrupt list).
+inline bool asks_for_root(const proto::InventoryTreeRequest& request) {
+  return !request.names() && request.levels_size() > 0 && request.levels(0) == 0;
+}
+
 // The answer to a comparison request (core/repair/inventory_compare.h)
 // from a tree: what a storage node runs. Empty for a malformed request.
 proto::InventoryTreeResponse answer_inventory_request(const InventoryTree& tree,

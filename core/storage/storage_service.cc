@@ -21,8 +21,6 @@ StorageService::StorageService(Runtime& rt, RpcEndpoint& rpc, std::vector<Disk*>
             typed_handler<proto::GetFragmentRequest>([this](NodeId, auto r) { return get(std::move(r)); }));
   rpc.serve("storage.delete",
             typed_handler<proto::DeleteFragmentRequest>([this](NodeId, auto r) { return remove(std::move(r)); }));
-  rpc.serve("storage.inventory",
-            typed_handler<proto::InventoryRequest>([this](NodeId, auto r) { return inventory(std::move(r)); }));
   rpc.serve("storage.inventory_tree", typed_handler<proto::InventoryTreeRequest>(
                                           [this](NodeId, auto r) { return inventory_tree(std::move(r)); }));
 }
@@ -109,35 +107,12 @@ Task<Status> StorageService::remove(proto::DeleteFragmentRequest request) {
   co_return s;
 }
 
-Task<Result<proto::InventoryResponse>> StorageService::inventory(proto::InventoryRequest request) {
-  constexpr uint32_t kPageMax = 10000;
-  auto d = disk(request.disk());
-  if (!d.is_ok()) co_return d.status();
-  ++stats_.inventories;
-  proto::InventoryResponse out;
-  // Disk::list has no paging: each page lists the disk again (fine for the
-  // inventories of this slice; a Merkle summary would avoid it).
-  auto names = co_await d.value()->list("f-");
-  if (names.code() == Code::kDiskGone) {
-    out.set_disk_failed(true);
-    co_return out;
-  }
-  if (!names.is_ok()) co_return names.status();
-  const uint32_t limit = std::clamp<uint32_t>(request.limit(), 1, kPageMax);
-  ASSERT(std::is_sorted(names.value().begin(), names.value().end()) && "pages need the disk's names in order");
-  auto it = std::upper_bound(names.value().begin(), names.value().end(), request.after());
-  for (; it != names.value().end() && static_cast<uint32_t>(out.names_size()) < limit; ++it) out.add_names(*it);
-  out.set_truncated(it != names.value().end());
-  for (const std::string& name : corrupt_[request.disk()]) out.add_corrupt(name);
-  co_return out;
-}
-
 Task<Result<proto::InventoryTreeResponse>> StorageService::inventory_tree(proto::InventoryTreeRequest request) {
   auto d = disk(request.disk());
   if (!d.is_ok()) co_return d.status();
   ++stats_.inventories;
   const uint32_t index = request.disk();
-  const bool root = request.levels_size() > 0 && request.levels(0) == 0 && !request.names();
+  const bool root = asks_for_root(request);
   auto r = co_await inventory_.answer(index, std::move(request));
   if (r.is_ok() && root) {
     for (const std::string& name : corrupt_[index]) r.value().add_corrupt(name);
@@ -183,15 +158,6 @@ Task<Result<std::string>> get_fragment(RpcEndpoint& rpc, NodeId node, uint32_t d
     }
   }
   co_return std::move(*r.value().mutable_data());
-}
-
-Task<Result<proto::InventoryResponse>> list_inventory(RpcEndpoint& rpc, NodeId node, uint32_t disk,
-                                                      std::string after, uint32_t limit, Duration deadline) {
-  proto::InventoryRequest request;
-  request.set_disk(disk);
-  request.set_after(std::move(after));
-  request.set_limit(limit);
-  co_return co_await call_message<proto::InventoryResponse>(rpc, node, "storage.inventory", request, deadline);
 }
 
 namespace {

@@ -9,7 +9,7 @@
 //    (core/storage/inventory_keeper.h) with those found corrupt (by a read
 //    or the scrubber) since they were last written, so repair compares
 //    what is here with what the metadata expects in O(differences)
-//    messages; inventory lists a disk's fragments a page at a time.
+//    messages.
 // Hashing runs through Runtime::offload.
 #pragma once
 
@@ -47,7 +47,6 @@ class StorageService {
   Task<Status> put(std::string payload, bool verify = true);
   Task<Result<proto::GetFragmentResponse>> get(proto::GetFragmentRequest request);
   Task<Status> remove(proto::DeleteFragmentRequest request);
-  Task<Result<proto::InventoryResponse>> inventory(proto::InventoryRequest request);
   Task<Result<proto::InventoryTreeResponse>> inventory_tree(proto::InventoryTreeRequest request);
   // A disk's fragment blobs, listed now (the scrubber's pass): the
   // inventory tree is brought in line with the listing.
@@ -86,9 +85,6 @@ inline bool read_proves_lost(Code code) {
 }
 Task<Result<std::string>> get_fragment(RpcEndpoint& rpc, NodeId node, uint32_t disk,
                                        proto::FragmentId id, Duration deadline, bool verify = true);
-// One page of a disk's inventory: names after `after`, at most limit.
-Task<Result<proto::InventoryResponse>> list_inventory(RpcEndpoint& rpc, NodeId node, uint32_t disk,
-                                                      std::string after, uint32_t limit, Duration deadline);
 // One round of a Merkle comparison of a disk's inventory.
 Task<Result<proto::InventoryTreeResponse>> ask_inventory_tree(RpcEndpoint& rpc, NodeId node,
                                                               proto::InventoryTreeRequest request, Duration deadline);

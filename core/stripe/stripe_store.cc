@@ -328,8 +328,4 @@ Task<Result<proto::InventoryTreeResponse>> StripeStore::ask_inventory_tree(DiskR
   return tessera::ask_inventory_tree(rpc_, NodeId(at.node), std::move(request), config_.fragment_deadline);
 }
 
-Task<Result<proto::InventoryResponse>> StripeStore::list_inventory(DiskRef at, std::string after, uint32_t max) {
-  return tessera::list_inventory(rpc_, NodeId(at.node), at.disk, std::move(after), max, config_.fragment_deadline);
-}
-
 }  // namespace tessera

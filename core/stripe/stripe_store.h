@@ -135,7 +135,6 @@ class StripeStore {
   Task<Status> put_fragment(DiskRef at, proto::FragmentId id, std::string bytes);
   Task<Status> delete_fragment(DiskRef at, proto::FragmentId id);
   Task<Status> delete_blob(DiskRef at, std::string name);
-  Task<Result<proto::InventoryResponse>> list_inventory(DiskRef at, std::string after, uint32_t max);
   Task<Result<proto::InventoryTreeResponse>> ask_inventory_tree(DiskRef at, proto::InventoryTreeRequest request);
 
  private:
