@@ -1,7 +1,8 @@
-// The Raft driver's membership changes in a small simulated world: node 0
-// is an operator's client, nodes 1-3 a group, node 4 an empty spare. A
-// follower cut off for good is replaced by the spare, which then counts
-// in the quorum; what cannot be done is refused with a reason.
+// The Raft driver in a small simulated world: node 0 is an operator's
+// client, nodes 1-3 a group, node 4 an empty spare. A follower cut off for
+// good is replaced by the spare, which then counts in the quorum; what
+// cannot be done is refused with a reason. A replica that starts empty
+// votes only once it knows the group is new, or a leader has reached it.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -21,8 +22,10 @@ constexpr uint32_t kNodes = 5;
 constexpr uint32_t kSpare = 4;
 
 struct Group {
-  Group() : world(kNodes), net(world, testing::uniform_network(100, 500), std::vector<sim::NodeLocation>(kNodes), 7) {
-    RaftReplicaConfig config;
+  // cut_before_start: a node cut off from the others before any replica starts (0: none).
+  explicit Group(uint32_t cut_before_start = 0)
+      : world(kNodes), net(world, testing::uniform_network(100, 500), std::vector<sim::NodeLocation>(kNodes), 7) {
+    if (cut_before_start != 0) cut_off(cut_before_start);
     config.voters = {NodeId(1), NodeId(2), NodeId(3)};
     for (uint32_t n = 0; n < kNodes; ++n) {
       rt.push_back(std::make_unique<sim::SimRuntime>(world, n, 100 + n));
@@ -47,10 +50,25 @@ struct Group {
     }
     return 0;
   }
-  void cut_off(uint32_t node) {
+  uint64_t cut_off(uint32_t node) {
     std::vector<bool> side(kNodes, false);
     side[node] = true;
-    net.add_partition(side, false);
+    return net.add_partition(side, false);
+  }
+  // The node's process dies and comes back on an empty disk.
+  void restart_wiped(uint32_t n) {
+    rt[n]->stop();
+    net.node_stopped(n);
+    replica[n].reset();
+    rpc[n].reset();
+    kv[n]->wipe();
+    net.node_started(n);
+    rpc[n] = std::make_unique<RpcEndpoint>(*rt[n], *nets[n]);
+    replica[n] = std::make_unique<RaftReplica>(*rt[n], *rpc[n], *kv[n], config);
+    rt[n]->spawn([](RaftReplica& r) -> Task<void> { (void)co_await r.start(); }(*replica[n]));
+  }
+  bool holds(uint32_t n, const std::string& key) {
+    return testing::run_in_sim(world, *rt[n], kv[n]->get("\x01" + key)).is_ok();
   }
   Status replace(uint32_t remove, uint32_t add) {
     return testing::run_in_sim(world, *rt[0],
@@ -71,6 +89,7 @@ struct Group {
     return false;
   }
 
+  RaftReplicaConfig config;
   sim::SimWorld world;
   sim::SimNetwork net;
   std::vector<std::unique_ptr<sim::SimRuntime>> rt;
@@ -129,6 +148,55 @@ TEST(RaftReplica, AReplacementThatCannotBeDoneIsRefusedWithAReason) {
       call_message<proto::RaftReplace>(*g.rpc[0], NodeId(follower), "raft.replace", request, Duration::seconds(1)));
   EXPECT_EQ(at_follower.status().reason(), "NotLeader");
   EXPECT_EQ(g.replica[leader]->raft()->config().voters_size(), 3) << "nothing changed";
+}
+
+// Writes committed by the leader and one follower; the third was cut off
+// and lacks them. The follower loses its disk and the leader goes: the
+// wiped replica must not vote the stale one in (it would lose the
+// writes), so nobody leads until the leader is back.
+TEST(RaftReplica, AReplicaThatLostItsDiskDoesNotElectOneLackingCommittedWrites) {
+  Group g;
+  const uint32_t leader = g.leader();
+  ASSERT_NE(leader, 0u);
+  const uint32_t wiped = leader == 1 ? 2 : 1;
+  const uint32_t stale = 6 - leader - wiped;
+  const uint64_t stale_cut = g.cut_off(stale);
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(g.write(leader, "before" + std::to_string(i)).is_ok());
+  ASSERT_FALSE(g.holds(stale, "before0"));
+
+  g.cut_off(leader);
+  g.world.run_until(g.world.now() + Duration::seconds(2));  // what the leader sent has arrived
+  g.net.heal_partition(stale_cut);
+  g.restart_wiped(wiped);
+  g.world.run_until(g.world.now() + Duration::seconds(30));
+  EXPECT_FALSE(g.replica[wiped]->is_leader());
+  EXPECT_FALSE(g.replica[stale]->is_leader()) << "elected with the wiped replica's vote";
+  EXPECT_TRUE(g.replica[wiped]->raft()->recovering()) << g.replica[wiped]->describe();
+
+  g.net.heal_partitions();
+  const uint32_t next = g.leader();
+  ASSERT_NE(next, 0u);
+  ASSERT_TRUE(g.write(next, "after").is_ok());
+  for (uint32_t n : {wiped, stale}) {
+    EXPECT_TRUE(g.holds(n, "before0")) << "replica " << n;
+    EXPECT_TRUE(g.holds(n, "before19")) << "replica " << n;
+  }
+}
+
+// A group starting for the first time waits for every voter to answer
+// (any silent one might hold the log); once all have, it elects at once.
+TEST(RaftReplica, ANewGroupElectsOnceEveryVoterAnswersThatItsLogIsEmpty) {
+  Group g(/*cut_before_start=*/3);
+  g.world.run_until(g.world.now() + Duration::seconds(30));
+  for (uint32_t n = 1; n <= 3; ++n) EXPECT_FALSE(g.replica[n]->is_leader()) << "replica " << n;
+  EXPECT_TRUE(g.replica[1]->raft()->recovering()) << g.replica[1]->describe();
+
+  g.net.heal_partitions();
+  const Instant healed = g.world.now();
+  const uint32_t leader = g.leader();
+  ASSERT_NE(leader, 0u);
+  EXPECT_LT(g.world.now() - healed, Duration::seconds(5));
+  EXPECT_TRUE(g.write(leader, "first").is_ok());
 }
 
 }  // namespace

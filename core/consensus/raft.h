@@ -130,9 +130,11 @@ class Raft {
   }
   const proto::RaftSnapshotPoint& snapshot_point() const { return snapshot_; }
   bool recovering() const { return recovering_; }
-  // The driver's judgement that no group exists yet to recover from (no
-  // leader heard for long after an empty start): vote and campaign.
-  void end_recovery() { recovering_ = false; }
+  // The driver learned that no group exists yet to recover from (every
+  // voter's log is empty): vote and campaign, in a term above term_floor
+  // (above every peer's), so a vote this replica cast before it lost its
+  // disk is never cast again in the same term.
+  void end_recovery(uint64_t term_floor);
   // A leader sent an entry that conflicts with one committed here: the
   // group broke Raft's safety (only a broken variant can). The replica
   // ignores the rest and must be rebuilt; its driver halts it.

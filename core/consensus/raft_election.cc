@@ -29,6 +29,12 @@ void Raft::become_follower(uint64_t term, PeerId leader) {
   progress_.clear();
 }
 
+void Raft::end_recovery(uint64_t term_floor) {
+  ASSERT(recovering_ && last_index() == 0);
+  recovering_ = false;
+  if (term_floor >= term_) become_follower(term_floor + 1, 0);
+}
+
 void Raft::campaign() { become_pre_candidate(); }
 
 void Raft::become_pre_candidate() {

@@ -34,6 +34,7 @@ RaftReplica::RaftReplica(Runtime& rt, RpcEndpoint& rpc, Kv& kv, RaftReplicaConfi
     co_return std::string();
   });
   serve_membership();
+  serve_log_extent();
   rpc_.serve("raft.snapshot", [this](NodeId, std::string payload) -> Task<Result<std::string>> {
     proto::RaftSnapshotChunk chunk;
     if (!chunk.ParseFromString(payload)) co_return Status(Code::kInvalidArgument, "not a snapshot chunk");
@@ -55,7 +56,7 @@ std::string RaftReplica::describe() const {
   if (halted_) return "halted: it could not write its log, or its log conflicts with a committed entry";
   if (raft_->recovering()) {
     return "recovering (empty or damaged log): casts no vote until a leader has sent it the log, "
-           "or none is heard for an election timeout (a new group)";
+           "or every voter answers that its log is empty too (a new group)";
   }
   if (raft_->role() == raft::Role::kLeader) return "leader";
   if (raft_->leader() == 0) return "votes, no leader heard yet";
@@ -71,13 +72,7 @@ Task<Status> RaftReplica::start() {
   Status s = co_await load();
   if (!s.is_ok()) co_return s;
   tick_loop();
-  if (raft_->recovering()) {
-    std::weak_ptr<bool> alive = alive_;
-    rt_.post_after(config_.tick * config_.election_ticks, [this, alive] {
-      if (alive.expired() || !raft_->recovering() || raft_->leader() != 0) return;
-      raft_->end_recovery();  // nobody leads: a group starting for the first time
-    });
-  }
+  if (raft_->recovering() && raft_->last_index() == 0) rt_.spawn(await_fresh_group());
   kick();
   co_return Status::ok();
 }
@@ -129,7 +124,7 @@ Task<Status> RaftReplica::load() {
     if (!s.is_ok()) co_return s;
   }
   // Empty: a new group, or a replica whose disk was lost or replaced. It
-  // abstains until it hears a leader, or (a new group) for a while.
+  // abstains until it hears a leader, or learns the group is new.
   if (!hard.is_ok()) restored.recovering = true;
   applied_ = std::max(applied_, restored.snapshot.index());
   restored.applied = std::min(applied_, durable_last_);

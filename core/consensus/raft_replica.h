@@ -109,6 +109,10 @@ class RaftReplica {
   std::shared_ptr<Waiter> wait(Duration deadline);
   // raft_membership.cc
   void serve_membership();
+  // raft_bootstrap.cc
+  void serve_log_extent();
+  Task<void> await_fresh_group();
+  Task<std::optional<uint64_t>> voters_all_empty(Duration deadline);
   Task<void> run_replace(NodeId remove, NodeId add, Duration catch_up);
   Task<Status> change_config(proto::RaftConfig next);
   Task<Status> await_entry(uint64_t index);
