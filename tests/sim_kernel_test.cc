@@ -11,6 +11,7 @@
 #include "sim/sim_kv.h"
 #include "sim/sim_network.h"
 #include "sim/sim_world.h"
+#include "sim/workloads/repair_budget.h"
 #include "tests/sim_run.h"
 
 namespace tessera::sim {
@@ -319,6 +320,18 @@ TEST(SimCluster, ClockSkewMovesOneNodesWallClockOnly) {
   world.run_until(Instant{25000});
   EXPECT_EQ(cluster.runtime(1).unix_ms(), cluster.runtime(0).unix_ms());
   EXPECT_EQ(cluster.runtime(0).unix_ms(), true_ms + 25);
+}
+
+// The repair passes allowed after a heal follow the loss that outlasts it:
+// none lost, a pass to repair plus the overhead; more loss or more damaged
+// stripes, more passes (1% loss, 4+2, 100 stripes: q = 0.149, 8 passes).
+TEST(RepairBudget, PassesGrowWithLossAndDamage) {
+  EXPECT_EQ(repair_passes_allowed({0, 4, 2, 1000000}), 6u);
+  EXPECT_EQ(repair_passes_allowed({0.01, 4, 2, 100}), 13u);
+  EXPECT_GT(repair_passes_allowed({0.02, 4, 2, 100}), repair_passes_allowed({0.01, 4, 2, 100}));
+  EXPECT_GT(repair_passes_allowed({0.01, 4, 2, 10000}), repair_passes_allowed({0.01, 4, 2, 100}));
+  EXPECT_GT(repair_passes_allowed({0.01, 10, 4, 100}), repair_passes_allowed({0.01, 4, 2, 100}));
+  EXPECT_EQ(repair_passes_allowed({1.0, 4, 2, 1}), 1005u) << "nothing gets through: the time limit decides";
 }
 
 }  // namespace

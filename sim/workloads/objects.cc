@@ -10,14 +10,13 @@
 #include "sim/workloads/objects_checker.h"
 #include "sim/workloads/objects_client.h"
 #include "sim/workloads/repair_audit.h"
+#include "sim/workloads/repair_budget.h"
 
 namespace tessera::sim {
 namespace {
 
 constexpr uint32_t kFinalReadAttempts = 3;
 constexpr uint32_t kVerifiersMax = 16;
-// Repair must find nothing damaged within this many passes after the heal.
-constexpr uint64_t kRepairPassesMax = 10;
 
 constexpr uint32_t kMetadataNode = 1;
 
@@ -42,6 +41,9 @@ struct Shared {
   bool repair_converged = false;
   Duration verification_time;  // repair may take half of it, final reads the rest
   uint64_t repair_damaged_left = 0;
+  double loss_after_heal = 0;        // per message, the worst link's
+  uint64_t repair_passes_allowed = 0;  // after the heal (repair_budget.h)
+  uint64_t repair_passes_used = 0;
   std::vector<Repairer::ReferencedStripe> audit;
   Repairer::Progress repair_progress;
   StripeStore::Stats stripes;  // the gateway's last incarnation's
@@ -223,15 +225,19 @@ class GatewayApp final : public NodeApp {
       auto collected = co_await node_.collector()->collect(Duration::micros(0), 100);
       if (collected.is_ok() && collected.value() == 0) break;
     }
-    const uint64_t first = repairer_.progress().passes + 1;  // may already be under way
-    while (repairer_.progress().passes < first + kRepairPassesMax && rt_.now() < give_up) {
+    const uint64_t first = repairer_.progress().passes;  // the next may already be under way
+    shared_.repair_passes_allowed = repair_passes_allowed(
+        {shared_.loss_after_heal, shared_.config.k(), shared_.config.m(),
+         std::max<uint64_t>(1, repairer_.progress().pass_stripes_total)});
+    while (repairer_.progress().passes < first + shared_.repair_passes_allowed && rt_.now() < give_up) {
       co_await sleep(rt_, repair_interval());
       const auto& p = repairer_.progress();
-      if (!p.in_pass && p.passes > first && p.pass_stripes_damaged == 0 && (!sweeping || p.orphans_pending == 0)) {
+      if (!p.in_pass && p.passes > first + 1 && p.pass_stripes_damaged == 0 && (!sweeping || p.orphans_pending == 0)) {
         shared_.repair_converged = true;
         break;
       }
     }
+    shared_.repair_passes_used = repairer_.progress().passes - first;
     shared_.repair_damaged_left = repairer_.progress().pass_stripes_damaged;
     // The listing for the audit crosses the same lossy network: a lost
     // message is retried, not taken for a leak or a loss.
@@ -289,6 +295,14 @@ const std::vector<std::pair<std::string, bool BrokenVariants::*>> kObjectsBroken
     {"count_old_terms", &BrokenVariants::count_old_terms},
 };
 
+// The chance a message is lost once faults heal, on the lossiest link.
+double loss_after_heal(const proto::NetworkModel& n) {
+  if (n.loss_stops_at_heal()) return 0;
+  uint32_t link = 0;
+  for (const auto& l : n.link_loss()) link = std::max(link, l.loss_ppm());
+  return std::min(1.0, (n.loss_ppm() + link) / 1e6);
+}
+
 class ObjectsWorkloadImpl final : public Workload {
  public:
   ObjectsWorkloadImpl(const proto::Scenario& scenario, uint32_t nodes, const std::string& broken_variant) {
@@ -321,6 +335,7 @@ class ObjectsWorkloadImpl final : public Workload {
     deadline_ = Duration::millis(static_cast<int64_t>(shared_.config.fragment_deadline_ms()));
     verification_ = Duration::millis(static_cast<int64_t>(scenario.liveness_ms()));
     shared_.verification_time = verification_;
+    shared_.loss_after_heal = loss_after_heal(scenario.network());
   }
 
   void attach(SimCluster& cluster) override {
@@ -407,8 +422,9 @@ class ObjectsWorkloadImpl final : public Workload {
         out.add("liveness", "repair did not converge: " + std::to_string(shared_.repair_damaged_left) +
                                 " stripes still damaged, " + std::to_string(shared_.repair_progress.orphans_pending) +
                                 " orphans pending after " + std::to_string(shared_.repair_progress.passes) +
-                                " passes (allowed: " + std::to_string(kRepairPassesMax) +
-                                " passes after the heal within half the verification time)");
+                                " passes (allowed: " + std::to_string(shared_.repair_passes_allowed) +
+                                " passes after the heal, for the loss that outlasts it, within half the "
+                                "verification time)");
       }
       audit_stripes(shared_.audit, cluster, out);
       if (shared_.config.orphan_grace_ms() > 0) check_no_orphans(shared_.audit, cluster, out);
@@ -418,7 +434,9 @@ class ObjectsWorkloadImpl final : public Workload {
     const auto& r = shared_.repair_progress;
     const std::string raft = shared_.metadata_nodes.size() > 1 ? " " + shared_.consensus.stats() : "";
     return shared_.checker.stats() + raft + " garbage_collected=" + std::to_string(shared_.garbage_collected) +
-           " repair_passes=" + std::to_string(r.passes) + " stripes_repaired=" + std::to_string(r.stripes_repaired) +
+           " repair_passes=" + std::to_string(r.passes) + " passes_after_heal=" +
+           std::to_string(shared_.repair_passes_used) + "/" + std::to_string(shared_.repair_passes_allowed) +
+           " stripes_repaired=" + std::to_string(r.stripes_repaired) +
            " fragments_rebuilt=" + std::to_string(r.fragments_rebuilt) +
            " fragments_moved=" + std::to_string(r.fragments_moved) +
            " fragment_writes_moved=" + std::to_string(shared_.stripes.fragment_writes_moved) +
