@@ -10,6 +10,8 @@
 // lives on a quorum, so on at least one voter that answers. A voter that
 // does not answer keeps it waiting: safety over availability, as it must
 // be. (etcd asks the operator instead, --initial-cluster-state.)
+#include <algorithm>
+
 #include "consensus.pb.h"
 #include "core/consensus/raft_replica.h"
 
