@@ -15,6 +15,7 @@ struct BrokenVariants {
   bool range_past_its_end = false;           // a Range GET sends one byte more than asked
   bool placement_ignores_disk_state = false; // gone disks stay eligible (reports and failed writes ignored)
   bool scrub_skips_verification = false;     // the scrubber reads fragments but checks nothing
+  bool gc_without_grace = false;             // garbage is collected as soon as it is recorded
   // The metadata group's Raft (core/consensus/):
   bool reads_from_any_replica = false;  // any replica answers, leader or not, without a read index
   bool commit_without_quorum = false;   // the leader commits what it alone holds

@@ -195,6 +195,12 @@ std::string validate_workload(const proto::Scenario& s, uint64_t nodes) {
   return "";
 }
 
+bool has_faults(const proto::Scenario& s) {
+  const auto& r = s.fault_rates();
+  return r.crashes() > 0 || r.partitions() > 0 || r.bitrots() > 0 || s.schedule_size() > 0 ||
+         s.network().loss_ppm() > 0 || s.network().link_loss_size() > 0 || s.disk().bitrot_on_read_ppm() > 0;
+}
+
 }  // namespace
 
 std::string validate_scenario(const proto::Scenario& s) {
@@ -236,6 +242,10 @@ std::string validate_scenario(const proto::Scenario& s) {
   if (r.partitions() > 0 && s.topology().zones() < 2) return "fault_rates.partitions needs 2+ zones";
   if (r.partitions() > 0 && r.partition_ms() == 0) return "fault_rates.partition_ms must be positive";
   if (r.bitrots() > 0 && nodes < 2) return "fault_rates.bitrots needs a node besides node 0";
+  if (s.workload().objects().gets_must_succeed() && has_faults(s)) {
+    return "workload.objects.gets_must_succeed needs a scenario without faults, loss or bit rot "
+           "(nothing else excuses a failed GET)";
+  }
   return validate_schedule(s, static_cast<uint32_t>(nodes));
 }
 

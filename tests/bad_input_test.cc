@@ -82,6 +82,23 @@ TEST(ScenarioFile, ClockSkewNeedsANodeAndLessThanAYear) {
   EXPECT_TRUE(parse_scenario(s, "f").is_ok());
 }
 
+// A scenario that demands every GET succeed may inject nothing that could
+// excuse a failure.
+TEST(ScenarioFile, GetsMustSucceedOnlyWithoutFaults) {
+  std::ifstream in(std::string(TESSERA_SOURCE_DIR) + "/scenarios/gc_grace.textproto");
+  const std::string clean((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_TRUE(parse_scenario(clean, "gc_grace").is_ok());
+  const auto with = [&](const std::string& after, const std::string& fault) {
+    std::string s = clean;
+    return s.insert(s.find(after) + after.size(), fault);
+  };
+  for (const std::string& faulty :
+       {clean + "schedule { at_ms: 1 crash { node: 2 } }", clean + "fault_rates { bitrots: 1 }",
+        with("max_us: 1500 }", " loss_ppm: 1"), with("max_us: 3000 }", " bitrot_on_read_ppm: 5")}) {
+    EXPECT_NE(error_of(faulty).find("gets_must_succeed needs a scenario without faults"), std::string::npos) << faulty;
+  }
+}
+
 TEST(ScenarioFile, ValuesThatWouldOverflowOrExhaustMemoryAreRefused) {
   std::string s = kMinimal;
   s.replace(s.find("calls_in_flight_max: 1"), 22, "calls_in_flight_max: 1 body_bytes: 4000000000");

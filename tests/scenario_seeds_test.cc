@@ -130,6 +130,14 @@ TEST(Checkers, ScrubThatSkipsVerificationIsReported) {
   EXPECT_NE(v.find("does not verify"), std::string::npos) << v;
 }
 
+// Garbage collected the moment it is recorded: a GET that looked up a
+// version an overwrite then replaced finds its fragments gone.
+TEST(Checkers, GcWithoutGraceIsReported) {
+  const std::string v = first_violation("gc_grace", "gc_without_grace", 3);
+  EXPECT_EQ(v.rfind("availability:", 0), 0u) << v;
+  EXPECT_NE(v.find("failed with no fault injected"), std::string::npos) << v;
+}
+
 TEST(Checkers, GetThatIgnoresConditionsIsReported) {
   const std::string v = first_violation("s3_semantics", "get_ignores_conditions", 3);
   EXPECT_EQ(v.rfind("read_after_write:", 0), 0u) << v;

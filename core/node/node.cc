@@ -131,7 +131,8 @@ Status Node::can_place_stripes() const {
 
 void Node::start_background() {
   if (plan_.gc_interval.us > 0) {
-    io_.rt.spawn(collector_->run(plan_.gc_interval, plan_.gc_grace, plan_.garbage_collected));
+    const Duration grace = plan_.broken.gc_without_grace ? Duration{0} : plan_.gc_grace;
+    io_.rt.spawn(collector_->run(plan_.gc_interval, grace, plan_.garbage_collected));
   }
   if (plan_.repair_interval.us > 0) io_.rt.spawn(repairer_->run(plan_.repair_interval, plan_.on_repair_pass));
 }

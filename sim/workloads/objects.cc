@@ -289,6 +289,7 @@ const std::vector<std::pair<std::string, bool BrokenVariants::*>> kObjectsBroken
     {"range_past_its_end", &BrokenVariants::range_past_its_end},
     {"placement_ignores_disk_state", &BrokenVariants::placement_ignores_disk_state},
     {"scrub_skips_verification", &BrokenVariants::scrub_skips_verification},
+    {"gc_without_grace", &BrokenVariants::gc_without_grace},
     {"reads_from_any_replica", &BrokenVariants::reads_from_any_replica},
     {"commit_without_quorum", &BrokenVariants::commit_without_quorum},
     {"votes_not_persisted", &BrokenVariants::votes_not_persisted},
@@ -312,6 +313,7 @@ class ObjectsWorkloadImpl final : public Workload {
     const auto locations = layout(scenario.topology());
     shared_.checker.set_late_commits(shared_.config.metadata_node() || shared_.config.metadata_replicas() > 0);
     shared_.checker.set_upload_part_bytes(std::max<uint64_t>(1, shared_.config.upload_part_bytes()));
+    shared_.checker.set_gets_must_succeed(shared_.config.gets_must_succeed());
     if (shared_.config.puts_must_succeed_after_ms() > 0) {
       shared_.checker.require_puts_from(
           Instant{static_cast<int64_t>(shared_.config.puts_must_succeed_after_ms()) * 1000});

@@ -173,6 +173,11 @@ void ObjectsChecker::check_list(uint32_t keys, Instant start, Instant end, const
 void ObjectsChecker::check_read(uint32_t key, Instant start, Instant end, const Result<std::string>& result) {
   if (!result.is_ok() && result.code() != Code::kNotFound) {
     ++reads_failed_;  // an explicit error is allowed under faults; wrong bytes never are
+    if (gets_must_succeed_) {
+      violations_.add("availability", "GET of key " + std::to_string(key) + " during [" + std::to_string(start.us) +
+                                          ", " + std::to_string(end.us) +
+                                          "] us failed with no fault injected: " + result.status().to_string());
+    }
     return;
   }
   result.is_ok() ? ++reads_ok_ : ++reads_not_found_;

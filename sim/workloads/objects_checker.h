@@ -88,6 +88,9 @@ class ObjectsChecker {
   // nodes that are up, for the fragments of a PUT of size bytes) says no
   // placement existed when it began or when it failed.
   void require_puts_from(Instant from) { puts_required_from_ = from; }
+  // Every GET of a key that fails is an availability violation (a
+  // scenario without faults, where nothing excuses one).
+  void set_gets_must_succeed(bool must) { gets_must_succeed_ = must; }
   void set_placement_exists(std::function<bool(size_t size)> exists) { placement_exists_ = std::move(exists); }
   void check_read(uint32_t key, Instant start, Instant end, const Result<std::string>& result);
   // A GET of key during [start, end] whose answer fits(w) says a value
@@ -171,6 +174,7 @@ class ObjectsChecker {
   std::function<bool(size_t)> placement_exists_;
   uint64_t puts_without_placement_ = 0;  // failed when none existed: owed nothing
   Instant puts_required_from_{INT64_MAX};
+  bool gets_must_succeed_ = false;
   uint64_t reads_ok_ = 0, reads_not_found_ = 0, reads_failed_ = 0, writes_acked_ = 0, writes_failed_ = 0,
            writes_maybe_ = 0, final_ok_ = 0, lists_ = 0, writes_refused_ = 0;
   std::map<std::string, uint64_t> counts_;
