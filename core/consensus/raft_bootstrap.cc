@@ -27,6 +27,11 @@ void RaftReplica::serve_log_extent() {
   });
 }
 
+// Still recovering with nothing in its log, and no leader heard.
+bool RaftReplica::empty_and_unreached() const {
+  return raft_->recovering() && raft_->leader() == 0 && raft_->last_index() == 0;
+}
+
 // Asks again every election timeout until a leader has reached this
 // replica (it then catches up and votes) or every voter's log is empty.
 Task<void> RaftReplica::await_fresh_group() {
@@ -34,10 +39,10 @@ Task<void> RaftReplica::await_fresh_group() {
   const Duration period = config_.tick * config_.election_ticks;
   while (true) {
     co_await sleep(rt_, period);
-    if (!*alive || halted_ || !raft_->recovering() || raft_->leader() != 0 || raft_->last_index() != 0) co_return;
+    if (!*alive || halted_ || !empty_and_unreached()) co_return;
     std::optional<uint64_t> top_term = co_await voters_all_empty(period);
     if (!*alive) co_return;
-    if (!top_term || !raft_->recovering() || raft_->leader() != 0 || raft_->last_index() != 0) continue;
+    if (!top_term || !empty_and_unreached()) continue;  // a leader may have reached it meanwhile
     raft_->end_recovery(*top_term);
     kick();
     co_return;

@@ -111,6 +111,7 @@ class RaftReplica {
   void serve_membership();
   // raft_bootstrap.cc
   void serve_log_extent();
+  bool empty_and_unreached() const;
   Task<void> await_fresh_group();
   Task<std::optional<uint64_t>> voters_all_empty(Duration deadline);
   Task<void> run_replace(NodeId remove, NodeId add, Duration catch_up);

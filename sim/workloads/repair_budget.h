@@ -7,6 +7,7 @@
 // after n passes with chance at most D * q^n.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -32,14 +33,11 @@ inline uint64_t repair_passes_allowed(const RepairBudgetInput& in) {
   constexpr uint64_t kOverhead = 5;
   constexpr double kMissChance = 1e-4;
   const double q = 1 - std::pow(1 - in.loss, repair_messages(in.k, in.m));
-  uint64_t n = 1;
+  if (q <= 0) return 1 + kOverhead;
   if (q >= 1) return 1000 + kOverhead;  // nothing gets through: the time limit decides
-  if (q > 0) {
-    const double damaged = static_cast<double>(in.damaged == 0 ? 1 : in.damaged);
-    n = static_cast<uint64_t>(std::ceil(std::log(kMissChance / damaged) / std::log(q)));
-    if (n < 1) n = 1;
-  }
-  return n + kOverhead;
+  const double damaged = static_cast<double>(in.damaged == 0 ? 1 : in.damaged);
+  const auto n = static_cast<uint64_t>(std::ceil(std::log(kMissChance / damaged) / std::log(q)));
+  return std::max<uint64_t>(n, 1) + kOverhead;
 }
 
 }  // namespace tessera::sim
