@@ -11,7 +11,9 @@ PACKAGES=(
   libssl-dev libisal-dev libjerasure-dev libgf-complete-dev
   librocksdb-dev libprotobuf-dev protobuf-compiler
   librapidcheck-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libpugixml-dev
+  libpugixml-dev nlohmann-json3-dev
+  # tessera-admin durability --plot
+  gnuplot-nox
   # real S3 clients for the integration tests
   awscli s3cmd python3-boto3 curl
 )

@@ -66,10 +66,34 @@ Task<Result<uint64_t>> GarbageCollector::collect(Duration grace, size_t records_
   co_return n;
 }
 
+Task<Result<GarbageCollector::Backlog>> GarbageCollector::backlog(size_t records_max) {
+  const int64_t now = stripes_.runtime().unix_ms();
+  auto entries = co_await metadata_.list_garbage(static_cast<uint64_t>(std::max<int64_t>(now, 0)) + 1, records_max + 1);
+  if (!entries.is_ok()) co_return entries.status();
+  Backlog b;
+  b.truncated = entries.value().size() > records_max;
+  const int64_t due_before = now - schedule_.grace.us / 1000;
+  for (size_t r = 0; r < std::min(records_max, entries.value().size()); ++r) {
+    const proto::GarbageRecord& g = entries.value()[r].record;
+    ++b.records;
+    if (static_cast<int64_t>(g.created_ms()) <= due_before) ++b.records_due;
+    if (b.oldest_ms == 0 || g.created_ms() < b.oldest_ms) b.oldest_ms = g.created_ms();
+    for (const proto::StripeRecord& stripe : g.stripes()) {
+      b.fragments += static_cast<uint64_t>(stripe.fragments_size());
+      b.bytes += stripe.fragment_bytes() * static_cast<uint64_t>(stripe.fragments_size());
+    }
+  }
+  co_return b;
+}
+
 Task<void> GarbageCollector::run(Duration interval, Duration grace, uint64_t* collected_total) {
   constexpr size_t kRecordsPerPass = 64;
+  schedule_.interval = interval;
+  schedule_.grace = grace;
   for (;;) {
     co_await sleep(stripes_.runtime(), interval);
+    ++schedule_.passes;
+    schedule_.last_pass_ms = stripes_.runtime().unix_ms();
     // Drain the backlog in batches; a failed pass waits for the next tick.
     for (;;) {
       auto collected = co_await collect(grace, kRecordsPerPass);

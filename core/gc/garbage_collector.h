@@ -28,6 +28,26 @@ class GarbageCollector {
   Task<void> run(Duration interval, Duration grace, uint64_t* collected = nullptr);
   uint64_t fragments_collected() const { return fragments_collected_; }
 
+  // What waits to be collected: garbage records, their fragments and
+  // bytes, those already past the grace (due at the next pass), and when
+  // the oldest was recorded. Scans at most records_max records (truncated
+  // then).
+  struct Backlog {
+    uint64_t records = 0, fragments = 0, bytes = 0;
+    uint64_t records_due = 0;
+    uint64_t oldest_ms = 0;  // unix ms; 0 when there is none
+    bool truncated = false;
+  };
+  Task<Result<Backlog>> backlog(size_t records_max);
+  // The loop's schedule: passes run, when the last began (unix ms, 0 before
+  // the first), its interval and grace (0 when run() was not started).
+  struct Schedule {
+    uint64_t passes = 0;
+    int64_t last_pass_ms = 0;
+    Duration interval{0}, grace{0};
+  };
+  const Schedule& schedule() const { return schedule_; }
+
  private:
   // Deletes every fragment of g; true when all are gone.
   Task<bool> collect_record(const proto::GarbageRecord& g);
@@ -35,6 +55,7 @@ class GarbageCollector {
   StripeStore& stripes_;
   MetadataStore& metadata_;
   uint64_t fragments_collected_ = 0;
+  Schedule schedule_;
 };
 
 }  // namespace tessera

@@ -18,12 +18,26 @@ Node::Node(NodeIo io, NodePlan plan) : io_(std::move(io)), plan_(std::move(plan)
 
 Node::~Node() = default;
 
+proto::ScrubReport scrub_report(const Scrubber& scrubber, const ScrubConfig& config) {
+  const Scrubber::Progress& p = scrubber.progress();
+  proto::ScrubReport r;
+  r.set_passes(p.passes);
+  r.set_pass_fragments_done(p.pass_blobs_done);
+  r.set_pass_fragments_total(p.pass_blobs_total);
+  r.set_fragments_checked(p.blobs_checked);
+  r.set_bytes_checked(p.bytes_checked);
+  r.set_corrupt_found(p.corrupt_found);
+  r.set_bytes_per_second(config.bytes_per_second);
+  return r;
+}
+
 void Node::build_storage() {
   ASSERT(!io_.disks.empty());
   storage_ = std::make_unique<StorageService>(io_.rt, rpc_, io_.disks, !plan_.broken.read_skips_checksum);
   if (heartbeats_) {
     // Every beat tells the gateways what each disk holds and has room for.
-    heartbeats_->set_report([disks = io_.disks](proto::Heartbeat& hb) {
+    heartbeats_->set_report([this, disks = io_.disks](proto::Heartbeat& hb) {
+      if (scrubber_) *hb.mutable_scrub() = scrub_report(*scrubber_, plan_.scrub);
       for (uint32_t i = 0; i < disks.size(); ++i) {
         proto::DiskReport* r = hb.add_disks();
         r->set_disk(i);
@@ -108,7 +122,10 @@ void Node::build_gateway() {
     Heartbeater* detector = heartbeats_.get();
     // Storage nodes' beats carry their disks' fill and state.
     StripeStore* stripes = &gateway_->stripes();
-    detector->set_on_beat([stripes](NodeId from, const proto::Heartbeat& hb) { stripes->report_disks(from, hb.disks()); });
+    detector->set_on_beat([this, stripes](NodeId from, const proto::Heartbeat& hb) {
+      stripes->report_disks(from, hb.disks());
+      if (hb.has_scrub()) scrub_reports_[from] = hb.scrub();
+    });
   }
   // Repair and GC share the gateway's stripe layer: one view of the disks.
   repairer_ = std::make_unique<Repairer>(gateway_->stripes(), *metadata_, classes, plan_.repair);

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -103,6 +104,12 @@ class Node {
   const ClusterMap* cluster_map() const { return cluster_map_.get(); }
   RaftReplica* replica() { return replica_.get(); }
   const NodePlan& plan() const { return plan_; }
+  // The disks this node serves (a storage node's; empty otherwise).
+  const std::vector<Disk*>& local_disks() const { return io_.disks; }
+  NodeId id() const { return rpc_.self(); }
+  // A gateway: the scrub progress each storage node's heartbeats carried
+  // last (empty without a failure detector).
+  const std::map<NodeId, proto::ScrubReport>& scrub_reports() const { return scrub_reports_; }
   // Readiness of a gateway: ok once the storage nodes it has heard from
   // can take a stripe of its first storage class (always, without a
   // failure detector); else why not.
@@ -130,6 +137,10 @@ class Node {
   std::unique_ptr<ObjectGateway> gateway_;
   std::unique_ptr<Repairer> repairer_;
   std::unique_ptr<GarbageCollector> collector_;
+  std::map<NodeId, proto::ScrubReport> scrub_reports_;
 };
+
+// What a storage node's heartbeats say of its scrubber.
+proto::ScrubReport scrub_report(const Scrubber& scrubber, const ScrubConfig& config);
 
 }  // namespace tessera

@@ -139,9 +139,10 @@ Repairer::FragmentState Repairer::state_of(const Stripe& s, uint32_t index) cons
   return FragmentState::kOk;
 }
 
-Task<bool> Repairer::repair(const Stripe& s) {
+Task<bool> Repairer::repair(const Stripe& s, uint64_t traffic) {
   const bool whole = co_await rebuild(s);
   ++progress_.pass_stripes_done;
+  progress_.pass_rebuild_bytes_done += traffic;
   co_return whole;
 }
 
@@ -383,9 +384,42 @@ Task<Status> Repairer::commit(Rebuild& r) {
   co_return Status::ok();
 }
 
+std::vector<Repairer::Damaged> Repairer::damaged_in_order(const std::vector<Stripe>& stripes) {
+  std::vector<Damaged> damaged;
+  for (size_t i = 0; i < stripes.size(); ++i) {
+    const proto::StripeRecord& part = stripes[i].part;
+    uint32_t survivors = 0;
+    bool hurt = false;
+    for (uint32_t f = 0; f < static_cast<uint32_t>(part.fragments_size()); ++f) {
+      const FragmentState st = state_of(stripes[i], f);
+      survivors += st == FragmentState::kOk ? 1 : 0;
+      hurt = hurt || st == FragmentState::kMissing || st == FragmentState::kCorrupt || st == FragmentState::kDiskGone ||
+             st == FragmentState::kNodeOut || part.fragments(static_cast<int>(f)).lost();
+    }
+    // Found lost before, and no more of it came back: reported, not re-read.
+    if (stripe_lost(part) && survivors < part.k()) {
+      report_lost(stripes[i], part);
+      continue;
+    }
+    if (!hurt) continue;
+    const uint64_t bad = static_cast<uint64_t>(part.fragments_size()) - survivors;
+    damaged.push_back(Damaged{survivors, i, part.fragment_bytes() * (part.k() + bad)});
+  }
+  std::stable_sort(damaged.begin(), damaged.end(),
+                   [](const Damaged& a, const Damaged& b) { return a.survivors < b.survivors; });
+  progress_.pass_stripes_damaged = damaged.size();
+  for (const Damaged& d : damaged) {
+    ++progress_.pass_damaged_by_survivors[d.survivors];
+    progress_.pass_rebuild_bytes += d.traffic;
+  }
+  return damaged;
+}
+
 Task<Result<Repairer::PassResult>> Repairer::pass() {
   progress_.in_pass = true;
   progress_.pass_stripes_total = progress_.pass_stripes_damaged = progress_.pass_stripes_done = 0;
+  progress_.pass_damaged_by_survivors.clear();
+  progress_.pass_rebuild_bytes = progress_.pass_rebuild_bytes_done = 0;
   // Metadata first: a stripe committed after its fragments were durable is
   // then in the inventories taken next.
   std::vector<Stripe> stripes;
@@ -424,31 +458,12 @@ Task<Result<Repairer::PassResult>> Repairer::pass() {
     inventory_[disks[i]] = std::move(found[i]);
   }
 
-  // Damaged stripes, fewest survivors first (stable: metadata order).
-  std::vector<std::pair<uint32_t, size_t>> damaged;
-  for (size_t i = 0; i < stripes.size(); ++i) {
-    uint32_t survivors = 0;
-    bool hurt = false;
-    for (uint32_t f = 0; f < static_cast<uint32_t>(stripes[i].part.fragments_size()); ++f) {
-      const FragmentState st = state_of(stripes[i], f);
-      survivors += st == FragmentState::kOk ? 1 : 0;
-      hurt = hurt || st == FragmentState::kMissing || st == FragmentState::kCorrupt || st == FragmentState::kDiskGone ||
-             st == FragmentState::kNodeOut ||
-             stripes[i].part.fragments(static_cast<int>(f)).lost();
-    }
-    // Found lost before, and no more of it came back: reported, not re-read.
-    if (stripe_lost(stripes[i].part) && survivors < stripes[i].part.k()) {
-      report_lost(stripes[i], stripes[i].part);
-      continue;
-    }
-    if (hurt) damaged.emplace_back(survivors, i);
-  }
-  std::stable_sort(damaged.begin(), damaged.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-  progress_.pass_stripes_damaged = damaged.size();
+  const std::vector<Damaged> damaged = damaged_in_order(stripes);
   PassResult result;
   result.damaged = damaged.size();
-  std::function<Task<bool>(size_t)> repair_one = [&](size_t i) { return repair(stripes[damaged[i].second]); };
+  std::function<Task<bool>(size_t)> repair_one = [&](size_t i) {
+    return repair(stripes[damaged[i].index], damaged[i].traffic);
+  };
   std::vector<bool> whole =
       co_await for_each_bounded(stripes_.runtime(), damaged.size(), config_.stripes_in_parallel, std::move(repair_one));
   for (bool w : whole) ++(w ? result.repaired : result.unresolved);

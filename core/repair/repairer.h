@@ -58,6 +58,12 @@ class Repairer {
     uint64_t pass_stripes_total = 0;   // the current (or last) pass: stripes referenced,
     uint64_t pass_stripes_damaged = 0; // found damaged,
     uint64_t pass_stripes_done = 0;    // and damaged ones handled so far
+    // The current (or last) pass's damaged stripes by fragments intact
+    // (fewest are repaired first), and the repair traffic they take: k
+    // reads and a write per rebuilt fragment, what bytes_per_second bounds.
+    std::map<uint32_t, uint64_t> pass_damaged_by_survivors;
+    uint64_t pass_rebuild_bytes = 0;
+    uint64_t pass_rebuild_bytes_done = 0;
     uint64_t stripes_repaired = 0;     // in all passes and heals on read
     uint64_t fragments_rebuilt = 0;    // written in place
     uint64_t fragments_moved = 0;      // written to another disk
@@ -109,6 +115,9 @@ class Repairer {
   // each that ran.
   Task<void> run(Duration interval, std::function<void(const PassResult&)> on_pass = nullptr);
   const Progress& progress() const { return progress_; }
+  const RepairConfig& config() const { return config_; }
+  // Stripes GETs found damaged, waiting for the healer.
+  size_t heals_waiting() const { return heal_queue_.size(); }
 
   // The lost-objects report: the lost stripes the last pass found, and
   // those marked since; at most kLostReportMax, in metadata order.
@@ -136,8 +145,17 @@ class Repairer {
   Task<Status> fetch_inventory(DiskRef disk, const InventoryTree* expected, DiskInventory* out);
   FragmentState state_of(const Stripe& s, uint32_t index) const;
   // Rebuilds s; true when it is whole afterwards. repair() also counts it
-  // as done in the pass's progress.
-  Task<bool> repair(const Stripe& s);
+  // (and its traffic) as done in the pass's progress.
+  Task<bool> repair(const Stripe& s, uint64_t traffic);
+  // The pass's damaged stripes in repair order, fewest survivors first
+  // (stable: metadata order), each with its repair traffic in bytes; also
+  // reports the ones found lost before and still short of k.
+  struct Damaged {
+    uint32_t survivors = 0;
+    size_t index = 0;
+    uint64_t traffic = 0;
+  };
+  std::vector<Damaged> damaged_in_order(const std::vector<Stripe>& stripes);
   // read, decode, choose targets, write, commit.
   struct Rebuild;
   Task<bool> rebuild(const Stripe& s, bool from_reads = false);

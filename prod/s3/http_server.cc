@@ -167,6 +167,33 @@ Task<AsioResult> HttpServer::read_header(boost::beast::tcp_stream& stream, boost
   co_return r;
 }
 
+void HttpServer::add_side_route(std::string prefix, SideHandler handler) {
+  side_routes_.emplace_back(std::move(prefix), std::move(handler));
+}
+
+const SideHandler* HttpServer::side_route(const std::string& target) const {
+  for (const auto& [prefix, handler] : side_routes_) {
+    if (target.compare(0, prefix.size(), prefix) == 0) return &handler;
+  }
+  return nullptr;
+}
+
+Task<void> HttpServer::serve_side(HttpExchange& x, const SideHandler& handler, const RequestParser& parser) {
+  const auto& req = parser.get();
+  if (req.has_content_length() || req.chunked()) {
+    // Side routes take no body; reading one is not worth a bound of its own.
+    if (!(req.has_content_length() && req[http::field::content_length] == "0")) {
+      co_await x.send(400, "{\"error\":\"BadRequest\",\"message\":\"admin requests carry no body\"}\n",
+                      "application/json");
+      co_return;
+    }
+  }
+  SideRequest r{std::string(req.method_string()), std::string(req.target()),
+                std::string(req[http::field::authorization])};
+  SideReply reply = co_await handler(std::move(r));
+  co_await x.send(reply.status, reply.body, reply.content_type);
+}
+
 Task<void> HttpServer::connection(boost::asio::ip::tcp::socket socket) {
   boost::system::error_code peer_ec;
   const std::string client = socket.remote_endpoint(peer_ec).address().to_string();
@@ -218,7 +245,9 @@ Task<void> HttpServer::connection(boost::asio::ip::tcp::socket socket) {
     char id[20];
     std::snprintf(id, sizeof id, "%016llX", static_cast<unsigned long long>(++next_request_));
     HttpExchange x(stream, buffer, parser, alive_, HttpContext{limits_, budget_, counters_, watchdogs_});
-    if (ops) {
+    if (const SideHandler* side = side_route(target)) {
+      co_await serve_side(x, *side, parser);
+    } else if (ops) {
       if (target == "/metrics") {
         auto gauges = extra_metrics_();
         gauges.merge(limit_metrics());

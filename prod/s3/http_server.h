@@ -12,12 +12,28 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "prod/s3/body_budget.h"
 #include "prod/s3/http_limits.h"
 #include "prod/s3/s3_service.h"
 
 namespace tessera::prod::s3 {
+
+// A request under a side route's prefix (the admin endpoint), and its
+// answer: not S3, no body.
+struct SideRequest {
+  std::string method;
+  std::string target;
+  std::string authorization;
+};
+struct SideReply {
+  unsigned status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+};
+using SideHandler = std::function<Task<SideReply>(SideRequest)>;
 
 class HttpServer {
  public:
@@ -32,6 +48,8 @@ class HttpServer {
   void begin_shutdown();
   size_t in_flight() const { return in_flight_; }
   void set_ready(bool ready) { ready_ = ready; }
+  // Requests whose target starts with prefix go to handler, not to S3.
+  void add_side_route(std::string prefix, SideHandler handler);
 
  private:
   Task<void> accept_loop();
@@ -63,6 +81,10 @@ class HttpServer {
   BodyBudget budget_;
   ProgressWatchdogs watchdogs_;
   std::function<std::map<std::string, double>()> extra_metrics_;
+  std::vector<std::pair<std::string, SideHandler>> side_routes_;
+  // The side route a target falls under (nullptr: none).
+  const SideHandler* side_route(const std::string& target) const;
+  Task<void> serve_side(HttpExchange& x, const SideHandler& handler, const RequestParser& parser);
   boost::asio::ip::tcp::acceptor acceptor_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool shutting_down_ = false;

@@ -167,7 +167,8 @@ void plan_background(const ServerOptions& o, NodePlan& plan) {
 
 Result<FrontEnd> start_front_end(boost::asio::io_context& io, AsioRuntime& rt, const ServerOptions& o, Node& node,
                                  const std::string& address, uint16_t port,
-                                 std::function<std::map<std::string, double>()> extra_metrics) {
+                                 std::function<std::map<std::string, double>()> extra_metrics,
+                                 std::vector<const RaftReplica*> replicas) {
   ObjectGateway* gateway = node.gateway();
   ASSERT(gateway != nullptr);
   FrontEnd f;
@@ -187,9 +188,13 @@ Result<FrontEnd> start_front_end(boost::asio::io_context& io, AsioRuntime& rt, c
     if (node.cluster_map()) add_cluster_map_metrics(*node.cluster_map(), g);
     return g;
   });
+  auto* remote = dynamic_cast<RemoteMetadataStore*>(node.metadata());
+  f.admin = std::make_unique<AdminApi>(o.admin_key, AdminSources{&node, std::move(replicas), remote});
+  AdminApi* admin = f.admin.get();
+  f.server->add_side_route(AdminApi::kPrefix, [admin](s3::SideRequest r) { return admin->serve(std::move(r)); });
   if (Status s = f.server->listen(address, port); !s.is_ok()) return s;
   f.server->start();
-  rt.spawn(track_readiness(rt, dynamic_cast<RemoteMetadataStore*>(node.metadata()), node, f.server.get()));
+  rt.spawn(track_readiness(rt, remote, node, f.server.get()));
   return f;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/node/node.h"
+#include "prod/admin/admin_api.h"
 #include "prod/asio_runtime.h"
 #include "prod/s3/http_server.h"
 #include "prod/server/roles.h"
@@ -29,14 +30,18 @@ void plan_background(const ServerOptions& o, NodePlan& plan);
 struct FrontEnd {
   std::unique_ptr<s3::S3Service> s3;
   std::unique_ptr<s3::HttpServer> server;
+  std::unique_ptr<AdminApi> admin;
 };
 
-// Serves S3 for node's gateway on address:port. extra_metrics (may be
-// empty) adds gauges to /metrics. Ready at once, or while the metadata node
-// answers when the node's metadata is remote.
+// Serves S3 for node's gateway on address:port, and the admin endpoint
+// (prod/admin/admin_api.h) with o.admin_key. extra_metrics (may be empty)
+// adds gauges to /metrics; replicas are the metadata group's replicas in
+// this process (the admin status shows them). Ready at once, or while the
+// metadata node answers when the node's metadata is remote.
 Result<FrontEnd> start_front_end(boost::asio::io_context& io, AsioRuntime& rt, const ServerOptions& o, Node& node,
                                  const std::string& address, uint16_t port,
-                                 std::function<std::map<std::string, double>()> extra_metrics);
+                                 std::function<std::map<std::string, double>()> extra_metrics,
+                                 std::vector<const RaftReplica*> replicas = {});
 
 // Runs the loop until SIGINT/SIGTERM, then drains in-flight requests.
 void serve_until_signal(boost::asio::io_context& io, AsioRuntime& rt, s3::HttpServer* server);

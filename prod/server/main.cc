@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <boost/program_options.hpp>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -73,6 +74,30 @@ std::map<std::string, std::string> load_users(const fs::path& data, const std::s
   return users;
 }
 
+// The admin endpoint's key: TESSERA_ADMIN_KEY, else <data>/admin-key,
+// else a new one written there (mode 0600; tessera-admin reads it there).
+std::string load_admin_key(const fs::path& data, Random& random) {
+  if (const char* env = std::getenv("TESSERA_ADMIN_KEY"); env && *env) return env;
+  const fs::path file = data / "admin-key";
+  if (fs::exists(file)) {
+    std::ifstream in(file);
+    std::string key;
+    std::getline(in, key);
+    while (!key.empty() && std::isspace(static_cast<unsigned char>(key.back()))) key.pop_back();
+    if (key.empty()) throw std::runtime_error(file.string() + " is empty: delete it for a new key");
+    return key;
+  }
+  const std::string key = random_token(random, 40, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+  {
+    std::ofstream out(file);
+    out << key << "\n";
+  }
+  ::chmod(file.c_str(), 0600);
+  // stderr: the first line on stdout stays the server's address.
+  std::cerr << "tessera-server: generated the admin key for tessera-admin (saved in " << file.string() << ")\n";
+  return key;
+}
+
 // The command line: every option, bound to o.
 po::options_description options_for(prod::ServerOptions& o) {
   po::options_description opts(
@@ -82,7 +107,8 @@ po::options_description options_for(prod::ServerOptions& o) {
       "With --cluster FILE --node ID: that node's role (gateway, metadata or storage)\n"
       "in a multi-process cluster (see clusters/ and scripts/cluster.sh).\n"
       "Credentials: TESSERA_ACCESS_KEY / TESSERA_SECRET_KEY, else --users, else generated\n"
-      "once and kept in <data-dir>/credentials.\n\nOptions");
+      "once and kept in <data-dir>/credentials. The admin key (tessera-admin):\n"
+      "TESSERA_ADMIN_KEY, else generated once and kept in <data-dir>/admin-key.\n\nOptions");
   opts.add_options()("help,h", "show this help")  //
       ("data-dir", po::value<std::string>(&o.data_dir)->default_value(o.data_dir),
        "data folder: disks and metadata (cluster nodes use <data-dir>/node<ID>)")  //
@@ -191,6 +217,7 @@ int main(int argc, char** argv) {
   Random random(prod::os_random_seed());
   try {
     o.users = load_users(data, vm.count("users") ? vm["users"].as<std::string>() : "", random);
+    o.admin_key = load_admin_key(data, random);
   } catch (const std::exception& e) {
     std::cerr << "tessera-server: " << e.what() << "\n";
     return 2;

@@ -145,7 +145,12 @@ int run_embedded(const ServerOptions& o) {
   }
   Node node(NodeIo{rt, net, raw(disks.value()), kv.get()}, std::move(plan));
   const auto& disk_list = disks.value();
-  auto front = start_front_end(io, rt, o, node, o.listen, o.port, [&disk_list] { return disk_fill(disk_list); });
+  std::vector<const RaftReplica*> replicas;
+  if (group) {
+    for (const auto& replica : group->replicas) replicas.push_back(replica->replica());
+  }
+  auto front = start_front_end(io, rt, o, node, o.listen, o.port, [&disk_list] { return disk_fill(disk_list); },
+                               std::move(replicas));
   if (!front.is_ok()) return fail(front.status().message());
   std::cout << "Tessera S3 on http://" << o.listen << ":" << front.value().server->port() << " (data in "
             << data.string() << ", " << o.k << "+" << o.m << " over " << o.disks << " disks, metadata "

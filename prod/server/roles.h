@@ -20,6 +20,7 @@ struct ServerOptions {
   uint32_t m = 4;
   uint32_t part_mib = 8;
   std::map<std::string, std::string> users;  // access key -> secret
+  std::string admin_key;                     // the admin endpoint's bearer key
   std::string domain = "localhost";
   std::string region = "us-east-1";
   bool log_requests = false;
