@@ -3,6 +3,7 @@
 // order set, and the body, whole or streamed.
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +16,8 @@ namespace tessera::s3 {
 class CollectedReply final : public S3Reply {
  public:
   void set_header(const std::string& name, const std::string& value) override { headers_.emplace_back(name, value); }
+  size_t header_count() const override { return headers_.size(); }
+  void drop_headers_after(size_t n) override { headers_.resize(std::min(n, headers_.size())); }
   Task<bool> send(unsigned status, std::string body, const std::string&) override {
     ASSERT(!sent_);
     status_ = status;

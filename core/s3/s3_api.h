@@ -40,6 +40,11 @@ class S3Reply {
   virtual ~S3Reply() = default;
   // Added to whatever is sent next.
   virtual void set_header(const std::string& name, const std::string& value) = 0;
+  // Headers set so far; drop_headers_after(n) forgets those set after the
+  // first n (a GET whose first bytes failed answers an error, not with the
+  // object's headers).
+  virtual size_t header_count() const = 0;
+  virtual void drop_headers_after(size_t n) = 0;
   virtual Task<bool> send(unsigned status, std::string body, const std::string& content_type = "application/xml") = 0;
   virtual Task<bool> begin_stream(unsigned status, uint64_t length) = 0;
   virtual Task<Status> write_chunk(std::string bytes) = 0;
@@ -48,13 +53,25 @@ class S3Reply {
 };
 
 // Sink over a reply's stream.
+// The status line and headers go out with the first bytes, so a read that
+// fails before any can still answer an S3 error.
 class ReplySink final : public ByteSink {
  public:
-  explicit ReplySink(S3Reply& reply) : reply_(reply) {}
-  Task<Status> write(std::string bytes) override { return reply_.write_chunk(std::move(bytes)); }
+  ReplySink(S3Reply& reply, unsigned status, uint64_t length) : reply_(reply), status_(status), length_(length) {}
+  Task<Status> write(std::string bytes) override {
+    if (!started_) {
+      started_ = true;
+      if (!co_await reply_.begin_stream(status_, length_)) co_return Status(Code::kUnavailable, "the client went away");
+    }
+    co_return co_await reply_.write_chunk(std::move(bytes));
+  }
+  bool started() const { return started_; }
 
  private:
   S3Reply& reply_;
+  unsigned status_;
+  uint64_t length_;
+  bool started_ = false;
 };
 
 // One request as the operations see it.
@@ -159,7 +176,9 @@ class S3Api {
   // The newest version (or versionId) is a delete marker: say so in the
   // error's headers (x-amz-delete-marker, x-amz-version-id), as S3 does.
   Task<void> tell_delete_marker(S3Request& r);
-  Task<Status> send_object(S3Request& r, const proto::ObjectVersion& v, std::optional<ByteRange> range, bool head);
+  // headers_mark: the reply's header count before the object's own headers.
+  Task<Status> send_object(S3Request& r, const proto::ObjectVersion& v, std::optional<ByteRange> range, bool head,
+                           size_t headers_mark);
 
   // Multipart (s3_multipart_ops.cc).
   Task<Status> create_upload(S3Request& r);

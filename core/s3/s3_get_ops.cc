@@ -181,14 +181,15 @@ Task<Status> S3Api::get_object(S3Request& r, bool head) {
   uint32_t part_number = 0;
   auto range = requested_range(r, v, &part_number, broken_.range_past_its_end);
   if (!range.is_ok()) co_return range.status();
+  const size_t mark = r.reply->header_count();
   set_object_headers(r, v);
   set_checksum_headers(r, v, range.value(), part_number);
-  co_return co_await send_object(r, v, range.value(), head);
+  co_return co_await send_object(r, v, range.value(), head, mark);
 }
 
 // The object's bytes (those of range, when given) as the response body.
 Task<Status> S3Api::send_object(S3Request& r, const proto::ObjectVersion& v, std::optional<ByteRange> range,
-                                    bool head) {
+                                    bool head, size_t headers_mark) {
   const ByteRange whole{0, v.size() == 0 ? 0 : v.size() - 1};
   const ByteRange span = range.value_or(whole);
   const uint64_t length = v.size() == 0 ? 0 : span.last - span.first + 1;
@@ -203,9 +204,14 @@ Task<Status> S3Api::send_object(S3Request& r, const proto::ObjectVersion& v, std
     co_await r.reply->send(status, "");
     co_return Status::ok();
   }
-  if (!co_await r.reply->begin_stream(status, length)) co_return Status::ok();
-  ReplySink sink(*r.reply);
+  ReplySink sink(*r.reply, status, length);
   Status s = co_await gateway_.read_object(v, span, sink);
+  if (!s.is_ok() && !sink.started()) {
+    // Nothing sent: the client gets the error (a lost object's 500, a 503
+    // it retries), without the object's headers.
+    r.reply->drop_headers_after(headers_mark);
+    co_return s;
+  }
   // Headers are gone: a failure now can only cut the connection short.
   if (!s.is_ok()) co_return Status::ok();
   co_await r.reply->end_stream();

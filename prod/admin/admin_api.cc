@@ -30,8 +30,8 @@ AdminApi::AdminApi(std::string key, AdminSources sources) : key_(std::move(key))
 Task<s3::SideReply> AdminApi::serve(s3::SideRequest request) {
   if (!key_matches(key_, request.authorization)) {
     co_return error_reply(403, "AccessDenied",
-                          "the admin endpoint needs 'Authorization: Bearer <admin key>' with the key the server "
-                          "printed (kept in <data-dir>/admin-key, or TESSERA_ADMIN_KEY)");
+                          "the admin endpoint needs 'Authorization: Bearer <admin key>' with the server's key "
+                          "(TESSERA_ADMIN_KEY, else the one it keeps in <data-dir>/admin-key)");
   }
   std::string report = request.target.substr(std::string(kPrefix).size());
   if (const size_t q = report.find('?'); q != std::string::npos) report.resize(q);

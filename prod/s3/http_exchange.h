@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -119,6 +120,8 @@ class HttpExchange final : public S3Reply {
 
   // Response headers to add to whatever is sent next.
   void set_header(const std::string& name, const std::string& value) override { headers_.emplace_back(name, value); }
+  size_t header_count() const override { return headers_.size(); }
+  void drop_headers_after(size_t n) override { headers_.resize(std::min(n, headers_.size())); }
   Task<bool> send(unsigned status, std::string body, const std::string& content_type = "application/xml") override;
   // Streams a body of exactly length bytes: begin, write..., end.
   Task<bool> begin_stream(unsigned status, uint64_t length) override;

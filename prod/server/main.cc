@@ -4,6 +4,10 @@
 // disk as failure domain, S3 on 127.0.0.1:9000. With --cluster FILE
 // --node ID it plays that node's role in a multi-process cluster.
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <boost/program_options.hpp>
 #include <cctype>
@@ -74,28 +78,48 @@ std::map<std::string, std::string> load_users(const fs::path& data, const std::s
   return users;
 }
 
+std::string read_admin_key(const fs::path& file) {
+  std::ifstream in(file);
+  std::string key;
+  std::getline(in, key);
+  while (!key.empty() && std::isspace(static_cast<unsigned char>(key.back()))) key.pop_back();
+  if (key.empty()) throw std::runtime_error(file.string() + " is empty: delete it for a new key");
+  return key;
+}
+
 // The admin endpoint's key: TESSERA_ADMIN_KEY, else <data>/admin-key,
 // else a new one written there (mode 0600; tessera-admin reads it there).
+// Gateways of a cluster on one host share the file: it appears whole or
+// not at all (link(2) of a written temporary), and the first one wins.
 std::string load_admin_key(const fs::path& data, Random& random) {
   if (const char* env = std::getenv("TESSERA_ADMIN_KEY"); env && *env) return env;
   const fs::path file = data / "admin-key";
-  if (fs::exists(file)) {
-    std::ifstream in(file);
-    std::string key;
-    std::getline(in, key);
-    while (!key.empty() && std::isspace(static_cast<unsigned char>(key.back()))) key.pop_back();
-    if (key.empty()) throw std::runtime_error(file.string() + " is empty: delete it for a new key");
-    return key;
-  }
+  if (fs::exists(file)) return read_admin_key(file);
   const std::string key = random_token(random, 40, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+  const fs::path temp = data / ("admin-key." + random_token(random, 12, "abcdefghijklmnopqrstuvwxyz0123456789"));
   {
-    std::ofstream out(file);
+    std::ofstream out(temp);
     out << key << "\n";
+    if (!out.flush()) throw std::runtime_error("cannot write " + temp.string());
   }
-  ::chmod(file.c_str(), 0600);
+  ::chmod(temp.c_str(), 0600);
+  const bool created = ::link(temp.c_str(), file.c_str()) == 0;
+  const int link_errno = errno;
+  fs::remove(temp);
+  if (!created && link_errno != EEXIST) throw std::runtime_error("cannot create " + file.string() + ": " + std::strerror(link_errno));
+  if (!created) return read_admin_key(file);
   // stderr: the first line on stdout stays the server's address.
   std::cerr << "tessera-server: generated the admin key for tessera-admin (saved in " << file.string() << ")\n";
   return key;
+}
+
+// Gateways serve the admin endpoint; other nodes need no key.
+bool serves_admin(const std::optional<proto::ClusterFile>& cluster, uint32_t node) {
+  if (!cluster) return true;
+  for (const auto& n : cluster->nodes()) {
+    if (n.id() == node) return n.role() == "gateway";
+  }
+  return false;
 }
 
 // The command line: every option, bound to o.
@@ -217,7 +241,7 @@ int main(int argc, char** argv) {
   Random random(prod::os_random_seed());
   try {
     o.users = load_users(data, vm.count("users") ? vm["users"].as<std::string>() : "", random);
-    o.admin_key = load_admin_key(data, random);
+    if (serves_admin(cluster, cluster ? vm["node"].as<uint32_t>() : 0)) o.admin_key = load_admin_key(data, random);
   } catch (const std::exception& e) {
     std::cerr << "tessera-server: " << e.what() << "\n";
     return 2;

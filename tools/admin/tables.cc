@@ -140,7 +140,7 @@ std::string render_scrub(const json& r) {
     t.add({num(n["node"]), num(n["passes"]), pass, human_bytes(n["bytes_checked_total"].get<double>()),
            num(n["corrupt_found_total"]), human_bytes(n["bytes_per_second"].get<double>()) + "/s"});
   }
-  return "Scrub: " + std::to_string(r["nodes"].size()) + " storage nodes, " + std::to_string(corrupt) +
+  return "Scrub: " + std::to_string(r["nodes"].size()) + (r["nodes"].size() == 1 ? " storage node, " : " storage nodes, ") + std::to_string(corrupt) +
          " corrupt fragments found since they started (repair rebuilds them)\n" + t.render();
 }
 
