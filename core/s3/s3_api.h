@@ -58,13 +58,7 @@ class S3Reply {
 class ReplySink final : public ByteSink {
  public:
   ReplySink(S3Reply& reply, unsigned status, uint64_t length) : reply_(reply), status_(status), length_(length) {}
-  Task<Status> write(std::string bytes) override {
-    if (!started_) {
-      started_ = true;
-      if (!co_await reply_.begin_stream(status_, length_)) co_return Status(Code::kUnavailable, "the client went away");
-    }
-    co_return co_await reply_.write_chunk(std::move(bytes));
-  }
+  Task<Status> write(std::string bytes) override;
   bool started() const { return started_; }
 
  private:

@@ -187,6 +187,17 @@ Task<Status> S3Api::get_object(S3Request& r, bool head) {
   co_return co_await send_object(r, v, range.value(), head, mark);
 }
 
+// Out of line, and the awaited value in a variable: GCC 12 miscompiles
+// this coroutine in the class body (SIGILL on its first resume).
+Task<Status> ReplySink::write(std::string bytes) {
+  if (!started_) {
+    started_ = true;
+    const bool began = co_await reply_.begin_stream(status_, length_);
+    if (!began) co_return Status(Code::kUnavailable, "the client went away");
+  }
+  co_return co_await reply_.write_chunk(std::move(bytes));
+}
+
 // The object's bytes (those of range, when given) as the response body.
 Task<Status> S3Api::send_object(S3Request& r, const proto::ObjectVersion& v, std::optional<ByteRange> range,
                                     bool head, size_t headers_mark) {

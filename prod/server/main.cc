@@ -108,9 +108,7 @@ std::string load_admin_key(const fs::path& data, Random& random) {
   fs::remove(temp);
   if (!created && link_errno != EEXIST) throw std::runtime_error("cannot create " + file.string() + ": " + std::strerror(link_errno));
   if (!created) return read_admin_key(file);
-  // stderr: the first line on stdout stays the server's address.
-  std::cerr << "tessera-server: generated the admin key for tessera-admin (saved in " << file.string() << ")\n";
-  return key;
+  return key;  // the banner says where it is
 }
 
 // Gateways serve the admin endpoint; other nodes need no key.

@@ -1,5 +1,6 @@
 #include "prod/server/roles.h"
 
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
@@ -154,7 +155,8 @@ int run_embedded(const ServerOptions& o) {
   if (!front.is_ok()) return fail(front.status().message());
   std::cout << "Tessera S3 on http://" << o.listen << ":" << front.value().server->port() << " (data in "
             << data.string() << ", " << o.k << "+" << o.m << " over " << o.disks << " disks, metadata "
-            << (single ? "in one copy" : "in 3 replicas") << ")\n"
+            << (single ? "in one copy" : "in 3 replicas") << "; tessera-admin key in "
+            << (std::getenv("TESSERA_ADMIN_KEY") ? "TESSERA_ADMIN_KEY" : (data / "admin-key").string()) << ")\n"
             << std::flush;
   serve_until_signal(io, rt, front.value().server.get());
   return 0;

@@ -107,6 +107,7 @@ def check_refusals(url, data):
 def check_gc(url, data, c):
     c.put_object(Bucket="adm", Key="over", Body=body(3 << 20, "v1"))
     c.put_object(Bucket="adm", Key="over", Body=body(3 << 20, "v2"))
+    check(c.get_object(Bucket="adm", Key="over")["Body"].read() == body(3 << 20, "v2"), "the overwrite reads back")
     gc = report(url, data, "gc")
     check(gc["runs_here"] and gc["records"] >= 1 and gc["fragments"] >= 14,
           f"gc: the overwritten version waits out the grace ({gc['records']} records, {gc['fragments']} fragments)")
@@ -155,7 +156,11 @@ def check_gone_and_lost(url, data, c):
     check(bool(gone), "status: the deleted disk directory is gone")
 
 
-def check_durability():
+def check_durability(tmp):
+    png = os.path.join(tmp, "nines.png")
+    r = subprocess.run([ADMIN, "durability", "--plot", png], capture_output=True, text=True, timeout=60)
+    check(r.returncode == 0 and open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n" and
+          open(png + ".csv").readline().startswith("repair_hours,4+2"), f"durability --plot writes a PNG ({r.stderr})")
     r = subprocess.run([ADMIN, "durability", "--json"], capture_output=True, text=True, timeout=30)
     d = json.loads(r.stdout)
     check(r.returncode == 0 and 11 < d["nines"] < 13, f"durability of the embedded default: {d['nines']:.1f} nines")
@@ -179,7 +184,7 @@ def main():
         check_gc(url, data, c)
         check_scrub_and_heal(url, data, c)
         check_gone_and_lost(url, data, c)
-        check_durability()
+        check_durability(tmp)
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
         proc, url = start(data)

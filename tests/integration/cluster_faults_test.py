@@ -15,9 +15,11 @@ seeing what the disks hold.
 
 Usage: cluster_faults_test.py PATH/TO/tessera-server
 """
+import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -30,6 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from loopback_cluster import fragment_bytes, metric, prepare_cluster, ready  # noqa: E402
 from s3test_util import body, check, failures  # noqa: E402
 
+ADMIN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(sys.argv[1]))), "tools", "admin", "tessera-admin")
 ACCESS, SECRET = "CLUSTERACCESSKEY0001", "clustersecret000000000000000000000000001"
 
 
@@ -39,6 +42,26 @@ def wait_ready(port, status):
         if ready(port) == status:
             return
         time.sleep(0.1)
+
+
+def check_admin(ports, data, down):
+    """tessera-admin against both gateways: the nodes killed are down and
+    the rest up; storage heartbeats carried every node's scrub progress;
+    only gateway 0 (the lowest id) runs repair."""
+    def report(port, name):
+        r = subprocess.run([ADMIN, name, "--json", "--endpoint", f"http://127.0.0.1:{port}",
+                            "--key-file", os.path.join(data, "admin-key")], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, f"tessera-admin {name}: {r.stderr}"
+        return json.loads(r.stdout)
+    st = report(ports[0], "status")
+    states = {n["id"]: n["state"] for n in st["nodes"]}
+    check(len(states) == 18 and all((states[n] == "down") == (n in down) for n in states),
+          f"tessera-admin status: nodes {list(down)} down, the other 14 up ({states})")
+    check(st["metadata"].get("answers") is True, "tessera-admin status: the metadata node answers")
+    scrub = report(ports[0], "scrub")
+    check(len(scrub["nodes"]) == 18, f"tessera-admin scrub: every storage node reported ({len(scrub['nodes'])})")
+    check(report(ports[0], "heal")["runs_here"] and not report(ports[1], "heal")["runs_here"],
+          "tessera-admin heal: gateway 0 runs repair, gateway 20 says so")
 
 
 def main():
@@ -93,6 +116,7 @@ def main():
         bad = [k for k, v in acked.items() if s3.get_object(Bucket="faults", Key=k)["Body"].read() != v]
         check(not bad, f"with 4 storage processes down, {len(acked)} acknowledged objects read back ({bad[:3]})")
         time.sleep(2)  # the failure detector marks them down
+        check_admin(ports, data, down=(1, 5, 9, 13))
         for i in range(3):
             payload = body(12 << 20, f"after{i}")
             s3.put_object(Bucket="faults", Key=f"after/{i}", Body=payload)

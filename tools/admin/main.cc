@@ -14,6 +14,7 @@
 #include <iostream>
 
 #include "tools/admin/durability.h"
+#include "tools/admin/plot.h"
 #include "tools/admin/tables.h"
 
 namespace po = boost::program_options;
@@ -120,7 +121,8 @@ po::options_description durability_options(DurabilityInputs& in, double& disk_ti
       ("disk-tib", po::value<double>(&disk_tib)->default_value(1), "TiB a failed disk held")            //
       ("repair-mib-s", po::value<double>(&repair_mib_s)->default_value(64), "repair budget, MiB/s")     //
       ("detect-h", po::value<double>(&in.detect_hours)->default_value(in.detect_hours),
-       "hours from a failure to its rebuild starting");
+       "hours from a failure to its rebuild starting")  //
+      ("plot", po::value<std::string>(), "also write a PNG of nines against repair time for several k+m (gnuplot)");
   return d;
 }
 
@@ -175,6 +177,14 @@ int main(int argc, char** argv) {
                         {"nines", d.nines}}.dump(2) << "\n";
     } else {
       std::cout << render_durability(in, d);
+    }
+    if (vm.count("plot")) {
+      const std::string png = vm["plot"].as<std::string>();
+      if (const std::string problem = plot_durability(in, png); !problem.empty()) {
+        std::cerr << "tessera-admin: " << problem << "\n";
+        return 1;
+      }
+      if (!vm.count("json")) std::cout << "Plot written to " << png << " (its data in " << png << ".csv)\n";
     }
     return 0;
   }
