@@ -54,6 +54,12 @@ json node_rows(Node& node) {
   return out;
 }
 
+// The reply of a gateway that does not run the background work asked of it.
+json not_here(const std::string& what) {
+  return {{"runs_here", false},
+          {"message", "this gateway does not run " + what + "; the gateway with the lowest node id does"}};
+}
+
 }  // namespace
 
 json status(const AdminSources& s) {
@@ -94,8 +100,7 @@ Task<json> metadata(const AdminSources& s) {
 json heal(const AdminSources& s) {
   const Repairer* repairer = s.node->repairer();
   if (!s.node->plan().background || repairer == nullptr) {
-    return {{"runs_here", false},
-            {"message", "this gateway does not run repair; the gateway with the lowest node id does"}};
+    return not_here("repair");
   }
   const Repairer::Progress& p = repairer->progress();
   json by_survivors = json::object();
@@ -146,8 +151,7 @@ Task<Result<json>> gc(const AdminSources& s) {
   GarbageCollector* collector = s.node->collector();
   const GarbageCollector::Schedule& sched = collector->schedule();
   if (!s.node->plan().background || sched.interval.us == 0) {
-    co_return json{{"runs_here", false},
-                   {"message", "this gateway does not run GC; the gateway with the lowest node id does"}};
+    co_return not_here("GC");
   }
   constexpr size_t kScanMax = 100000;
   auto backlog = co_await collector->backlog(kScanMax);
@@ -174,8 +178,7 @@ Task<Result<json>> gc(const AdminSources& s) {
 json lost(const AdminSources& s) {
   const Repairer* repairer = s.node->repairer();
   if (!s.node->plan().background || repairer == nullptr) {
-    return {{"runs_here", false},
-            {"message", "this gateway does not run repair; the gateway with the lowest node id does"}};
+    return not_here("repair");
   }
   json stripes = json::array();
   for (const Repairer::LostStripe& l : repairer->lost_stripes()) {
